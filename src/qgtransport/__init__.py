@@ -1,0 +1,9 @@
+"""qgtransport: quantum-geometric transport of Bloch electrons, entropy production and entropy
+currents (Xiang, Jia & Wang), with the corrections of ERRATA.md."""
+
+__version__ = "0.1.0"
+
+from qgtransport.compute import compute  # noqa: E402
+from qgtransport.models import BUILTIN_MODELS, TightBinding, builtin_model  # noqa: E402
+
+__all__ = ["TightBinding", "BUILTIN_MODELS", "builtin_model", "compute", "__version__"]

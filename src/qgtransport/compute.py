@@ -1,0 +1,150 @@
+"""qgtransport.compute: responses of a model on a k-grid for arrays of mu and T, as an xarray Dataset."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from qgtransport import units as U
+from qgtransport.geometry import DEGENERACY_TOL, BandGeometry, band_geometry
+from qgtransport.integrate import coarse_shape, grid_shape, integrate
+from qgtransport.occupation import check_temperature
+from qgtransport.responses import RESPONSES
+from qgtransport.responses.kernels import Block, Settings
+from qgtransport.results import build_dataset
+
+KERNELS = ("divided_difference", "printed")
+RHO1 = ("finite_eta", "dc_limit")
+UNITS = ("SI", "natural")
+
+
+@dataclass(frozen=True)
+class Request:
+    """What one chunk computes: quantities at the flattened (mu, T) points, natural units."""
+
+    quantities: tuple[str, ...]
+    mu: np.ndarray
+    T: np.ndarray
+    settings: Settings
+    max_elements: int = 2**21
+
+
+def chunk_sums(model, k_reduced: np.ndarray, request: Request) -> dict:
+    """Band sums {name: (p, ...)} of every requested quantity over one chunk of k-points.
+
+    A pure function of (model, k-chunk, request): one eigen-decomposition per k-point serves every
+    quantity and every (mu, T) point.
+    """
+    order = 2 if any(RESPONSES[q].needs_curvature for q in request.quantities) else 1
+    geo = band_geometry(model, model.to_cartesian(k_reduced), order=order)
+    return thermal_block_sums(geo, request)
+
+
+def integrate_on_grid(model, request: Request, shape, shift, chunk_size, progress) -> dict:
+    """int_k of every requested quantity: chunk sums added in order, times g_s/(N_k V_cell)."""
+    sums = integrate(lambda k: chunk_sums(model, k, request), shape, shift, chunk_size, progress)
+    scale = model.spin_degeneracy / (int(np.prod(shape)) * model.cell_volume)
+    return {q: value * scale for q, value in sums.items()}
+
+
+def thermal_block_sums(geo: BandGeometry, request: Request) -> dict:
+    """Band sums over the (mu, T) points in blocks sized so that (k, n, n, p) arrays stay bounded."""
+    nk, n = geo.energies.shape
+    p_total = len(request.mu)
+    p_block = max(1, request.max_elements // max(1, nk * n * n))
+    parts: dict = {q: [] for q in request.quantities}
+    for start in range(0, p_total, p_block):
+        stop = min(start + p_block, p_total)
+        block = Block(geo, request.mu[start:stop], request.T[start:stop], request.settings)
+        for q in request.quantities:
+            parts[q].append(RESPONSES[q].function(block))
+    return {q: np.concatenate(v, axis=0) for q, v in parts.items()}
+
+
+def validate(model, quantities, mu, T, tau, units, kernel, rho1):
+    """Check the options; return (quantities, mu, T) as a tuple and arrays."""
+    if quantities is None:
+        quantities = [q for q in RESPONSES if tau is not None or not RESPONSES[q].needs_tau]
+    quantities = [quantities] if isinstance(quantities, str) else list(quantities)
+    unknown = [q for q in quantities if q not in RESPONSES]
+    if unknown:
+        raise ValueError(f"unknown quantities {unknown}; available: {sorted(RESPONSES)}")
+    if units not in UNITS:
+        raise ValueError(f"units must be one of {UNITS}, got {units!r}")
+    if kernel not in KERNELS:
+        raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
+    if rho1 not in RHO1:
+        raise ValueError(f"rho1 must be one of {RHO1}, got {rho1!r}")
+    needing_tau = [q for q in quantities if RESPONSES[q].needs_tau]
+    if needing_tau and tau is None:
+        raise ValueError(f"{needing_tau} need the relaxation time tau (fs in SI units, hbar/energy in natural)")
+    if tau is not None and not (np.isfinite(tau) and tau > 0):
+        raise ValueError(f"tau must be finite and > 0, got {tau!r}")
+    mu = np.atleast_1d(np.asarray(mu, dtype=float))
+    if mu.ndim != 1 or not np.all(np.isfinite(mu)):
+        raise ValueError(f"mu must be a finite number or 1D array, got {mu!r}")
+    T = np.atleast_1d(check_temperature(T))
+    if T.ndim != 1:
+        raise ValueError("T must be a number or 1D array")
+    return tuple(dict.fromkeys(quantities)), mu, T
+
+
+def compute(model, quantities=None, *, mu, T, tau=None, nk, shift=0.5, units="SI",
+            kernel="divided_difference", rho1="finite_eta", degeneracy_tol=DEGENERACY_TOL,
+            max_elements=2**21, error_estimate=True, progress=False):
+    """Compute linear DC responses of a model on a uniform k-grid for every (mu, T).
+
+    Parameters
+    ----------
+    model : TightBinding
+    quantities : str or list of str, optional
+        Names from qgtransport.responses.RESPONSES (default: all that the given tau allows).
+    mu : float or 1D array
+        Chemical potentials in the model's energy unit (eV).
+    T : float or 1D array
+        Temperatures: K for units="SI", model energy unit for units="natural". Must be > 0.
+    tau : float, optional
+        Relaxation time: fs for units="SI", hbar/energy for units="natural".
+    nk : int or tuple
+        Grid points per reciprocal direction.
+    shift : float or tuple
+        Grid offset in units of the grid step (0.5: no point at Gamma).
+    units : "SI" or "natural"
+        "natural": the seed's units (k_B = e = hbar = 1, model energy and length units).
+    kernel : "divided_difference" (default, ERRATA E1) or "printed" (Eq. 18 as printed).
+    rho1 : "finite_eta" (default, Eq. 13 at omega = 0) or "dc_limit" (Eq. 14), ERRATA E2.
+    degeneracy_tol : energy below which two bands are one degenerate level.
+    max_elements : bound on the size of the per-chunk (k, n, n, ...) arrays (memory).
+    error_estimate : also integrate the grid of nk/2 (cost 1/2^d more) and report
+        |I(nk) - I(nk/2)| as <name>_error.
+    progress : show a progress bar.
+
+    Returns
+    -------
+    xarray.Dataset with one variable per quantity over (mu, T, a[, b]), its grid-error estimate
+    as <name>_error where the grid allows, and the conventions in the attributes.
+    """
+    quantities, mu, T = validate(model, quantities, mu, T, tau, units, kernel, rho1)
+    if units == "SI":
+        T_nat = U.temperature_to_natural(T, model)
+        tau_nat = None if tau is None else U.relaxation_time_to_natural(tau, model)
+    else:
+        T_nat, tau_nat = T, tau
+    settings = Settings(tau=tau_nat, rho1=rho1, kernel=kernel, degeneracy_tol=degeneracy_tol)
+    mu_flat = np.repeat(mu, len(T))
+    T_flat = np.tile(T_nat, len(mu))
+    request = Request(quantities, mu_flat, T_flat, settings, max_elements)
+    shape = grid_shape(nk, model.dim)
+    n = model.norb
+    chunk_size = int(np.clip(max_elements // (n * n * model.dim**2 * 4), 1, 1 << 20))
+    values = integrate_on_grid(model, request, shape, shift, chunk_size, progress)
+    coarse = coarse_shape(shape) if error_estimate else None
+    errors = {}
+    if coarse is not None:
+        coarse_values = integrate_on_grid(model, request, coarse, shift, chunk_size, False)
+        errors = {q: np.abs(values[q] - coarse_values[q]) for q in quantities}
+    return build_dataset(
+        model, values, errors, mu=mu, T=T, units=units, shape=shape, shift=shift, tau=tau,
+        settings=settings,
+    )

@@ -1,0 +1,178 @@
+"""The tight-binding model: lattice, orbital positions and hopping matrices H(R).
+
+Fourier convention (tight-binding "convention I", diagonal position approximation):
+
+    H_mn(k) = sum_R exp(i k . (R + tau_n - tau_m)) H_mn(R),
+
+with R a lattice vector, tau_m the position of orbital m and k Cartesian (1/length). With every
+orbital at the origin this is the plain H(k) = sum_R exp(i k . R) H(R) of the errata. The
+derivatives follow analytically:
+
+    d_a H_mn(k)     = sum_R i d_a exp(...) H_mn(R),   d_a = (R + tau_n - tau_m)_a,
+    d_a d_b H_mn(k) = -sum_R d_a d_b exp(...) H_mn(R).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+ENERGY_UNITS_IN_EV = {"eV": 1.0, "meV": 1e-3, "Ry": 13.605693122994, "Ha": 27.211386245988}
+LENGTH_UNITS_IN_ANGSTROM = {"Angstrom": 1.0, "nm": 10.0, "bohr": 0.529177210903}
+
+
+@dataclass(frozen=True)
+class TightBinding:
+    """A tight-binding model H(R) on a Bravais lattice of dimension 1, 2 or 3.
+
+    Parameters
+    ----------
+    lattice : (dim, dim) array
+        Lattice vectors as rows, in ``length_unit``.
+    positions : (norb, dim) array
+        Orbital positions in reduced (lattice) coordinates.
+    R : (nR, dim) int array
+        Lattice vectors of the hoppings, in reduced coordinates.
+    H_R : (nR, norb, norb) complex array
+        Hopping matrices <0 m|H|R n> in ``energy_unit``. Must satisfy H(-R) = H(R)^dagger
+        (checked) so that H(k) is Hermitian.
+    spin_degeneracy : int
+        Electrons per band state: 1 (default; spinor or spinless models) or 2 (spin-degenerate
+        models written without spin). Every extensive result is multiplied by it.
+    energy_unit, length_unit : str
+        Units of H_R and of lengths; results in SI use them (default eV and Angstrom).
+    name : str
+        A label kept in the results.
+    """
+
+    lattice: np.ndarray
+    positions: np.ndarray
+    R: np.ndarray
+    H_R: np.ndarray
+    spin_degeneracy: int = 1
+    energy_unit: str = "eV"
+    length_unit: str = "Angstrom"
+    name: str = "tight-binding model"
+    parameters: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        lattice = np.atleast_2d(np.asarray(self.lattice, dtype=float))
+        dim = lattice.shape[0]
+        if lattice.shape != (dim, dim) or dim not in (1, 2, 3):
+            raise ValueError(f"lattice must be a (dim, dim) array with dim 1, 2 or 3, got shape {lattice.shape}")
+        if abs(np.linalg.det(lattice)) < 1e-12:
+            raise ValueError(f"lattice vectors are linearly dependent (det = {np.linalg.det(lattice):.3e})")
+        H_R = np.asarray(self.H_R, dtype=complex)
+        if H_R.ndim != 3 or H_R.shape[1] != H_R.shape[2]:
+            raise ValueError(f"H_R must have shape (nR, norb, norb), got {H_R.shape}")
+        norb = H_R.shape[1]
+        R = np.asarray(self.R).reshape(-1, dim)
+        if R.shape[0] != H_R.shape[0]:
+            raise ValueError(f"{R.shape[0]} R vectors but {H_R.shape[0]} hopping matrices")
+        if not np.allclose(R, np.round(R)):
+            raise ValueError("R vectors must be integer (reduced coordinates)")
+        positions = np.asarray(self.positions, dtype=float).reshape(norb, dim)
+        if not np.all(np.isfinite(H_R)):
+            bad = np.argwhere(~np.isfinite(H_R))[0]
+            raise ValueError(f"H_R has a non-finite entry at R={R[bad[0]].tolist()}, m={bad[1]}, n={bad[2]}")
+        if self.spin_degeneracy not in (1, 2):
+            raise ValueError(f"spin_degeneracy must be 1 or 2, got {self.spin_degeneracy}")
+        if self.energy_unit not in ENERGY_UNITS_IN_EV:
+            raise ValueError(f"energy_unit {self.energy_unit!r} not in {sorted(ENERGY_UNITS_IN_EV)}")
+        if self.length_unit not in LENGTH_UNITS_IN_ANGSTROM:
+            raise ValueError(f"length_unit {self.length_unit!r} not in {sorted(LENGTH_UNITS_IN_ANGSTROM)}")
+        object.__setattr__(self, "lattice", lattice)
+        object.__setattr__(self, "R", np.round(R).astype(int))
+        object.__setattr__(self, "H_R", H_R)
+        object.__setattr__(self, "positions", positions)
+        check_hermitian_hoppings(self.R, H_R)
+
+    @property
+    def dim(self) -> int:
+        return self.lattice.shape[0]
+
+    @property
+    def norb(self) -> int:
+        return self.H_R.shape[1]
+
+    @property
+    def reciprocal(self) -> np.ndarray:
+        """Reciprocal lattice vectors b_i as rows, a_i . b_j = 2 pi delta_ij."""
+        return 2 * np.pi * np.linalg.inv(self.lattice).T
+
+    @property
+    def cell_volume(self) -> float:
+        """Length, area or volume of the unit cell in length_unit^dim."""
+        return abs(np.linalg.det(self.lattice))
+
+    def hamiltonian(self, k: np.ndarray, order: int = 0):
+        """H(k) and, for order >= 1, dH/dk_a; for order 2, d2H/dk_a dk_b.
+
+        With W(k) = sum_R exp(i k.R) H(R) (one matrix product over R for the whole batch),
+        D = diag(exp(i k.tau)) and Delta_a,mn = (tau_n - tau_m)_a (Cartesian):
+
+            H = D^+ W D,   d_a H = D^+ (d_a W) D + i Delta_a H,
+            d_a d_b H = D^+ (d_a d_b W) D + i Delta_b D^+ (d_a W) D + i Delta_a D^+ (d_b W) D
+                        - Delta_a Delta_b H.
+
+        Parameters
+        ----------
+        k : (nk, dim) array of Cartesian k-points (1/length_unit).
+        order : 0, 1 or 2.
+
+        Returns
+        -------
+        H : (nk, norb, norb); with order >= 1 also dH : (nk, dim, norb, norb);
+        with order 2 also d2H : (nk, dim, dim, norb, norb). Energy_unit times length^order.
+        """
+        k = np.atleast_2d(np.asarray(k, dtype=float))
+        n = self.norb
+        R_cart = self.R @ self.lattice  # (nR, a)
+        tau_cart = self.positions @ self.lattice  # (n, a)
+        phase = np.exp(1j * (k @ R_cart.T))  # (nk, nR)
+        flat = self.H_R.reshape(len(self.R), n * n)
+        orbital_phase = np.exp(1j * (k @ tau_cart.T))  # (nk, n)
+        gauge = orbital_phase.conj()[:, :, None] * orbital_phase[:, None, :]  # D^+ . D elementwise
+
+        def bloch_sum(weights):
+            return (phase * weights) @ flat if weights is not None else phase @ flat
+
+        H = (phase @ flat).reshape(-1, n, n) * gauge
+        if order == 0:
+            return H
+        delta = tau_cart[None, :, :] - tau_cart[:, None, :]  # (m, n, a): tau_n - tau_m
+        dW = np.stack([(bloch_sum(1j * R_cart[:, a])).reshape(-1, n, n) * gauge for a in range(self.dim)], axis=1)
+        dH = dW + 1j * np.moveaxis(delta, -1, 0)[None] * H[:, None]
+        if order == 1:
+            return H, dH
+        d2H = np.empty((len(k), self.dim, self.dim, n, n), dtype=complex)
+        for a in range(self.dim):
+            for b in range(a, self.dim):
+                d2W = bloch_sum(-R_cart[:, a] * R_cart[:, b]).reshape(-1, n, n) * gauge
+                d2H[:, a, b] = (
+                    d2W
+                    + 1j * delta[..., b] * dW[:, a]
+                    + 1j * delta[..., a] * dW[:, b]
+                    - delta[..., a] * delta[..., b] * H
+                )
+                d2H[:, b, a] = d2H[:, a, b]
+        return H, dH, d2H
+
+    def to_cartesian(self, k_reduced: np.ndarray) -> np.ndarray:
+        """Cartesian k from reduced coordinates (fractions of the reciprocal vectors)."""
+        return np.asarray(k_reduced) @ self.reciprocal
+
+
+def check_hermitian_hoppings(R: np.ndarray, H_R: np.ndarray, atol: float = 1e-8) -> None:
+    """Raise ValueError unless H(-R) = H(R)^dagger for every R (H(k) is then Hermitian)."""
+    index = {tuple(r): i for i, r in enumerate(R)}
+    for i, r in enumerate(R):
+        j = index.get(tuple(-r))
+        if j is None:
+            raise ValueError(f"H(R) is given for R={r.tolist()} but not for -R; H(k) would not be Hermitian")
+        deviation = np.max(np.abs(H_R[j] - H_R[i].conj().T))
+        if deviation > atol:
+            raise ValueError(
+                f"H(-R) != H(R)^dagger for R={r.tolist()}: largest deviation {deviation:.3e} > {atol:.0e}"
+            )

@@ -1,0 +1,68 @@
+"""The registry of responses: name -> function, shape, unit kind, what it needs, description."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from qgtransport.responses import charge, entropy
+
+
+@dataclass(frozen=True)
+class Response:
+    function: Callable
+    unit: str  # a key of units.UNIT_KINDS
+    description: str
+    current: str  # "charge", "entropy" or "-" (entropy production)
+    vector: bool = False  # shape (p, a) instead of (p, a, b)
+    needs_tau: bool = False
+    needs_curvature: bool = False  # needs d2H (band_geometry order 2)
+
+
+RESPONSES = {
+    "entropy_production": Response(
+        entropy.entropy_production, "entropy_production",
+        "leading-order entropy production Pi = Pi_ab E_a E_b, Drude + interband (Eq. 18, ERRATA E1-E2)",
+        "-", needs_tau=True),
+    "entropy_production_drude": Response(
+        entropy.entropy_production_drude, "entropy_production",
+        "intraband (Drude) entropy production = J^D.E/T (Eqs. 18-19)", "-", needs_tau=True),
+    "entropy_production_interband": Response(
+        entropy.entropy_production_interband, "entropy_production",
+        "interband entropy production (Eq. 18 second term; kernel per the 'kernel' attribute)", "-",
+        needs_tau=True),
+    "entropy_production_band_curvature": Response(
+        entropy.entropy_production_band_curvature, "entropy_production",
+        "v^ab part of the Drude entropy production (Eq. 20; ERRATA E3)", "-",
+        needs_tau=True, needs_curvature=True),
+    "entropy_production_drude_quantum_metric": Response(
+        entropy.entropy_production_drude_quantum_metric, "entropy_production",
+        "quantum-metric part of the Drude entropy production (Eq. 20; <= 0, ERRATA E3)", "-",
+        needs_tau=True),
+    "entropy_production_quantum_metric": Response(
+        entropy.entropy_production_quantum_metric, "entropy_production",
+        "Eq. 21 corrected: quantum-metric entropy production (not the total; ERRATA E3)", "-",
+        needs_tau=True),
+    "equilibrium_entropy_current": Response(
+        entropy.equilibrium_entropy_current, "entropy_current",
+        "equilibrium entropy current sum_n int v_n s_n (Eqs. 24-25; zero identically, ERRATA E6)",
+        "entropy", vector=True),
+    "entropy_current_drude": Response(
+        entropy.entropy_current_drude, "entropy_conductivity",
+        "entropy Drude conductivity j^s = sigma^s,D E (Eq. 27 first term)", "entropy", needs_tau=True),
+    "entropy_hall": Response(
+        entropy.entropy_hall, "entropy_conductivity",
+        "intrinsic entropy anomalous Hall conductivity sigma^s = sum_n int s_n Omega_n (Eq. 28)", "entropy"),
+    "anomalous_hall": Response(
+        charge.anomalous_hall, "conductivity",
+        "intrinsic anomalous Hall conductivity of the charge current J = -Tr[v rho]", "charge"),
+    "drude": Response(
+        charge.drude, "conductivity", "Drude conductivity of the charge current J = -Tr[v rho]", "charge",
+        needs_tau=True),
+    "anomalous_nernst": Response(
+        charge.anomalous_nernst, "entropy_conductivity",
+        "anomalous Nernst coefficient J = alpha (-grad T) (Xiao, Yao, Fang, Niu, PRL 97, 026603 (2006))",
+        "charge"),
+}
+
+__all__ = ["RESPONSES", "Response"]

@@ -1,0 +1,144 @@
+"""Band data of one k-chunk, occupation kernels of one block of (mu, T) points, and the band sum.
+
+Every response in qgtransport is a band sum
+
+    R^ab(mu, T) = sum_k sum_nm K_nm(k; mu, T) X^ab_nm(k),
+
+with a kernel K built from energies and occupations and a geometric factor X: Re or Im of
+P^ab_nm = v^a_nm v^b_mn (P = e_nm^2 r^a_nm r^b_mn: Re P = e^2 g, Im P = -e^2 Omega/2), or a
+band-diagonal quantity. `band_sum` contracts K (k, n, m, p) with X (k, n, m, a, b) in one matrix
+product; p runs over the flattened (mu, T) points of a block.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from qgtransport import occupation
+from qgtransport.geometry import (
+    DEGENERACY_TOL,
+    BandGeometry,
+    band_curvature,
+    band_velocity,
+    energy_differences,
+    velocity_products,
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Options shared by the responses.
+
+    tau : relaxation time (model units hbar/energy) or None.
+    rho1 : "finite_eta" (Eq. 13 at omega = 0: interband 1/(i e_mn + eta); default, ERRATA E2) or
+        "dc_limit" (Eq. 14: eta -> 0 in the interband part).
+    kernel : "divided_difference" (exact second order of Eq. 9, ERRATA E1; default) or "printed"
+        (the kernel 1/(tau f_n (1 - f_n)) printed in Eq. 18).
+    degeneracy_tol : pairs with |e_n - e_m| < tol are one degenerate level (model energy unit).
+    """
+
+    tau: float | None = None
+    rho1: str = "finite_eta"
+    kernel: str = "divided_difference"
+    degeneracy_tol: float = DEGENERACY_TOL
+
+    @property
+    def eta(self) -> float:
+        if self.tau is None:
+            raise ValueError("this response needs the relaxation time tau")
+        return 1.0 / self.tau
+
+
+class Block:
+    """Band data of a k-chunk together with one block of (mu, T) points (flattened to p).
+
+    Kernels are computed on first use and shared by every response of the block.
+    """
+
+    def __init__(self, geo: BandGeometry, mu: np.ndarray, T: np.ndarray, settings: Settings):
+        self.geo = geo
+        self.mu = np.asarray(mu, dtype=float)
+        self.T = np.asarray(T, dtype=float)
+        self.settings = settings
+
+    @cached_property
+    def energies(self) -> np.ndarray:
+        return self.geo.energies
+
+    @cached_property
+    def x(self) -> np.ndarray:
+        """x_n = (e_n - mu)/T, shape (k, n, p)."""
+        return (self.energies[..., None] - self.mu) / self.T
+
+    @cached_property
+    def x_n(self) -> np.ndarray:
+        return self.x[:, :, None, :]
+
+    @cached_property
+    def x_m(self) -> np.ndarray:
+        return self.x[:, None, :, :]
+
+    @cached_property
+    def same_level(self) -> np.ndarray:
+        """(k, n, m, 1): True for pairs in one degenerate level (the diagonal included)."""
+        e_nm = energy_differences(self.energies)
+        return (np.abs(e_nm) < self.settings.degeneracy_tol)[..., None]
+
+    @cached_property
+    def e_nm(self) -> np.ndarray:
+        """e_n - e_m, shape (k, n, m, 1)."""
+        return energy_differences(self.energies)[..., None]
+
+    @cached_property
+    def inverse_gap(self) -> np.ndarray:
+        """1/e_nm between levels, 0 within a level, shape (k, n, m, 1)."""
+        safe = np.where(self.same_level, 1.0, self.e_nm)
+        return np.where(self.same_level, 0.0, 1.0 / safe)
+
+    @cached_property
+    def fermi_dd(self) -> np.ndarray:
+        """F_mn = (f_m - f_n)/(e_m - e_n), f'(e_n) at degeneracy, shape (k, n, m, p); always < 0."""
+        return occupation.fermi_divided_difference(self.x_n, self.x_m) / self.T
+
+    @cached_property
+    def entropy_dd(self) -> np.ndarray:
+        """F^s_mn = (s_m - s_n)/(e_m - e_n), s'(e_n) at degeneracy, shape (k, n, m, p)."""
+        return occupation.entropy_divided_difference(self.x_n, self.x_m) / self.T
+
+    @cached_property
+    def fermi(self) -> np.ndarray:
+        """f_n, shape (k, n, p)."""
+        return occupation.fermi(self.x)
+
+    @cached_property
+    def entropy(self) -> np.ndarray:
+        """s_n, shape (k, n, p)."""
+        return occupation.entropy(self.x)
+
+    @cached_property
+    def products(self) -> np.ndarray:
+        """P^ab_nm = v^a_nm v^b_mn, shape (k, n, m, a, b)."""
+        return velocity_products(self.geo)
+
+    @cached_property
+    def velocity(self) -> np.ndarray:
+        """v^a_n, shape (k, n, a)."""
+        return band_velocity(self.geo)
+
+    @cached_property
+    def band_curvature(self) -> np.ndarray:
+        """v^ab_n, shape (k, n, a, b)."""
+        return band_curvature(self.geo)
+
+
+def band_sum(kernel: np.ndarray, factor: np.ndarray) -> np.ndarray:
+    """sum_{k n m} K_nm(k, p) X^ab_nm(k) -> (p, a, b).
+
+    The kernel's leading axes (k, n, m) or (k, n) are summed against the same leading axes of the
+    factor; what remains is (p, tensor indices...).
+    """
+    axes = list(range(kernel.ndim - 1))
+    return np.tensordot(kernel, factor, axes=(axes, axes))

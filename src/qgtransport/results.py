@@ -1,0 +1,92 @@
+"""Assembly of results into labelled xarray Datasets, and their netCDF / JSON output."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import xarray as xr
+
+from qgtransport import units as U
+from qgtransport.responses import RESPONSES
+
+AXES = ("x", "y", "z")
+
+CONVENTIONS = {
+    "units_natural": "k_B = e = hbar = 1; energies and lengths in the model's units; tau in hbar/energy",
+    "charge_sign": "electron charge -e; charge current J = -e Tr[v rho]; entropy current j^s = Tr[v s] (Eq. 5)",
+    "berry_curvature_sign": "Omega^ab_n = -2 Im sum_{m != n} r^a_nm r^b_mn = -2 Im <d_a u_n|d_b u_n>; "
+    "QWZ (m = -1) lower band C = +1; anomalous_hall_xy = -C e^2/h for a Chern insulator",
+    "fourier_convention": "H_mn(k) = sum_R exp(i k.(R + tau_n - tau_m)) H_mn(R) (diagonal-position tight binding)",
+    "measure": "int_k = int_BZ d^dk/(2 pi)^d = (1/V_cell) x mean over the uniform grid",
+    "equation_of_motion": "d rho/dt = -i[H, rho] + E.grad_k rho - (rho - f(H))/tau (Eqs. 6, 10)",
+    "errata": "ERRATA.md E1 (divided-difference kernel), E2 (rho1), E3 (Eq. 21), E5, E6, E7 applied",
+}
+
+
+def build_dataset(model, values: dict, errors: dict, *, mu, T, units, shape, shift, tau, settings) -> xr.Dataset:
+    """Dataset over (mu, T, a[, b]) with units, descriptions and conventions in the attributes.
+
+    values and errors hold natural-unit arrays of shape (len(mu) * len(T), a[, b]) in mu-major order.
+    """
+    d = model.dim
+    axes = list(AXES[:d])
+    data_vars = {}
+    for name, value in values.items():
+        info = RESPONSES[name]
+        factor = U.si_factor(info.unit, model) if units == "SI" else 1.0
+        unit = U.si_unit(info.unit, model) if units == "SI" else U.UNIT_KINDS[info.unit]["natural_unit"]
+        dims = ("mu", "T", "a") if info.vector else ("mu", "T", "a", "b")
+        shaped = value.reshape((len(mu), len(T)) + value.shape[1:]) * factor
+        attrs = {"units": unit, "description": info.description, "current": info.current}
+        data_vars[name] = (dims, shaped, attrs)
+        if name in errors:
+            err = errors[name].reshape(shaped.shape) * factor
+            data_vars[name + "_error"] = (dims, err, {
+                "units": unit,
+                "description": f"grid-error estimate of {name}: |I(nk) - I(nk/2)|",
+            })
+    coords = {
+        "mu": ("mu", np.asarray(mu), {"units": model.energy_unit, "long_name": "chemical potential"}),
+        "T": ("T", np.asarray(T), {"units": "K" if units == "SI" else model.energy_unit, "long_name": "temperature"}),
+        "a": ("a", axes),
+    }
+    if any(not RESPONSES[n].vector for n in values):
+        coords["b"] = ("b", axes)
+    attrs = {
+        "model": model.name,
+        "model_parameters": json.dumps(model.parameters),
+        "dimension": d,
+        "norb": model.norb,
+        "spin_degeneracy": model.spin_degeneracy,
+        "energy_unit": model.energy_unit,
+        "length_unit": model.length_unit,
+        "units": units,
+        "grid": "x".join(str(n) for n in shape),
+        "grid_shift": json.dumps(np.broadcast_to(np.asarray(shift, dtype=float), (d,)).tolist()),
+        "kernel": settings.kernel,
+        "rho1": settings.rho1,
+        "degeneracy_tol": settings.degeneracy_tol,
+        "tau": "none" if tau is None else float(tau),
+        "tau_units": "fs" if units == "SI" else f"hbar/{model.energy_unit}",
+        **CONVENTIONS,
+    }
+    from qgtransport import __version__
+
+    attrs["qgtransport_version"] = __version__
+    return xr.Dataset(data_vars, coords=coords, attrs=attrs)
+
+
+def summary(ds: xr.Dataset) -> dict:
+    """A JSON-ready summary: every variable as nested lists with its units, plus the attributes."""
+    out = {"attrs": {k: (v.item() if hasattr(v, "item") else v) for k, v in ds.attrs.items()},
+           "coords": {c: np.asarray(ds[c].values).tolist() for c in ds.coords}, "variables": {}}
+    for name, var in ds.data_vars.items():
+        out["variables"][name] = {"dims": list(var.dims), "units": var.attrs.get("units", ""),
+                                  "values": np.asarray(var.values).tolist()}
+    return out
+
+
+def write_json(ds: xr.Dataset, path) -> None:
+    with open(path, "w") as fh:
+        json.dump(summary(ds), fh, indent=1)
