@@ -16,18 +16,28 @@ from qgtransport.results import build_dataset
 
 KERNELS = ("divided_difference", "printed")
 RHO1 = ("finite_eta", "dc_limit")
+BROADENINGS = ("lorentzian", "gaussian")
 UNITS = ("SI", "natural")
 
 
 @dataclass(frozen=True)
 class Request:
-    """What one chunk computes: quantities at the flattened (mu, T) points, natural units."""
+    """What one chunk computes, in natural units: static quantities at the flattened (mu, T) points,
+    frequency-dependent ones at the flattened (mu, T, omega) points."""
 
     quantities: tuple[str, ...]
     mu: np.ndarray
     T: np.ndarray
+    omega: np.ndarray
     settings: Settings
     max_elements: int = 2**21
+
+    def points(self, quantity: str):
+        """(mu, T, omega) flattened for this quantity: omega = 0 for static responses."""
+        if RESPONSES[quantity].frequency:
+            n_omega = len(self.omega)
+            return (np.repeat(self.mu, n_omega), np.repeat(self.T, n_omega), np.tile(self.omega, len(self.mu)))
+        return self.mu, self.T, np.zeros_like(self.mu)
 
 
 def chunk_sums(model, k_reduced: np.ndarray, request: Request) -> dict:
@@ -49,23 +59,31 @@ def integrate_on_grid(model, request: Request, shape, shift, chunk_size, progres
 
 
 def thermal_block_sums(geo: BandGeometry, request: Request) -> dict:
-    """Band sums over the (mu, T) points in blocks sized so that (k, n, n, p) arrays stay bounded."""
+    """Band sums over the (mu, T[, omega]) points in blocks sized so that (k, n, n, p) arrays stay
+    bounded; quantities sharing a set of points share the kernels of each block."""
     nk, n = geo.energies.shape
-    p_total = len(request.mu)
     p_block = max(1, request.max_elements // max(1, nk * n * n))
-    parts: dict = {q: [] for q in request.quantities}
-    for start in range(0, p_total, p_block):
-        stop = min(start + p_block, p_total)
-        block = Block(geo, request.mu[start:stop], request.T[start:stop], request.settings)
-        for q in request.quantities:
-            parts[q].append(RESPONSES[q].function(block))
-    return {q: np.concatenate(v, axis=0) for q, v in parts.items()}
+    out = {}
+    for frequency in (False, True):
+        group = [q for q in request.quantities if RESPONSES[q].frequency == frequency]
+        if not group:
+            continue
+        mu, T, omega = request.points(group[0])
+        parts: dict = {q: [] for q in group}
+        for start in range(0, len(mu), p_block):
+            window = slice(start, start + p_block)
+            block = Block(geo, mu[window], T[window], request.settings, omega[window])
+            for q in group:
+                parts[q].append(RESPONSES[q].function(block))
+        out.update({q: np.concatenate(v, axis=0) for q, v in parts.items()})
+    return out
 
 
-def validate(model, quantities, mu, T, tau, units, kernel, rho1):
-    """Check the options; return (quantities, mu, T) as a tuple and arrays."""
+def validate(model, quantities, mu, T, tau, omega, units, kernel, rho1, broadening, width):
+    """Check the options; return (quantities, mu, T, omega) as a tuple and arrays."""
     if quantities is None:
-        quantities = [q for q in RESPONSES if tau is not None or not RESPONSES[q].needs_tau]
+        quantities = [q for q in RESPONSES if (tau is not None or not RESPONSES[q].needs_tau)
+                      and (omega is not None or not RESPONSES[q].frequency)]
     quantities = [quantities] if isinstance(quantities, str) else list(quantities)
     unknown = [q for q in quantities if q not in RESPONSES]
     if unknown:
@@ -87,13 +105,23 @@ def validate(model, quantities, mu, T, tau, units, kernel, rho1):
     T = np.atleast_1d(check_temperature(T))
     if T.ndim != 1:
         raise ValueError("T must be a number or 1D array")
-    return tuple(dict.fromkeys(quantities)), mu, T
+    needing_omega = [q for q in quantities if RESPONSES[q].frequency]
+    if needing_omega and omega is None:
+        raise ValueError(f"{needing_omega} need the frequencies omega (hbar omega in the model's energy unit)")
+    omega = np.atleast_1d(np.asarray(0.0 if omega is None else omega, dtype=float))
+    if omega.ndim != 1 or not np.all(np.isfinite(omega)):
+        raise ValueError(f"omega must be a finite number or 1D array, got {omega!r}")
+    if broadening not in BROADENINGS:
+        raise ValueError(f"broadening must be one of {BROADENINGS}, got {broadening!r}")
+    if not (np.isfinite(width) and width > 0):
+        raise ValueError(f"width (of the broadened delta function) must be finite and > 0, got {width!r}")
+    return tuple(dict.fromkeys(quantities)), mu, T, omega
 
 
-def compute(model, quantities=None, *, mu, T, tau=None, nk, shift=0.5, units="SI",
-            kernel="divided_difference", rho1="finite_eta", degeneracy_tol=DEGENERACY_TOL,
-            max_elements=2**21, error_estimate=True, progress=False):
-    """Compute linear DC responses of a model on a uniform k-grid for every (mu, T).
+def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.5, units="SI",
+            kernel="divided_difference", rho1="finite_eta", broadening="gaussian", width=0.02,
+            degeneracy_tol=DEGENERACY_TOL, max_elements=2**21, error_estimate=True, progress=False):
+    """Compute responses of a model on a uniform k-grid for every (mu, T[, omega]).
 
     Parameters
     ----------
@@ -108,12 +136,16 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, shift=0.5, units="SI
         Relaxation time: fs for units="SI", hbar/energy for units="natural".
     nk : int or tuple
         Grid points per reciprocal direction.
+    omega : float or 1D array, optional
+        Frequencies hbar omega in the model's energy unit (eV), for the AC and optical responses.
     shift : float or tuple
         Grid offset in units of the grid step (0.5: no point at Gamma).
     units : "SI" or "natural"
         "natural": the seed's units (k_B = e = hbar = 1, model energy and length units).
     kernel : "divided_difference" (default, ERRATA E1) or "printed" (Eq. 18 as printed).
     rho1 : "finite_eta" (default, Eq. 13 at omega = 0) or "dc_limit" (Eq. 14), ERRATA E2.
+    broadening, width : the broadened delta function of the optical responses (Eqs. 32-33):
+        "gaussian" (default) or "lorentzian", width in the model's energy unit (default 0.02).
     degeneracy_tol : energy below which two bands are one degenerate level.
     max_elements : bound on the size of the per-chunk (k, n, n, ...) arrays (memory).
     error_estimate : also integrate the grid of nk/2 (cost 1/2^d more) and report
@@ -125,16 +157,17 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, shift=0.5, units="SI
     xarray.Dataset with one variable per quantity over (mu, T, a[, b]), its grid-error estimate
     as <name>_error where the grid allows, and the conventions in the attributes.
     """
-    quantities, mu, T = validate(model, quantities, mu, T, tau, units, kernel, rho1)
+    quantities, mu, T, omega = validate(model, quantities, mu, T, tau, omega, units, kernel, rho1, broadening, width)
     if units == "SI":
         T_nat = U.temperature_to_natural(T, model)
         tau_nat = None if tau is None else U.relaxation_time_to_natural(tau, model)
     else:
         T_nat, tau_nat = T, tau
-    settings = Settings(tau=tau_nat, rho1=rho1, kernel=kernel, degeneracy_tol=degeneracy_tol)
+    settings = Settings(tau=tau_nat, rho1=rho1, kernel=kernel, degeneracy_tol=degeneracy_tol,
+                        broadening=broadening, width=width)
     mu_flat = np.repeat(mu, len(T))
     T_flat = np.tile(T_nat, len(mu))
-    request = Request(quantities, mu_flat, T_flat, settings, max_elements)
+    request = Request(quantities, mu_flat, T_flat, omega, settings, max_elements)
     shape = grid_shape(nk, model.dim)
     n = model.norb
     chunk_size = int(np.clip(max_elements // (n * n * model.dim**2 * 4), 1, 1 << 20))
@@ -145,6 +178,6 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, shift=0.5, units="SI
         coarse_values = integrate_on_grid(model, request, coarse, shift, chunk_size, False)
         errors = {q: np.abs(values[q] - coarse_values[q]) for q in quantities}
     return build_dataset(
-        model, values, errors, mu=mu, T=T, units=units, shape=shape, shift=shift, tau=tau,
+        model, values, errors, mu=mu, T=T, omega=omega, units=units, shape=shape, shift=shift, tau=tau,
         settings=settings,
     )

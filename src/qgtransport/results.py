@@ -11,6 +11,7 @@ from qgtransport import units as U
 from qgtransport.responses import RESPONSES
 
 AXES = ("x", "y", "z")
+TENSOR_DIMS = ("a", "b", "c")
 
 CONVENTIONS = {
     "units_natural": "k_B = e = hbar = 1; energies and lengths in the model's units; tau in hbar/energy",
@@ -24,10 +25,12 @@ CONVENTIONS = {
 }
 
 
-def build_dataset(model, values: dict, errors: dict, *, mu, T, units, shape, shift, tau, settings) -> xr.Dataset:
-    """Dataset over (mu, T, a[, b]) with units, descriptions and conventions in the attributes.
+def build_dataset(model, values: dict, errors: dict, *, mu, T, omega, units, shape, shift, tau,
+                  settings) -> xr.Dataset:
+    """Dataset over (mu, T[, omega], a, b, ...) with units, descriptions and conventions in the attributes.
 
-    values and errors hold natural-unit arrays of shape (len(mu) * len(T), a[, b]) in mu-major order.
+    values and errors hold natural-unit arrays of shape (len(mu) * len(T) [* len(omega)], tensor...)
+    in mu-major order.
     """
     d = model.dim
     axes = list(AXES[:d])
@@ -36,8 +39,10 @@ def build_dataset(model, values: dict, errors: dict, *, mu, T, units, shape, shi
         info = RESPONSES[name]
         factor = U.si_factor(info.unit, model) if units == "SI" else 1.0
         unit = U.si_unit(info.unit, model) if units == "SI" else U.UNIT_KINDS[info.unit]["natural_unit"]
-        dims = ("mu", "T", "a") if info.vector else ("mu", "T", "a", "b")
-        shaped = value.reshape((len(mu), len(T)) + value.shape[1:]) * factor
+        points = ("mu", "T", "omega") if info.frequency else ("mu", "T")
+        dims = points + TENSOR_DIMS[: info.rank]
+        sizes = (len(mu), len(T), len(omega))[: len(points)]
+        shaped = value.reshape(sizes + value.shape[1:]) * factor
         attrs = {"units": unit, "description": info.description, "current": info.current}
         data_vars[name] = (dims, shaped, attrs)
         if name in errors:
@@ -51,8 +56,10 @@ def build_dataset(model, values: dict, errors: dict, *, mu, T, units, shape, shi
         "T": ("T", np.asarray(T), {"units": "K" if units == "SI" else model.energy_unit, "long_name": "temperature"}),
         "a": ("a", axes),
     }
-    if any(not RESPONSES[n].vector for n in values):
-        coords["b"] = ("b", axes)
+    for dim in TENSOR_DIMS[1:max(RESPONSES[n].rank for n in values)]:
+        coords[dim] = (dim, axes)
+    if any(RESPONSES[n].frequency for n in values):
+        coords["omega"] = ("omega", np.asarray(omega), {"units": model.energy_unit, "long_name": "hbar omega"})
     attrs = {
         "model": model.name,
         "model_parameters": json.dumps(model.parameters),
@@ -67,6 +74,8 @@ def build_dataset(model, values: dict, errors: dict, *, mu, T, units, shape, shi
         "kernel": settings.kernel,
         "rho1": settings.rho1,
         "degeneracy_tol": settings.degeneracy_tol,
+        "broadening": settings.broadening,
+        "broadening_width": settings.width,
         "tau": "none" if tau is None else float(tau),
         "tau_units": "fs" if units == "SI" else f"hbar/{model.energy_unit}",
         **CONVENTIONS,
@@ -77,13 +86,40 @@ def build_dataset(model, values: dict, errors: dict, *, mu, T, units, shape, shi
     return xr.Dataset(data_vars, coords=coords, attrs=attrs)
 
 
+def write_netcdf(ds: xr.Dataset, path) -> None:
+    """Write a Dataset to netCDF; complex variables become <name>__real and <name>__imag."""
+    out = ds.copy()
+    for name in list(out.data_vars):
+        if np.iscomplexobj(out[name].values):
+            attrs = dict(out[name].attrs)
+            out[name + "__real"] = out[name].real.assign_attrs(attrs)
+            out[name + "__imag"] = out[name].imag.assign_attrs(attrs)
+            out = out.drop_vars(name)
+    out.to_netcdf(path)
+
+
+def read_netcdf(path) -> xr.Dataset:
+    """Read a Dataset written by write_netcdf, joining <name>__real/__imag into complex variables."""
+    ds = xr.load_dataset(path)
+    for name in [n for n in ds.data_vars if n.endswith("__real")]:
+        base = name[: -len("__real")]
+        ds[base] = (ds[name] + 1j * ds[base + "__imag"]).assign_attrs(ds[name].attrs)
+        ds = ds.drop_vars([name, base + "__imag"])
+    return ds
+
+
 def summary(ds: xr.Dataset) -> dict:
     """A JSON-ready summary: every variable as nested lists with its units, plus the attributes."""
     out = {"attrs": {k: (v.item() if hasattr(v, "item") else v) for k, v in ds.attrs.items()},
            "coords": {c: np.asarray(ds[c].values).tolist() for c in ds.coords}, "variables": {}}
     for name, var in ds.data_vars.items():
-        out["variables"][name] = {"dims": list(var.dims), "units": var.attrs.get("units", ""),
-                                  "values": np.asarray(var.values).tolist()}
+        values = np.asarray(var.values)
+        entry = {"dims": list(var.dims), "units": var.attrs.get("units", "")}
+        if np.iscomplexobj(values):
+            entry.update(real=values.real.tolist(), imag=values.imag.tolist())
+        else:
+            entry["values"] = values.tolist()
+        out["variables"][name] = entry
     return out
 
 

@@ -57,6 +57,14 @@ UNIT_KINDS = {
         "si_unit": {1: "W/(K m) per (V/m)^2", 2: "W/(K m^2) per (V/m)^2", 3: "W/(K m^3) per (V/m)^2"},
         "natural_unit": "k_B e^2/(hbar E_unit) length^(2-d) per field^2",
     },
+    "heat_conductivity": {
+        "si_unit": {1: "W m/V", 2: "W/V", 3: "W/(V m)"},
+        "natural_unit": "e E_unit/hbar length^(2-d)",
+    },
+    "density_of_states": {
+        "si_unit": {1: "1/(eV m)", 2: "1/(eV m^2)", 3: "1/(eV m^3)"},
+        "natural_unit": "1/(E_unit length^d)",
+    },
     "entropy_current": {
         "si_unit": {1: "W/K", 2: "W/(K m)", 3: "W/(K m^2)"},
         "natural_unit": "k_B E_unit/hbar length^(1-d)",
@@ -75,6 +83,10 @@ def si_factor(kind: str, model) -> float:
         return E_CHARGE * K_B / HBAR * L ** (2 - d)
     if kind == "entropy_production":
         return E_CHARGE**2 / HBAR * K_B / E * L ** (2 - d)
+    if kind == "heat_conductivity":
+        return E_CHARGE * E / HBAR * L ** (2 - d)
+    if kind == "density_of_states":
+        return 1.0 / ENERGY_UNITS_IN_EV[model.energy_unit] * L ** (-d)
     if kind == "entropy_current":
         return K_B * E / HBAR * L ** (1 - d)
     raise ValueError(f"unknown unit kind {kind!r}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from qgtransport.responses import charge, entropy
+from qgtransport.responses import charge, entropy, optical
 
 
 @dataclass(frozen=True)
@@ -14,7 +14,8 @@ class Response:
     unit: str  # a key of units.UNIT_KINDS
     description: str
     current: str  # "charge", "entropy" or "-" (entropy production)
-    vector: bool = False  # shape (p, a) instead of (p, a, b)
+    rank: int = 2  # tensor rank: 0 scalar, 1 (a), 2 (a, b), 3 (a, b, c)
+    frequency: bool = False  # depends on omega (complex in general)
     needs_tau: bool = False
     needs_curvature: bool = False  # needs d2H (band_geometry order 2)
 
@@ -46,7 +47,7 @@ RESPONSES = {
     "equilibrium_entropy_current": Response(
         entropy.equilibrium_entropy_current, "entropy_current",
         "equilibrium entropy current sum_n int v_n s_n (Eqs. 24-25; zero identically, ERRATA E6)",
-        "entropy", vector=True),
+        "entropy", rank=1),
     "entropy_current_drude": Response(
         entropy.entropy_current_drude, "entropy_conductivity",
         "entropy Drude conductivity j^s = sigma^s,D E (Eq. 27 first term)", "entropy", needs_tau=True),
@@ -63,6 +64,27 @@ RESPONSES = {
         charge.anomalous_nernst, "entropy_conductivity",
         "anomalous Nernst coefficient J = alpha (-grad T) (Xiao, Yao, Fang, Niu, PRL 97, 026603 (2006))",
         "charge"),
+    "conductivity_ac": Response(
+        optical.conductivity_ac, "conductivity",
+        "AC charge conductivity sigma(omega), Drude + interband (Eq. 13)", "charge", frequency=True, needs_tau=True),
+    "drude_ac": Response(
+        optical.drude_ac, "conductivity", "AC Drude charge conductivity, 1/(eta - i omega) (Eq. 13)", "charge",
+        frequency=True, needs_tau=True),
+    "entropy_conductivity_ac": Response(
+        optical.entropy_conductivity_ac, "entropy_conductivity",
+        "AC entropy conductivity sigma^s(omega) (Eq. 13 with f -> s)", "entropy", frequency=True, needs_tau=True),
+    "heat_conductivity_ac": Response(
+        optical.heat_conductivity_ac, "heat_conductivity",
+        "AC heat-current response j^q = Tr[{v, H - mu} rho(1)]/2 per E", "heat", frequency=True, needs_tau=True),
+    "optical_conductivity": Response(
+        optical.optical_conductivity, "conductivity",
+        "interband optical charge conductivity (Eq. 32), broadened delta", "charge", frequency=True),
+    "optical_entropy_conductivity": Response(
+        optical.optical_entropy_conductivity, "entropy_conductivity",
+        "interband optical entropy conductivity (Eq. 33, sign of j^s = Tr[v s])", "entropy", frequency=True),
+    "joint_density_of_states": Response(
+        optical.joint_density_of_states, "density_of_states",
+        "joint density of states sum_nm int delta(e_m - e_n - omega)", "-", rank=0, frequency=True),
 }
 
 __all__ = ["RESPONSES", "Response"]

@@ -38,12 +38,16 @@ class Settings:
     kernel : "divided_difference" (exact second order of Eq. 9, ERRATA E1; default) or "printed"
         (the kernel 1/(tau f_n (1 - f_n)) printed in Eq. 18).
     degeneracy_tol : pairs with |e_n - e_m| < tol are one degenerate level (model energy unit).
+    broadening, width : broadened delta function of the optical responses ("gaussian" or
+        "lorentzian", width in the model's energy unit).
     """
 
     tau: float | None = None
     rho1: str = "finite_eta"
     kernel: str = "divided_difference"
     degeneracy_tol: float = DEGENERACY_TOL
+    broadening: str = "gaussian"
+    width: float = 0.02
 
     @property
     def eta(self) -> float:
@@ -58,10 +62,11 @@ class Block:
     Kernels are computed on first use and shared by every response of the block.
     """
 
-    def __init__(self, geo: BandGeometry, mu: np.ndarray, T: np.ndarray, settings: Settings):
+    def __init__(self, geo: BandGeometry, mu: np.ndarray, T: np.ndarray, settings: Settings, omega=None):
         self.geo = geo
         self.mu = np.asarray(mu, dtype=float)
         self.T = np.asarray(T, dtype=float)
+        self.omega = np.zeros_like(self.mu) if omega is None else np.asarray(omega, dtype=float)
         self.settings = settings
 
     @cached_property
@@ -117,6 +122,25 @@ class Block:
     def entropy(self) -> np.ndarray:
         """s_n, shape (k, n, p)."""
         return occupation.entropy(self.x)
+
+    @cached_property
+    def ac_propagator(self) -> np.ndarray:
+        """1/(eta - i omega + i e_mn), shape (k, n, m, p) (Eq. 13; e_mn = e_m - e_n)."""
+        return 1.0 / (self.settings.eta - 1j * self.omega + 1j * (-self.e_nm))
+
+    @cached_property
+    def resonance(self) -> np.ndarray:
+        """Broadened delta(e_mn - omega) between levels (0 within a level), shape (k, n, m, p).
+
+        Gaussian exp(-x^2/(2 w^2))/(sqrt(2 pi) w) or Lorentzian (w/pi)/(x^2 + w^2), w = width.
+        """
+        x = -self.e_nm - self.omega
+        w = self.settings.width
+        if self.settings.broadening == "lorentzian":
+            peak = (w / np.pi) / (x * x + w * w)
+        else:
+            peak = np.exp(-0.5 * (x / w) ** 2) / (np.sqrt(2 * np.pi) * w)
+        return np.where(self.same_level, 0.0, peak)
 
     @cached_property
     def products(self) -> np.ndarray:

@@ -1,0 +1,42 @@
+"""Universal relations (Eqs. 29-31, ERRATA E4, E7) on two models, linear DC and AC."""
+
+import numpy as np
+import pytest
+
+from qgtransport import builtin_model
+from qgtransport import relations as R
+
+
+@pytest.mark.parametrize("name", ["tilted_dirac", "haldane"])
+def test_onsager_entropy_hall_is_nernst(name):
+    assert R.onsager(builtin_model(name), mu=[0.3, 0.8], T=[300.0, 1000.0], nk=32).residual < 1e-12
+
+
+@pytest.mark.parametrize("name,charge,options", [
+    ("tilted_dirac", "anomalous_hall", {}),
+    ("haldane", "anomalous_hall", {}),
+    ("tilted_dirac", "drude", {"tau": 5.0}),
+    ("qwz", "conductivity_ac", {"tau": 5.0, "omega": [0.5, 2.5]}),
+])
+def test_maxwell_relation_corrected(name, charge, options):
+    # d_T j = d_mu j^s (ERRATA E4); the printed form d_T j = (1/T) d_mu j^s fails by 1/T - 1
+    model = builtin_model(name)
+    rel = R.maxwell(model, charge, mu=[0.3, 0.8], T=[0.1, 0.2], nk=32, units="natural", **options)
+    assert rel.residual < 1e-6
+    printed = rel.rhs / np.array([0.1, 0.2]).reshape((1, 2) + (1,) * (rel.rhs.ndim - 2))
+    assert np.abs(printed - rel.lhs).max() > 0.5 * np.abs(rel.lhs).max()
+
+
+def test_maxwell_in_SI_units():
+    rel = R.maxwell(builtin_model("tilted_dirac"), mu=[0.3], T=[300.0, 900.0], nk=32, h_mu=1e-5, h_T=0.01)
+    assert rel.residual < 1e-6
+
+
+def test_sommerfeld_converges_as_T2_and_T4():
+    model = builtin_model("tilted_dirac")
+    first, third = [], []
+    for T in (0.04, 0.02):
+        first.append(R.sommerfeld(model, mu=0.6, T=T, nk=200, units="natural", order=1, h_mu=T / 16).residual)
+        third.append(R.sommerfeld(model, mu=0.6, T=T, nk=200, units="natural", order=3, h_mu=T / 16).residual)
+    assert first[1] < 0.03 and 3.0 < first[0] / first[1] < 5.0
+    assert third[1] < 2e-3 and third[1] < first[1] / 10
