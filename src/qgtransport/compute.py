@@ -62,13 +62,14 @@ def thermal_block_sums(geo: BandGeometry, request: Request) -> dict:
     """Band sums over the (mu, T[, omega]) points in blocks sized so that (k, n, n, p) arrays stay
     bounded; quantities sharing a set of points share the kernels of each block."""
     nk, n = geo.energies.shape
-    p_block = max(1, request.max_elements // max(1, nk * n * n))
     out = {}
     for frequency in (False, True):
         group = [q for q in request.quantities if RESPONSES[q].frequency == frequency]
         if not group:
             continue
         mu, T, omega = request.points(group[0])
+        power = max(RESPONSES[q].band_power for q in group)
+        p_block = max(1, request.max_elements // max(1, nk * n**power))
         parts: dict = {q: [] for q in group}
         for start in range(0, len(mu), p_block):
             window = slice(start, start + p_block)
@@ -170,7 +171,8 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
     request = Request(quantities, mu_flat, T_flat, omega, settings, max_elements)
     shape = grid_shape(nk, model.dim)
     n = model.norb
-    chunk_size = int(np.clip(max_elements // (n * n * model.dim**2 * 4), 1, 1 << 20))
+    power = max(RESPONSES[q].band_power for q in quantities)
+    chunk_size = int(np.clip(max_elements // (max(n**power, n * n * model.dim**2) * 4), 1, 1 << 20))
     values = integrate_on_grid(model, request, shape, shift, chunk_size, progress)
     coarse = coarse_shape(shape) if error_estimate else None
     errors = {}

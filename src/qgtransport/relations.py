@@ -23,6 +23,7 @@ PAIRS = {
     "drude": "entropy_current_drude",
     "conductivity_ac": "entropy_conductivity_ac",
     "optical_conductivity": "optical_entropy_conductivity",
+    "second_order_current": "second_order_entropy_current_replaced",
 }
 
 

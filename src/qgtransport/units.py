@@ -61,6 +61,14 @@ UNIT_KINDS = {
         "si_unit": {1: "W m/V", 2: "W/V", 3: "W/(V m)"},
         "natural_unit": "e E_unit/hbar length^(2-d)",
     },
+    "second_order_conductivity": {
+        "si_unit": {1: "A m^2/V^2", 2: "A m/V^2", 3: "A/V^2"},
+        "natural_unit": "e^3/(hbar E_unit) length^(3-d)",
+    },
+    "second_order_entropy_conductivity": {
+        "si_unit": {1: "W m/(K V^2)", 2: "W/(K V^2)", 3: "W/(K m V^2)"},
+        "natural_unit": "e^2 k_B/(hbar E_unit) length^(3-d)",
+    },
     "density_of_states": {
         "si_unit": {1: "1/(eV m)", 2: "1/(eV m^2)", 3: "1/(eV m^3)"},
         "natural_unit": "1/(E_unit length^d)",
@@ -85,6 +93,10 @@ def si_factor(kind: str, model) -> float:
         return E_CHARGE**2 / HBAR * K_B / E * L ** (2 - d)
     if kind == "heat_conductivity":
         return E_CHARGE * E / HBAR * L ** (2 - d)
+    if kind == "second_order_conductivity":
+        return E_CHARGE**3 / HBAR / E * L ** (3 - d)
+    if kind == "second_order_entropy_conductivity":
+        return E_CHARGE**2 * K_B / HBAR / E * L ** (3 - d)
     if kind == "density_of_states":
         return 1.0 / ENERGY_UNITS_IN_EV[model.energy_unit] * L ** (-d)
     if kind == "entropy_current":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from qgtransport.responses import charge, entropy, optical
+from qgtransport.responses import charge, entropy, nonlinear, optical
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,7 @@ class Response:
     frequency: bool = False  # depends on omega (complex in general)
     needs_tau: bool = False
     needs_curvature: bool = False  # needs d2H (band_geometry order 2)
+    band_power: int = 2  # largest band-index power of its per-k arrays (memory: k n^power p)
 
 
 RESPONSES = {
@@ -85,6 +86,26 @@ RESPONSES = {
     "joint_density_of_states": Response(
         optical.joint_density_of_states, "density_of_states",
         "joint density of states sum_nm int delta(e_m - e_n - omega)", "-", rank=0, frequency=True),
+    "second_order_current": Response(
+        nonlinear.second_order_current, "second_order_conductivity",
+        "second-order DC charge response J = chi E E of the seed's equation of motion, exact in tau", "charge",
+        rank=3, needs_tau=True, needs_curvature=True, band_power=3),
+    "nonlinear_drude": Response(
+        nonlinear.nonlinear_drude, "second_order_conductivity",
+        "nonlinear Drude (tau^2) second-order charge response", "charge", rank=3, needs_tau=True,
+        needs_curvature=True),
+    "berry_curvature_dipole_current": Response(
+        nonlinear.berry_curvature_dipole_current, "second_order_conductivity",
+        "Berry-curvature-dipole (tau^1) second-order charge response (Sodemann-Fu 2015)", "charge", rank=3,
+        needs_tau=True),
+    "intrinsic_second_order": Response(
+        nonlinear.intrinsic_second_order, "second_order_conductivity",
+        "tau^0 (intrinsic) second-order charge response of the seed's equation of motion (contour average)",
+        "charge", rank=3, needs_curvature=True, band_power=3),
+    "second_order_entropy_current_replaced": Response(
+        nonlinear.second_order_entropy_current_replaced, "second_order_entropy_conductivity",
+        "f -> s replaced second-order entropy current (not Tr[v s(rho)], ERRATA S1)", "entropy", rank=3,
+        needs_tau=True, needs_curvature=True, band_power=3),
 }
 
 __all__ = ["RESPONSES", "Response"]

@@ -1,0 +1,204 @@
+"""Second-order DC currents j_a = chi_abc E_b E_c of the seed's equation of motion (single eta).
+
+Exact second order at finite eta (no expansion in tau): with L = eta + i ad_H, the steady state gives
+rho(1) = L^{-1} E.grad f(H) and rho(2) = L^{-1} E.grad rho(1) (Eq. 12 with eta(i) = eta, the default of
+ERRATA E10). In the band basis rho(1)_mn = Lambda_mn v^b_mn E_b with Lambda_mn = F_mn/(eta + i e_mn)
+(F_mn = (f_m - f_n)/(e_m - e_n), e_mn = e_m - e_n) and the covariant derivative of rho(1) is
+
+    [D_c rho(1)]_mn = Lambda_mn W^bc_mn + sum_l [ v^c_ml v^b_ln Lambda[ml;n] + v^b_ml v^c_ln Lambda[m;ln] ],
+
+W^bc = U^+ d_b d_c H U, Lambda[ml;n] = (Lambda_ln - Lambda_mn)/(e_l - e_m), Lambda[m;ln] =
+(Lambda_ml - Lambda_mn)/(e_l - e_n) (divided differences; derivatives at coincidence, so degenerate
+levels need no special case). Then j_a = sum_mn v^a_nm [D_c rho(1)]_mn/(eta + i e_mn), symmetrised in
+(b, c). Results are for the particle current Tr[v rho]; the charge response is its negative.
+
+The occupation is generic (f for charge, s for the f -> s replaced entropy current): an `Occupation`
+bundles g, its divided difference and derivatives in x = (e - mu)/T.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from qgtransport import occupation as occ
+from qgtransport.geometry import velocity_derivative
+from qgtransport.responses.kernels import Block, band_sum
+
+
+@dataclass(frozen=True)
+class Occupation:
+    """An occupation function g(x) with its divided difference and derivatives in x."""
+
+    divided_difference: Callable
+    derivative: Callable  # derivative(x, order) for order 1, 2, 3
+
+
+FERMI = Occupation(occ.fermi_divided_difference, occ.fermi_derivative)
+ENTROPY = Occupation(occ.entropy_divided_difference, occ.entropy_derivative)
+
+
+def second_divided_difference(g: Occupation, x, y, threshold=1e-3):
+    """g[x, x, y] = (g'(x) - g[x, y])/(x - y), g''(x)/2 + g'''(x)(y - x)/6 near x = y (reduced units)."""
+    d = y - x
+    small = np.abs(d) < threshold
+    taylor = g.derivative(x, 2) / 2 + g.derivative(x, 3) * d / 6
+    safe = np.where(small, 1.0, -d)
+    return np.where(small, taylor, (g.derivative(x, 1) - g.divided_difference(x, y)) / safe)
+
+
+class PairKernel:
+    """Lambda(x, y) = G(x, y)/(eta + i(x - y)) in energies x = e_m, y = e_n, with G the divided
+    difference of g((e - mu)/T) in energy, its partial derivatives and divided differences."""
+
+    def __init__(self, g: Occupation, mu, T, eta):
+        """eta: a number, or one (complex) value per k-point, shape (k,)."""
+        self.g, self.mu, self.T = g, mu, T
+        self.eta = np.asarray(eta)
+        self.scale = min(np.min(T), np.min(np.abs(self.eta)))
+
+    def eta_like(self, x):
+        """eta broadcast against an array whose first axis is k."""
+        return self.eta if self.eta.ndim == 0 else self.eta.reshape((-1,) + (1,) * (np.ndim(x) - 1))
+
+    def reduced(self, e):
+        return (e - self.mu) / self.T
+
+    def value(self, x, y):
+        G = self.g.divided_difference(self.reduced(x), self.reduced(y)) / self.T
+        return G / (self.eta_like(G) + 1j * (x - y))
+
+    def d_first(self, x, y):
+        """d Lambda/dx = [G_x (eta + i(x - y)) - i G]/(eta + i(x - y))^2, G_x = g[x, x, y]/T^2."""
+        xr, yr = self.reduced(x), self.reduced(y)
+        G = self.g.divided_difference(xr, yr) / self.T
+        G_x = second_divided_difference(self.g, xr, yr) / self.T**2
+        denominator = self.eta_like(G_x) + 1j * (x - y)
+        return (G_x * denominator - 1j * G) / denominator**2
+
+    def d_second(self, x, y):
+        """d Lambda/dy = [G_y (eta + i(x - y)) + i G]/(eta + i(x - y))^2, G_y = g[y, y, x]/T^2."""
+        xr, yr = self.reduced(x), self.reduced(y)
+        G = self.g.divided_difference(xr, yr) / self.T
+        G_y = second_divided_difference(self.g, yr, xr) / self.T**2
+        denominator = self.eta_like(G_y) + 1j * (x - y)
+        return (G_y * denominator + 1j * G) / denominator**2
+
+    def divided_first(self, x1, x2, y):
+        """(Lambda(x2, y) - Lambda(x1, y))/(x2 - x1), d Lambda/dx at the midpoint when close."""
+        d = x2 - x1
+        small = np.abs(d) < 1e-4 * self.scale
+        safe = np.where(small, 1.0, d)
+        return np.where(small, self.d_first((x1 + x2) / 2, y), (self.value(x2, y) - self.value(x1, y)) / safe)
+
+    def divided_second(self, x, y1, y2):
+        """(Lambda(x, y2) - Lambda(x, y1))/(y2 - y1), d Lambda/dy at the midpoint when close."""
+        d = y2 - y1
+        small = np.abs(d) < 1e-4 * self.scale
+        safe = np.where(small, 1.0, d)
+        return np.where(small, self.d_second(x, (y1 + y2) / 2), (self.value(x, y2) - self.value(x, y1)) / safe)
+
+
+def symmetrise_bc(chi):
+    return (chi + np.swapaxes(chi, -1, -2)) / 2
+
+
+def second_order_response(block: Block, g: Occupation, eta=None) -> np.ndarray:
+    """chi_abc(eta) of Tr[v rho(2)] (g = f) or of the f -> s replaced current (g = s), exact in eta.
+
+    See the module docstring for the equation. eta: the settings' 1/tau, or one complex value per
+    k-point (for the contour average of `intrinsic_second_order`). Shape (p, a, b, c), complex.
+    """
+    eta = block.settings.eta if eta is None else eta
+    e = block.energies[..., None]  # (k, n, p)
+    kernel = PairKernel(g, block.mu, block.T, eta)
+    e_m, e_n = e[:, :, None, :], e[:, None, :, :]  # Lambda[k, m, n, p]
+    lam = kernel.value(e_m, e_n)
+    # Lambda[ml;n] over (k, m, l, n, p) and Lambda[m;ln] over (k, m, l, n, p)
+    em, el, en = e[:, :, None, None, :], e[:, None, :, None, :], e[:, None, None, :, :]
+    first = kernel.divided_first(em, el, en)
+    second = kernel.divided_second(em, el, en)
+    e_mn = block.energies[:, :, None] - block.energies[:, None, :]  # [k, m, n] = e_m - e_n
+    propagator = 1.0 / (kernel.eta_like(e_mn) + 1j * e_mn)
+    v, W = block.geo.velocity, block.geo.curvature
+    outer = np.einsum("kanm,kmn->kamn", v, propagator)  # v^a_nm / (eta + i e_mn), indexed [k, a, m, n]
+    chi = np.einsum("kamn,kmnp,kbcmn->pabc", outer, lam, W, optimize=True)
+    chi = chi + np.einsum("kamn,kcml,kbln,kmlnp->pabc", outer, v, v, first, optimize=True)
+    chi = chi + np.einsum("kamn,kbml,kcln,kmlnp->pabc", outer, v, v, second, optimize=True)
+    return symmetrise_bc(chi)
+
+
+def contour_radius(energies: np.ndarray, tol: float) -> np.ndarray:
+    """Per-k radius r_k = (1/4) min |e_n - e_m| over pairs of distinct levels (inf for one level)."""
+    gaps = np.abs(energies[:, :, None] - energies[:, None, :])
+    gaps = np.where(gaps < tol, np.inf, gaps)
+    return gaps.min(axis=(1, 2)) / 4
+
+
+def intrinsic_second_order(block: Block, points: int = 16) -> np.ndarray:
+    """The tau^0 (intrinsic) second-order charge response of the seed's equation of motion, exactly:
+
+        chi^(0)_abc = (1/2 pi i) oint chi(eta) d eta / eta = mean over eta_j = r_k exp(2 pi i j/N) of chi(eta_j),
+
+    the eta^0 coefficient of the Laurent series of chi(eta) (poles at eta = 0 from the Drude and
+    Berry-curvature-dipole terms and at eta = -i e_mn). r_k is a quarter of the smallest interband gap
+    at k, so the circle average is exact up to O(4^-N). This is the reference against which the
+    literature's tau^0 formulas (Gao-Yang-Niu 2014; Das et al. 2023; Kaplan-Holder-Yan 2024) are to be
+    compared (ERRATA O3); it includes every tau^0 term the single-eta equation produces.
+    """
+    radius = contour_radius(block.energies, block.settings.degeneracy_tol)
+    radius = np.where(np.isfinite(radius), radius, 1.0)
+    total = 0.0
+    for j in range(points):
+        total = total + second_order_response(block, FERMI, eta=radius * np.exp(2j * np.pi * (j + 0.5) / points))
+    return -(total / points).real
+
+
+def second_order_current(block: Block) -> np.ndarray:
+    """Second-order DC charge response J_a = chi_abc E_b E_c, exact in tau (see module docstring).
+
+    chi = -(chi of Tr[v rho(2)]); contains the nonlinear Drude (tau^2), Berry-curvature-dipole
+    (tau^1) and intrinsic (tau^0) terms and all higher orders in 1/tau.
+    """
+    return -second_order_response(block, FERMI).real
+
+
+def second_order_entropy_current_replaced(block: Block) -> np.ndarray:
+    """The f -> s replaced second-order entropy current (Eq. 30's correspondence), exact in tau.
+
+    This is NOT Tr[v s(rho)] at second order (ERRATA S1): s(rho) has terms quadratic in rho(1).
+    Entropy-current sign (Tr[v s]).
+    """
+    return second_order_response(block, ENTROPY).real
+
+
+def nonlinear_drude(block: Block) -> np.ndarray:
+    """Nonlinear Drude (tau^2) charge response: chi_abc = -tau^2 sum_n int v^a_n d_b d_c f_n, with
+    d_b d_c f_n = f''(e_n) v^b_n v^c_n + f'(e_n) d_b v^c_n (Eq. 15's tau^2 term; Ideue et al. 2017)."""
+    tau = block.settings.tau
+    x, T = block.x, block.T
+    v = block.velocity  # (k, n, a)
+    dv = velocity_derivative(block.geo, block.settings.degeneracy_tol)  # (k, n, b, c)
+    f1, f2 = occ.fermi_derivative(x, 1) / T, occ.fermi_derivative(x, 2) / T**2
+    chi = np.einsum("knp,kna,knb,knc->pabc", f2, v, v, v) + np.einsum("knp,kna,knbc->pabc", f1, v, dv)
+    return -tau**2 * symmetrise_bc(chi)
+
+
+def berry_curvature_dipole_current(block: Block) -> np.ndarray:
+    """Berry-curvature-dipole (tau^1) charge response (Sodemann & Fu, PRL 115, 216806 (2015)):
+
+        chi_abc = -(tau/2) sum_n int (d_b f_n Omega^ac_n + d_c f_n Omega^ab_n),
+
+    the intrinsic Hall current sum_n int f_n Omega^ab_n E_b of a distribution shifted by tau E.grad f.
+    """
+    tau = block.settings.tau
+    f1 = occ.fermi_derivative(block.x, 1) / block.T  # (k, n, p)
+    omega = -2 * np.einsum("knmab,knm->knab", block.products.imag, block.inverse_gap[..., 0] ** 2)
+    chi = np.einsum("knp,knb,knac->pabc", f1, block.velocity, omega)
+    return -tau * symmetrise_bc(chi)
+
+
+__all__ = ["second_order_current", "second_order_entropy_current_replaced", "nonlinear_drude",
+           "berry_curvature_dipole_current", "band_sum"]

@@ -1,0 +1,55 @@
+"""Second-order DC responses: the exact-in-tau closed form against its tau^2, tau^1, tau^0 parts."""
+
+import numpy as np
+import pytest
+
+from qgtransport import builtin_model, compute
+from qgtransport import relations as R
+
+TAU_QUANTITIES = ["second_order_current", "nonlinear_drude", "berry_curvature_dipole_current"]
+
+
+@pytest.mark.parametrize("name,mu", [("tilted_dirac", 0.5), ("pt_symmetric", 1.2)])
+def test_tau_expansion_of_the_exact_second_order_current(name, mu):
+    # chi(tau) - Drude tau^2 - BCD tau^1 -> chi^(0) (contour average) with an O(1/tau) remainder
+    model = builtin_model(name)
+    common = dict(mu=mu, T=0.1, nk=48, units="natural", error_estimate=False)
+    intrinsic = compute(model, ["intrinsic_second_order"], **common).intrinsic_second_order.values
+    remainders = []
+    for tau in (100.0, 200.0):
+        ds = compute(model, TAU_QUANTITIES, tau=tau, **common)
+        rest = ds.second_order_current - ds.nonlinear_drude - ds.berry_curvature_dipole_current
+        remainders.append(np.abs(rest.values - intrinsic).max())
+    assert np.abs(intrinsic).max() > 1e-4
+    assert remainders[1] < 1e-2 * np.abs(intrinsic).max()
+    assert remainders[0] / remainders[1] > 1.9
+
+
+def test_pt_symmetric_model_has_no_berry_curvature_dipole_but_an_intrinsic_current():
+    ds = compute(builtin_model("pt_symmetric"), ["berry_curvature_dipole_current", "intrinsic_second_order"],
+                 mu=1.2, T=0.1, tau=10.0, nk=48, units="natural", error_estimate=False)
+    assert np.abs(ds.berry_curvature_dipole_current.values).max() < 1e-14
+    assert np.abs(ds.intrinsic_second_order.sel(a="x", b="x", c="x").values).max() > 1e-4
+
+
+def test_time_reversal_symmetric_tilted_model_has_no_intrinsic_current():
+    # tilted_dirac with m = 0 gap closed is not T symmetric; a T-symmetric two-band model (Rice-Mele in 1D
+    # with real hoppings is T symmetric): the tau^0 and tau^2 currents of a T-symmetric model vanish
+    ds = compute(builtin_model("rice_mele"), ["intrinsic_second_order", "nonlinear_drude"], mu=1.4, T=0.1,
+                 tau=10.0, nk=256, units="natural", error_estimate=False)
+    assert np.abs(ds.intrinsic_second_order.values).max() < 1e-12
+    assert np.abs(ds.nonlinear_drude.values).max() < 1e-10
+
+
+def test_second_order_is_symmetric_in_the_field_indices():
+    ds = compute(builtin_model("tilted_dirac"), ["second_order_current"], mu=0.5, T=0.1, tau=10.0, nk=24,
+                 units="natural", error_estimate=False)
+    chi = ds.second_order_current.values
+    assert np.allclose(chi, np.swapaxes(chi, -1, -2))
+
+
+def test_maxwell_relation_for_the_replaced_second_order_entropy_current():
+    # d_T j(2) = d_mu j^s(2) for the f -> s replaced current (ERRATA E4, S1)
+    rel = R.maxwell(builtin_model("tilted_dirac"), "second_order_current", mu=[0.5], T=[0.1], nk=32,
+                    units="natural", tau=10.0)
+    assert rel.residual < 1e-5  # central differences, h = 1e-4
