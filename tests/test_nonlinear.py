@@ -53,3 +53,22 @@ def test_maxwell_relation_for_the_replaced_second_order_entropy_current():
     rel = R.maxwell(builtin_model("tilted_dirac"), "second_order_current", mu=[0.5], T=[0.1], nk=32,
                     units="natural", tau=10.0)
     assert rel.residual < 1e-5  # central differences, h = 1e-4
+
+
+def test_true_and_replaced_second_order_entropy_currents_errata_S1():
+    # ERRATA S1 (exact solver): tilted QWZ, mu = 1.2, T = 0.2, tau = 10, E_x^2 coefficient of j^s_x:
+    # Tr[v s(rho)] = 7.1896, f -> s replaced = -1.2803; d_mu j^s(2) = +1.357 vs d_T j(2) = -14.880
+    from test_optical import tilted_qwz
+
+    model = tilted_qwz()
+    common = dict(nk=64, units="natural", tau=10.0, error_estimate=False)
+    ds = compute(model, ["second_order_entropy_current", "second_order_entropy_current_replaced"], mu=1.2, T=0.2,
+                 **common)
+    assert ds.second_order_entropy_current.values[0, 0, 0, 0, 0] == pytest.approx(7.1896, abs=1e-4)
+    assert ds.second_order_entropy_current_replaced.values[0, 0, 0, 0, 0] == pytest.approx(-1.2803, abs=1e-4)
+    h = 1e-4
+    true = compute(model, ["second_order_entropy_current"], mu=[1.2 - h, 1.2 + h], T=0.2, **common)
+    d_mu = np.diff(true.second_order_entropy_current.values[:, 0, 0, 0, 0])[0] / (2 * h)
+    charge = compute(model, ["second_order_current"], mu=1.2, T=[0.2 - h, 0.2 + h], **common)
+    d_T = -np.diff(charge.second_order_current.values[0, :, 0, 0, 0])[0] / (2 * h)  # particle current
+    assert d_mu == pytest.approx(1.357, abs=2e-3) and d_T == pytest.approx(-14.880, abs=2e-3)

@@ -105,29 +105,92 @@ def symmetrise_bc(chi):
     return (chi + np.swapaxes(chi, -1, -2)) / 2
 
 
-def second_order_response(block: Block, g: Occupation, eta=None) -> np.ndarray:
-    """chi_abc(eta) of Tr[v rho(2)] (g = f) or of the f -> s replaced current (g = s), exact in eta.
+def first_order_density_matrix(block: Block, g: Occupation, eta=None) -> np.ndarray:
+    """rho(1)^b_mn = Lambda_mn v^b_mn (E_b = 1), shape (k, m, n, p, b); Lambda = G_mn/(eta + i e_mn)."""
+    eta = block.settings.eta if eta is None else eta
+    e = block.energies[..., None]
+    lam = PairKernel(g, block.mu, block.T, eta).value(e[:, :, None, :], e[:, None, :, :])
+    return np.einsum("kmnp,kbmn->kmnpb", lam, block.geo.velocity)
 
-    See the module docstring for the equation. eta: the settings' 1/tau, or one complex value per
-    k-point (for the contour average of `intrinsic_second_order`). Shape (p, a, b, c), complex.
+
+def second_order_density_matrix(block: Block, g: Occupation, eta=None) -> np.ndarray:
+    """rho(2)^bc_mn = [D_c rho(1)^b]_mn / (eta + i e_mn) (module docstring), symmetrised in (b, c).
+
+    Shape (k, m, n, p, b, c), complex; E_b = E_c = 1.
     """
     eta = block.settings.eta if eta is None else eta
     e = block.energies[..., None]  # (k, n, p)
     kernel = PairKernel(g, block.mu, block.T, eta)
-    e_m, e_n = e[:, :, None, :], e[:, None, :, :]  # Lambda[k, m, n, p]
-    lam = kernel.value(e_m, e_n)
-    # Lambda[ml;n] over (k, m, l, n, p) and Lambda[m;ln] over (k, m, l, n, p)
+    lam = kernel.value(e[:, :, None, :], e[:, None, :, :])  # Lambda[k, m, n, p]
     em, el, en = e[:, :, None, None, :], e[:, None, :, None, :], e[:, None, None, :, :]
-    first = kernel.divided_first(em, el, en)
-    second = kernel.divided_second(em, el, en)
+    first = kernel.divided_first(em, el, en)  # Lambda[ml;n], (k, m, l, n, p)
+    second = kernel.divided_second(em, el, en)  # Lambda[m;ln]
     e_mn = block.energies[:, :, None] - block.energies[:, None, :]  # [k, m, n] = e_m - e_n
     propagator = 1.0 / (kernel.eta_like(e_mn) + 1j * e_mn)
     v, W = block.geo.velocity, block.geo.curvature
-    outer = np.einsum("kanm,kmn->kamn", v, propagator)  # v^a_nm / (eta + i e_mn), indexed [k, a, m, n]
-    chi = np.einsum("kamn,kmnp,kbcmn->pabc", outer, lam, W, optimize=True)
-    chi = chi + np.einsum("kamn,kcml,kbln,kmlnp->pabc", outer, v, v, first, optimize=True)
-    chi = chi + np.einsum("kamn,kbml,kcln,kmlnp->pabc", outer, v, v, second, optimize=True)
-    return symmetrise_bc(chi)
+    derivative = np.einsum("kmnp,kbcmn->kmnpbc", lam, W)
+    derivative = derivative + np.einsum("kcml,kbln,kmlnp->kmnpbc", v, v, first, optimize=True)
+    derivative = derivative + np.einsum("kbml,kcln,kmlnp->kmnpbc", v, v, second, optimize=True)
+    rho2 = propagator[:, :, :, None, None, None] * derivative
+    return symmetrise_bc(rho2)
+
+
+def second_order_response(block: Block, g: Occupation, eta=None) -> np.ndarray:
+    """chi_abc(eta) = sum_mn v^a_nm rho(2)^bc_mn: of Tr[v rho(2)] (g = f) or of the f -> s replaced
+    current (g = s), exact in eta. eta: the settings' 1/tau, or one complex value per k-point (for the
+    contour average of `intrinsic_second_order`). Shape (p, a, b, c), complex.
+    """
+    rho2 = second_order_density_matrix(block, g, eta)
+    return np.einsum("kanm,kmnpbc->pabc", block.geo.velocity, rho2, optimize=True)
+
+
+def entropy_first_divided_difference(x_a, x_b):
+    """s^[1](f_a, f_b) = (s_a - s_b)/(f_a - f_b) for s as a function of f: the ratio of the
+    x-space divided differences of s and f; x_a (= ln((1-f)/f)) at coincidence."""
+    ratio_f = occ.fermi_divided_difference(x_a, x_b)
+    ratio_s = occ.entropy_divided_difference(x_a, x_b)
+    underflow = ratio_f == 0
+    return np.where(underflow, (x_a + x_b) / 2, ratio_s / np.where(underflow, 1.0, ratio_f))
+
+
+def fermi_difference(x_a, x_b):
+    """f(x_a) - f(x_b) = f[x_a, x_b] (x_a - x_b), accurate for close arguments."""
+    return occ.fermi_divided_difference(x_a, x_b) * (x_a - x_b)
+
+
+def entropy_second_divided_difference(x_a, x_b, x_c, threshold=1e-3):
+    """s^[2](f_a, f_b, f_c) of s as a function of f (symmetric), with its limits:
+    (s^[1]_ab - s^[1]_bc)/(f_a - f_c); (x_a - s^[1]_ab)/(f_a - f_b) for a = c; s''(f)/2 = -1/(2 f(1-f))."""
+    apart_ac = np.abs(x_a - x_c) >= threshold
+    apart_ab = np.abs(x_a - x_b) >= threshold
+    generic = (entropy_first_divided_difference(x_a, x_b) - entropy_first_divided_difference(x_b, x_c)) / np.where(
+        apart_ac, fermi_difference(x_a, x_c), 1.0)
+    mid = (x_a + x_c) / 2
+    pair = (mid - entropy_first_divided_difference(mid, x_b)) / np.where(apart_ab, fermi_difference(mid, x_b), 1.0)
+    xbar = (x_a + x_b + x_c) / 3
+    triple = -0.5 * np.exp(-occ.log_fermi_variance(xbar))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(apart_ac, generic, np.where(apart_ab, pair, triple))
+    return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)
+
+
+def second_order_entropy_current(block: Block) -> np.ndarray:
+    """The entropy current of Eq. 5, Tr[v s(rho)], at second order in E (ERRATA S1):
+
+        j^s(2)_a = sum_mn v^a_nm [ s^[1]_mn rho(2)_mn + sum_l s^[2]_mln rho(1)_ml rho(1)_ln ],
+
+    the first and second Frechet derivatives of s(rho) at rho_eq (Daleckii-Krein), with s^[1], s^[2]
+    the divided differences of s(f) = -f ln f - (1 - f) ln(1 - f) at the occupations f_n. Differs from
+    the f -> s replaced current; Maxwell and Sommerfeld hold only for the latter. Shape (p, a, b, c).
+    """
+    rho1 = first_order_density_matrix(block, FERMI)
+    rho2 = second_order_density_matrix(block, FERMI)
+    x = block.x  # (k, n, p)
+    s1 = entropy_first_divided_difference(x[:, :, None, :], x[:, None, :, :])  # [k, m, n, p]
+    s2 = entropy_second_divided_difference(x[:, :, None, None, :], x[:, None, :, None, :], x[:, None, None, :, :])
+    linear = np.einsum("kanm,kmnp,kmnpbc->pabc", block.geo.velocity, s1, rho2, optimize=True)
+    quadratic = np.einsum("kanm,kmlnp,kmlpb,klnpc->pabc", block.geo.velocity, s2, rho1, rho1, optimize=True)
+    return symmetrise_bc(linear + quadratic).real
 
 
 def contour_radius(energies: np.ndarray, tol: float) -> np.ndarray:
