@@ -72,3 +72,26 @@ def test_true_and_replaced_second_order_entropy_currents_errata_S1():
     charge = compute(model, ["second_order_current"], mu=1.2, T=[0.2 - h, 0.2 + h], **common)
     d_T = -np.diff(charge.second_order_current.values[0, :, 0, 0, 0])[0] / (2 * h)  # particle current
     assert d_mu == pytest.approx(1.357, abs=2e-3) and d_T == pytest.approx(-14.880, abs=2e-3)
+
+
+@pytest.mark.parametrize("name,mu,nk", [("pt_symmetric", 1.2, 48), ("tilted_dirac", 0.5, 96)])
+def test_third_order_entropy_production_is_second_order_joule(name, mu, nk):
+    # exact fact (ERRATA): Pi = J.E/T at every order, so Pi(3)_abc = sym(chi^charge_abc)/T; here Pi(3) comes
+    # from the Frechet expansion of phi in Eq. 9, chi from the current: independent routes
+    from qgtransport.responses.nonlinear import symmetrise_abc
+
+    T = 0.2
+    ds = compute(builtin_model(name), ["entropy_production_third_order", "second_order_current"], mu=mu, T=T,
+                 tau=3.0, nk=nk, units="natural", error_estimate=False)
+    pi3 = ds.entropy_production_third_order.values[0, 0]
+    joule = symmetrise_abc(ds.second_order_current.values[0, 0]) / T
+    assert np.abs(pi3 - joule).max() < 1e-6 * np.abs(joule).max()
+
+
+def test_intrinsic_nonlinear_ohmic_current_of_the_pt_model_dissipates():
+    # the seed's question: the tau^0 current of the PT-symmetric model contributes J(2).E/T != 0 to Pi(3)
+    from qgtransport.responses.nonlinear import symmetrise_abc
+
+    ds = compute(builtin_model("pt_symmetric"), ["intrinsic_second_order"], mu=1.2, T=0.2, nk=48, units="natural",
+                 error_estimate=False)
+    assert abs(symmetrise_abc(ds.intrinsic_second_order.values[0, 0])[0, 0, 0]) > 1e-3

@@ -102,6 +102,10 @@ RESPONSES = {
         nonlinear.intrinsic_second_order, "second_order_conductivity",
         "tau^0 (intrinsic) second-order charge response of the seed's equation of motion (contour average)",
         "charge", rank=3, needs_curvature=True, band_power=3),
+    "entropy_production_third_order": Response(
+        nonlinear.entropy_production_third_order, "third_order_entropy_production",
+        "entropy production at E^3, Pi = Pi_abc E_a E_b E_c (exact third order of Eq. 9)", "-", rank=3,
+        needs_tau=True, needs_curvature=True, band_power=3),
     "second_order_entropy_current": Response(
         nonlinear.second_order_entropy_current, "second_order_entropy_conductivity",
         "second-order entropy current Tr[v s(rho)] of Eq. 5 (Frechet expansion of s, ERRATA S1)", "entropy",
