@@ -40,3 +40,12 @@ def test_sommerfeld_converges_as_T2_and_T4():
         third.append(R.sommerfeld(model, mu=0.6, T=T, nk=200, units="natural", order=3, h_mu=T / 16).residual)
     assert first[1] < 0.03 and 3.0 < first[0] / first[1] < 5.0
     assert third[1] < 2e-3 and third[1] < first[1] / 10
+
+
+def test_sommerfeld_for_the_second_order_replaced_current():
+    # Eq. 31 holds for the f -> s replaced second-order current (ERRATA S1): the T^3 term improves it
+    model = builtin_model("tilted_dirac")
+    common = dict(mu=0.6, T=0.08, nk=192, units="natural", tau=5.0, h_mu=0.08 / 16)
+    first = R.sommerfeld(model, "second_order_current", order=1, **common).residual
+    third = R.sommerfeld(model, "second_order_current", order=3, **common).residual
+    assert first < 0.2 and third < first / 5
