@@ -82,9 +82,9 @@ def thermal_block_sums(geo: BandGeometry, request: Request) -> dict:
 
 def validate(model, quantities, mu, T, tau, omega, units, kernel, rho1, broadening, width):
     """Check the options; return (quantities, mu, T, omega) as a tuple and arrays."""
-    if quantities is None:
-        quantities = [q for q in RESPONSES if (tau is not None or not RESPONSES[q].needs_tau)
-                      and (omega is not None or not RESPONSES[q].frequency)]
+    if quantities is None:  # the linear DC responses (Eqs. 18-28) that the given tau allows
+        quantities = [q for q in RESPONSES if RESPONSES[q].rank <= 2 and not RESPONSES[q].frequency
+                      and (tau is not None or not RESPONSES[q].needs_tau)]
     quantities = [quantities] if isinstance(quantities, str) else list(quantities)
     unknown = [q for q in quantities if q not in RESPONSES]
     if unknown:
@@ -128,7 +128,8 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
     ----------
     model : TightBinding
     quantities : str or list of str, optional
-        Names from qgtransport.responses.RESPONSES (default: all that the given tau allows).
+        Names from qgtransport.responses.RESPONSES (default: every linear DC response that the given
+        tau allows; AC, optical and second-order ones are computed when named).
     mu : float or 1D array
         Chemical potentials in the model's energy unit (eV).
     T : float or 1D array
