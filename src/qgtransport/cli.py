@@ -231,7 +231,7 @@ def compute_table(ds, component=None) -> str:
     return format_table(header, rows)
 
 
-def run_compute(model, quantities, *, mu, T, tau, nk, units, kernel, rho1, progress):
+def run_compute(model, quantities, *, mu, T, tau, nk, units, kernel, rho1, progress, **options):
     """qgtransport.compute with the boundary checks: input errors -> BadInput (exit 2).
 
     The library raises ValueError (bad option or value) or OverflowError (the printed kernel of
@@ -247,7 +247,7 @@ def run_compute(model, quantities, *, mu, T, tau, nk, units, kernel, rho1, progr
             raise BadInput(f"{', '.join(needing)} need(s) the relaxation time: give --tau (in {tau_unit})")
     try:
         return compute(model, quantities, mu=mu, T=T, tau=tau, nk=nk, units=units, kernel=kernel, rho1=rho1,
-                       progress=progress)
+                       progress=progress, **options)
     except (ValueError, OverflowError) as exc:
         raise BadInput(str(exc)) from None
 
@@ -330,6 +330,12 @@ energy units (k_B = e = hbar = 1).
               show_default=True, help="Interband entropy-production kernel (ERRATA E1).")
 @click.option("--rho1", type=click.Choice(["finite_eta", "dc_limit"]), default="finite_eta", show_default=True,
               help="First-order density matrix: Eq. 13 at omega = 0, or Eq. 14 (ERRATA E2).")
+@click.option("--omega", "omega_spec", default=None, metavar="SPEC",
+              help="Frequencies hbar omega (eV) for the AC and optical responses.")
+@click.option("--broadening", type=click.Choice(["gaussian", "lorentzian"]), default="gaussian", show_default=True,
+              help="Delta function of the optical responses (Eqs. 32-33).")
+@click.option("--width", "width_text", default="0.02", show_default=True, metavar="X",
+              help="Width of the broadened delta function (eV).")
 @click.option("--component", default=None, metavar="ab",
               help="Component shown in the table (default xy for Hall-type responses, xx otherwise).")
 @click.option("--output", type=click.Path(dir_okay=False), default=None, help="netCDF file to write.")
@@ -337,8 +343,8 @@ energy units (k_B = e = hbar = 1).
               help="JSON summary to write.")
 @click.option("--progress/--quiet", default=None,
               help="Show a progress bar over the k-grid (default: when stderr is a terminal).")
-def compute_command(model_name, params, mu_spec, T_spec, tau_text, nk, quantities, units, kernel, rho1, component,
-                    output, json_path, progress):
+def compute_command(model_name, params, mu_spec, T_spec, tau_text, nk, quantities, units, kernel, rho1, omega_spec,
+                    broadening, width_text, component, output, json_path, progress):
     """Compute responses of a built-in model on a k-grid for every (mu, T).
 
     Writes the dataset (netCDF, --output) and a JSON summary (--json), and prints each response at
@@ -349,6 +355,10 @@ def compute_command(model_name, params, mu_spec, T_spec, tau_text, nk, quantitie
       qgt compute --model qwz --mu 0 --T 300 --nk 48 --quantities anomalous_hall
       qgt compute --model haldane --param phi=pi/2 --param M=0.1 --mu -3:3:121 --T 300,1000 \\
           --tau 10 --nk 96 --output haldane.nc --json haldane.json
+      qgt compute --model qwz --mu 1.5 --T 1000 --tau 10 --nk 96 --omega 0:6:121 \\
+          --quantities optical_conductivity,optical_entropy_conductivity,conductivity_ac
+      qgt compute --model pt_symmetric --mu 1.2 --T 1000 --tau 10 --nk 64 \\
+          --quantities second_order_current,intrinsic_second_order,entropy_production_third_order
     """
     model = make_model(model_name, parse_params(params))
     mu = parse_spec(mu_spec, "--mu")
@@ -358,8 +368,10 @@ def compute_command(model_name, params, mu_spec, T_spec, tau_text, nk, quantitie
     comp = parse_component(component, model.dim)
     if progress is None:
         progress = sys.stderr.isatty()
+    omega = None if omega_spec is None else parse_spec(omega_spec, "--omega")
+    width = parse_number(width_text, "--width")
     ds = run_compute(model, names, mu=mu, T=T, tau=tau, nk=nk, units=units, kernel=kernel, rho1=rho1,
-                     progress=progress)
+                     progress=progress, omega=omega, broadening=broadening, width=width)
     written = write_outputs(ds, output, json_path)
     click.echo(f"{model_title_line(ds)}\n")
     click.echo(compute_table(ds, comp))
@@ -510,6 +522,51 @@ def _demo_summary(ds, header, rows, bands, T_ref) -> dict:
         "table": rows,
     }
     return data
+
+
+@main.command("verify")
+@click.option("--model", "model_name", required=True, metavar="NAME", help="Built-in model (see 'qgt models').")
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="Model parameter; repeat for several.")
+@click.option("--mu", "mu_text", required=True, metavar="X", help="Chemical potential (model energy unit).")
+@click.option("--T", "T_text", required=True, metavar="X", help="Temperature (model energy unit), > 0.")
+@click.option("--tau", "tau_text", required=True, metavar="X", help="Relaxation time (hbar/energy), > 0.")
+@click.option("--nk", type=click.IntRange(min=4), default=48, show_default=True,
+              help="k-points per reciprocal direction (closed forms and exact solver share the grid).")
+@click.option("--direction", default=None, metavar="n1,n2[,n3]",
+              help="Field along g = n . b (integers; default b_1).")
+@click.option("--tolerance", "tolerance_text", default="1e-3", show_default=True, metavar="X",
+              help="Relative difference that counts as agreement.")
+def verify_command(model_name, params, mu_text, T_text, tau_text, nk, direction, tolerance_text):
+    """Each perturbative closed form beside the exact steady state of the seed's equation of motion.
+
+    Natural units (k_B = e = hbar = 1; the model's energy and length units). Prints quantity,
+    closed form, exact (fitted from exact DC solves at small fields, with its error), relative
+    difference and verdict; exit code 1 if a formula expected to agree does not.
+
+    \b
+    Examples:
+      qgt verify --model qwz --mu 1.5 --T 0.2 --tau 10
+      qgt verify --model pt_symmetric --mu 1.2 --T 0.2 --tau 3 --nk 64 --direction 1,1
+    """
+    from qgtransport.verify import format_verify_table, verify
+
+    model = make_model(model_name, parse_params(params))
+    mu, T, tau = (parse_number(t, w) for t, w in ((mu_text, "--mu"), (T_text, "--T"), (tau_text, "--tau")))
+    tolerance = parse_number(tolerance_text, "--tolerance")
+    n = None
+    if direction is not None:
+        try:
+            n = tuple(int(x) for x in direction.split(","))
+        except ValueError:
+            raise BadInput(f"--direction must be comma-separated integers, got {direction!r}") from None
+    try:
+        rows = verify(model, mu, T, tau, nk, direction=n, tolerance=tolerance)
+    except (ValueError, OverflowError) as exc:
+        raise BadInput(str(exc)) from None
+    click.echo(f"{model.name} {model.parameters}, mu = {mu:g}, T = {T:g}, tau = {tau:g}, grid {nk}^{model.dim}\n")
+    click.echo(format_verify_table(rows))
+    if any(r["verdict"] == "DISAGREES" for r in rows):
+        raise click.exceptions.Exit(EXIT_UNEXPECTED)
 
 
 if __name__ == "__main__":  # pragma: no cover
