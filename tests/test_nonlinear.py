@@ -95,3 +95,41 @@ def test_intrinsic_nonlinear_ohmic_current_of_the_pt_model_dissipates():
     ds = compute(builtin_model("pt_symmetric"), ["intrinsic_second_order"], mu=1.2, T=0.2, nk=48, units="natural",
                  error_estimate=False)
     assert abs(symmetrise_abc(ds.intrinsic_second_order.values[0, 0])[0, 0, 0]) > 1e-3
+
+
+def test_eq15_diagonal_of_rho2_single_eta_errata_E10():
+    # per k: the diagonal of the exact rho(2) is tau^2 d^2 f + 2 sum f_mn g/(e^2 + eta^2) (ERRATA E10: twice
+    # the printed tau^0 term), not Eq. 15 as printed
+    from qgtransport.geometry import band_geometry
+    from qgtransport.responses import nonlinear as NL
+    from qgtransport.responses.kernels import Block, Settings
+
+    model = builtin_model("tilted_dirac", m=0.6)
+    k = np.random.default_rng(0).uniform(-3, 3, size=(30, 2))
+    block = Block(band_geometry(model, k, order=2), np.array([0.9, 0.2]), np.array([0.3, 0.1]), Settings(tau=5.0))
+    diagonal = np.einsum("knnpbc->knpbc", NL.second_order_density_matrix(block, NL.FERMI))
+    assert np.allclose(diagonal.real, NL.occupation_second_order(block, "single_eta"), atol=1e-12)
+    assert np.abs(diagonal.imag).max() < 1e-12
+    assert not np.allclose(diagonal.real, NL.occupation_second_order(block, "printed"), atol=1e-4)
+
+
+def test_entropy_current_is_not_heat_current_over_T_at_second_order():
+    ds = compute(builtin_model("tilted_dirac"), ["second_order_heat_current", "second_order_entropy_current",
+                                                  "second_order_entropy_current_replaced"],
+                 mu=0.6, T=0.2, tau=5.0, nk=48, units="natural", error_estimate=False)
+    heat = ds.second_order_heat_current.values / 0.2
+    for name in ("second_order_entropy_current", "second_order_entropy_current_replaced"):
+        assert np.abs(ds[name].values - heat).max() > 1e-2 * np.abs(heat).max(), name
+
+
+def test_hall_parts_drop_out_of_the_entropy_production():
+    # Omega_ab E_a E_b = 0: in a Chern insulator (sigma_xy = -e^2/h) Pi has no off-diagonal part and only
+    # the interband absorptive term ~ eta = 1/tau, which vanishes as tau -> infinity while sigma_xy stays
+    common = dict(mu=0.0, T=0.05, nk=48, units="natural", error_estimate=False)
+    pis = []
+    for tau in (100.0, 200.0):
+        ds = compute(builtin_model("qwz"), ["entropy_production", "anomalous_hall"], tau=tau, **common)
+        pis.append(ds.entropy_production.values[0, 0])
+        assert abs(ds.anomalous_hall.values[0, 0, 0, 1]) == pytest.approx(1 / (2 * np.pi), rel=1e-6)
+    assert abs(pis[0][0, 1]) < 1e-15 * abs(pis[0][0, 0]) + 1e-18
+    assert pis[1][0, 0] / pis[0][0, 0] == pytest.approx(0.5, rel=1e-3)

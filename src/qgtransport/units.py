@@ -69,6 +69,10 @@ UNIT_KINDS = {
         "si_unit": {1: "W m/(K V^2)", 2: "W/(K V^2)", 3: "W/(K m V^2)"},
         "natural_unit": "e^2 k_B/(hbar E_unit) length^(3-d)",
     },
+    "second_order_heat_conductivity": {
+        "si_unit": {1: "W m^2/V^2", 2: "W m/V^2", 3: "W/V^2"},
+        "natural_unit": "e^2/hbar length^(3-d)",
+    },
     "third_order_entropy_production": {
         "si_unit": {1: "W/(K m) per (V/m)^3", 2: "W/(K m^2) per (V/m)^3", 3: "W/(K m^3) per (V/m)^3"},
         "natural_unit": "k_B e^3/(hbar E_unit^2) length^(3-d) per field^3",
@@ -101,6 +105,8 @@ def si_factor(kind: str, model) -> float:
         return E_CHARGE**3 / HBAR / E * L ** (3 - d)
     if kind == "second_order_entropy_conductivity":
         return E_CHARGE**2 * K_B / HBAR / E * L ** (3 - d)
+    if kind == "second_order_heat_conductivity":
+        return E_CHARGE**2 / HBAR * L ** (3 - d)
     if kind == "third_order_entropy_production":
         return E_CHARGE**3 / HBAR * K_B / E**2 * L ** (3 - d)
     if kind == "density_of_states":

@@ -106,6 +106,10 @@ RESPONSES = {
         nonlinear.entropy_production_third_order, "third_order_entropy_production",
         "entropy production at E^3, Pi = Pi_abc E_a E_b E_c (exact third order of Eq. 9)", "-", rank=3,
         needs_tau=True, needs_curvature=True, band_power=3),
+    "second_order_heat_current": Response(
+        nonlinear.second_order_heat_current, "second_order_heat_conductivity",
+        "second-order heat current Tr[{v, H - mu} rho(2)]/2 per E^2", "heat", rank=3, needs_tau=True,
+        needs_curvature=True, band_power=3),
     "second_order_entropy_current": Response(
         nonlinear.second_order_entropy_current, "second_order_entropy_conductivity",
         "second-order entropy current Tr[v s(rho)] of Eq. 5 (Frechet expansion of s, ERRATA S1)", "entropy",

@@ -248,6 +248,43 @@ def symmetrise_abc(tensor):
     return sum(np.transpose(tensor, lead + p) for p in perms) / 6
 
 
+def second_order_heat_current(block: Block) -> np.ndarray:
+    """Second-order heat current j^q(2) = Tr[(1/2){v, H - mu} rho(2)], per E^2, exact in tau:
+
+        chi^q_abc = sum_mn v^a_nm ((e_n + e_m)/2 - mu) rho(2)^bc_mn.
+
+    Compared with T times the entropy currents it shows j^s != j^q/T beyond linear order (the seed's
+    claim; tests/test_nonlinear.py). Shape (p, a, b, c).
+    """
+    rho2 = second_order_density_matrix(block, FERMI)
+    energy = (block.energies[:, :, None] + block.energies[:, None, :])[..., None] / 2 - block.mu  # [k, n, m, p]
+    return np.einsum("kanm,knmp,kmnpbc->pabc", block.geo.velocity, energy, rho2, optimize=True).real
+
+
+def occupation_second_order(block: Block, variant: str = "single_eta") -> np.ndarray:
+    """Diagonal of rho(2) (Eq. 15) per k, band and (mu, T): shape (k, n, p, b, c).
+
+    variant="single_eta" (the equation of motion as written, ERRATA E10; exact at finite eta):
+        rho(2)_nn = tau^2 d_b d_c f_n + 2 sum_m f_mn g^bc_nm e_nm^2/(e_nm^2 (e_nm^2 + eta^2)),
+    variant="printed" (Eq. 15 as printed, eta -> 0): tau^2 d_b d_c f_n - sum_m g^bc_nm f_nm/e_nm^2.
+    """
+    tau = block.settings.tau
+    x, T = block.x, block.T
+    v = block.velocity
+    dv = velocity_derivative(block.geo, block.settings.degeneracy_tol)
+    f1, f2 = occ.fermi_derivative(x, 1) / T, occ.fermi_derivative(x, 2) / T**2
+    drude = tau**2 * (np.einsum("knp,knb,knc->knpbc", f2, v, v) + np.einsum("knp,knbc->knpbc", f1, dv))
+    f = block.fermi  # (k, n, p)
+    f_mn = f[:, None, :, :] - f[:, :, None, :]  # [k, n, m, p] = f_m - f_n
+    metric_e2 = symmetrise_bc(block.products.real)  # g^bc_nm e_nm^2 = Re v^b_nm v^c_mn, [k, n, m, b, c]
+    if variant == "printed":
+        weight = f_mn * block.inverse_gap**4  # -f_nm/e_nm^2 with g = Re P/e_nm^2, f_mn = -f_nm
+        return drude + np.einsum("knmp,knmbc->knpbc", weight, metric_e2)
+    eta = block.settings.eta
+    weight = 2 * f_mn * block.inverse_gap**2 / (block.e_nm**2 + eta**2)
+    return drude + np.einsum("knmp,knmbc->knpbc", weight, metric_e2)
+
+
 def contour_radius(energies: np.ndarray, tol: float) -> np.ndarray:
     """Per-k radius r_k = (1/4) min |e_n - e_m| over pairs of distinct levels (inf for one level)."""
     gaps = np.abs(energies[:, :, None] - energies[:, None, :])
