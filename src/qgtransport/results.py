@@ -38,7 +38,7 @@ def build_dataset(model, values: dict, errors: dict, *, mu, T, omega, units, sha
     for name, value in values.items():
         info = RESPONSES[name]
         factor = U.si_factor(info.unit, model) if units == "SI" else 1.0
-        unit = U.si_unit(info.unit, model) if units == "SI" else U.UNIT_KINDS[info.unit]["natural_unit"]
+        unit = U.si_unit(info.unit, model) if units == "SI" else U.UNIT_KINDS[info.unit].natural_unit
         points = ("mu", "T", "omega") if info.frequency else ("mu", "T")
         dims = points + TENSOR_DIMS[: info.rank]
         sizes = (len(mu), len(T), len(omega))[: len(points)]

@@ -11,6 +11,8 @@ SI inputs: mu in the model's energy unit, T in K, tau in fs.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from scipy import constants as C
 
 from qgtransport.models.tightbinding import ENERGY_UNITS_IN_EV, LENGTH_UNITS_IN_ANGSTROM
@@ -43,78 +45,52 @@ def field_to_si(E_natural, model):
     return E_natural * energy_unit_in_joule(model) / E_CHARGE / length_unit_in_metre(model)
 
 
-# unit kind -> (SI prefactor, length power offset, SI unit by dimension, natural unit)
+@dataclass(frozen=True)
+class UnitKind:
+    """A natural-unit result carries e^charge k_B^boltzmann E_unit^energy hbar^-hbar length^(offset - d)
+    (E_unit the model's energy unit in J, length in m); `si_unit` names the SI unit by dimension d."""
+
+    charge: int
+    boltzmann: int
+    energy: int
+    hbar: int
+    offset: int
+    si_unit: dict
+    natural_unit: str
+
+
 UNIT_KINDS = {
-    "conductivity": {
-        "si_unit": {1: "S m", 2: "S", 3: "S/m"},
-        "natural_unit": "e^2/hbar length^(2-d)",
-    },
-    "entropy_conductivity": {
-        "si_unit": {1: "A m/K", 2: "A/K", 3: "A/(m K)"},
-        "natural_unit": "e k_B/hbar length^(2-d)",
-    },
-    "entropy_production": {
-        "si_unit": {1: "W/(K m) per (V/m)^2", 2: "W/(K m^2) per (V/m)^2", 3: "W/(K m^3) per (V/m)^2"},
-        "natural_unit": "k_B e^2/(hbar E_unit) length^(2-d) per field^2",
-    },
-    "heat_conductivity": {
-        "si_unit": {1: "W m/V", 2: "W/V", 3: "W/(V m)"},
-        "natural_unit": "e E_unit/hbar length^(2-d)",
-    },
-    "second_order_conductivity": {
-        "si_unit": {1: "A m^2/V^2", 2: "A m/V^2", 3: "A/V^2"},
-        "natural_unit": "e^3/(hbar E_unit) length^(3-d)",
-    },
-    "second_order_entropy_conductivity": {
-        "si_unit": {1: "W m/(K V^2)", 2: "W/(K V^2)", 3: "W/(K m V^2)"},
-        "natural_unit": "e^2 k_B/(hbar E_unit) length^(3-d)",
-    },
-    "second_order_heat_conductivity": {
-        "si_unit": {1: "W m^2/V^2", 2: "W m/V^2", 3: "W/V^2"},
-        "natural_unit": "e^2/hbar length^(3-d)",
-    },
-    "third_order_entropy_production": {
-        "si_unit": {1: "W/(K m) per (V/m)^3", 2: "W/(K m^2) per (V/m)^3", 3: "W/(K m^3) per (V/m)^3"},
-        "natural_unit": "k_B e^3/(hbar E_unit^2) length^(3-d) per field^3",
-    },
-    "density_of_states": {
-        "si_unit": {1: "1/(eV m)", 2: "1/(eV m^2)", 3: "1/(eV m^3)"},
-        "natural_unit": "1/(E_unit length^d)",
-    },
-    "entropy_current": {
-        "si_unit": {1: "W/K", 2: "W/(K m)", 3: "W/(K m^2)"},
-        "natural_unit": "k_B E_unit/hbar length^(1-d)",
-    },
+    "conductivity": UnitKind(2, 0, 0, 1, 2, {1: "S m", 2: "S", 3: "S/m"}, "e^2/hbar length^(2-d)"),
+    "entropy_conductivity": UnitKind(1, 1, 0, 1, 2, {1: "A m/K", 2: "A/K", 3: "A/(m K)"},
+                                     "e k_B/hbar length^(2-d)"),
+    "entropy_production": UnitKind(
+        2, 1, -1, 1, 2, {1: "W/(K m) per (V/m)^2", 2: "W/(K m^2) per (V/m)^2", 3: "W/(K m^3) per (V/m)^2"},
+        "k_B e^2/(hbar E_unit) length^(2-d) per field^2"),
+    "heat_conductivity": UnitKind(1, 0, 1, 1, 2, {1: "W m/V", 2: "W/V", 3: "W/(V m)"}, "e E_unit/hbar length^(2-d)"),
+    "second_order_conductivity": UnitKind(3, 0, -1, 1, 3, {1: "A m^2/V^2", 2: "A m/V^2", 3: "A/V^2"},
+                                          "e^3/(hbar E_unit) length^(3-d)"),
+    "second_order_entropy_conductivity": UnitKind(
+        2, 1, -1, 1, 3, {1: "W m/(K V^2)", 2: "W/(K V^2)", 3: "W/(K m V^2)"}, "e^2 k_B/(hbar E_unit) length^(3-d)"),
+    "second_order_heat_conductivity": UnitKind(2, 0, 0, 1, 3, {1: "W m^2/V^2", 2: "W m/V^2", 3: "W/V^2"},
+                                               "e^2/hbar length^(3-d)"),
+    "third_order_entropy_production": UnitKind(
+        3, 1, -2, 1, 3, {1: "W/(K m) per (V/m)^3", 2: "W/(K m^2) per (V/m)^3", 3: "W/(K m^3) per (V/m)^3"},
+        "k_B e^3/(hbar E_unit^2) length^(3-d) per field^3"),
+    "density_of_states": UnitKind(1, 0, -1, 0, 0, {1: "1/(eV m)", 2: "1/(eV m^2)", 3: "1/(eV m^3)"},
+                                  "1/(E_unit length^d)"),
+    "entropy_current": UnitKind(0, 1, 1, 1, 1, {1: "W/K", 2: "W/(K m)", 3: "W/(K m^2)"},
+                                "k_B E_unit/hbar length^(1-d)"),
 }
 
 
 def si_factor(kind: str, model) -> float:
     """Multiply a natural-unit result of this kind by this factor to get SI (model.dim decides d)."""
-    L = length_unit_in_metre(model)
-    E = energy_unit_in_joule(model)
-    d = model.dim
-    if kind == "conductivity":
-        return E_CHARGE**2 / HBAR * L ** (2 - d)
-    if kind == "entropy_conductivity":
-        return E_CHARGE * K_B / HBAR * L ** (2 - d)
-    if kind == "entropy_production":
-        return E_CHARGE**2 / HBAR * K_B / E * L ** (2 - d)
-    if kind == "heat_conductivity":
-        return E_CHARGE * E / HBAR * L ** (2 - d)
-    if kind == "second_order_conductivity":
-        return E_CHARGE**3 / HBAR / E * L ** (3 - d)
-    if kind == "second_order_entropy_conductivity":
-        return E_CHARGE**2 * K_B / HBAR / E * L ** (3 - d)
-    if kind == "second_order_heat_conductivity":
-        return E_CHARGE**2 / HBAR * L ** (3 - d)
-    if kind == "third_order_entropy_production":
-        return E_CHARGE**3 / HBAR * K_B / E**2 * L ** (3 - d)
-    if kind == "density_of_states":
-        return 1.0 / ENERGY_UNITS_IN_EV[model.energy_unit] * L ** (-d)
-    if kind == "entropy_current":
-        return K_B * E / HBAR * L ** (1 - d)
-    raise ValueError(f"unknown unit kind {kind!r}")
+    if kind not in UNIT_KINDS:
+        raise ValueError(f"unknown unit kind {kind!r}")
+    u = UNIT_KINDS[kind]
+    return (E_CHARGE**u.charge * K_B**u.boltzmann * energy_unit_in_joule(model) ** u.energy / HBAR**u.hbar
+            * length_unit_in_metre(model) ** (u.offset - model.dim))
 
 
 def si_unit(kind: str, model) -> str:
-    return UNIT_KINDS[kind]["si_unit"][model.dim]
+    return UNIT_KINDS[kind].si_unit[model.dim]
