@@ -133,3 +133,26 @@ def test_hall_parts_drop_out_of_the_entropy_production():
         assert abs(ds.anomalous_hall.values[0, 0, 0, 1]) == pytest.approx(1 / (2 * np.pi), rel=1e-6)
     assert abs(pis[0][0, 1]) < 1e-15 * abs(pis[0][0, 0]) + 1e-18
     assert pis[1][0, 0] / pis[0][0, 0] == pytest.approx(0.5, rel=1e-3)
+
+
+@pytest.mark.parametrize("name,params,mu,T", [
+    ("tilted_dirac", {}, 0.5, 0.1), ("pt_symmetric", {"gamma": 0.7}, 1.5, 0.3),
+    ("tilted_dirac", {"w": 0.6, "m": 0.4}, -0.8, 0.15),
+])
+def test_closed_form_of_the_intrinsic_second_order_current(name, params, mu, T):
+    # the closed form equals the exact eta^0 coefficient (contour average) to the grid accuracy
+    ds = compute(builtin_model(name, **params), ["intrinsic_second_order", "intrinsic_second_order_closed_form"],
+                 mu=mu, T=T, nk=96, units="natural", error_estimate=False)
+    exact, closed = ds.intrinsic_second_order.values, ds.intrinsic_second_order_closed_form.values
+    assert np.abs(closed - exact).max() < 1e-5 * np.abs(exact).max()
+
+
+def test_closed_form_of_the_intrinsic_current_three_bands():
+    from conftest import random_model
+
+    model = random_model(np.random.default_rng(2), norb=3, dim=2, nR=3, scale=0.5)
+    ds = compute(model, ["intrinsic_second_order", "intrinsic_second_order_closed_form"], mu=0.3, T=0.3, nk=64,
+                 units="natural", error_estimate=False)
+    exact, closed = ds.intrinsic_second_order.values, ds.intrinsic_second_order_closed_form.values
+    assert np.abs(exact).max() > 1e-4
+    assert np.abs(closed - exact).max() < 1e-4 * np.abs(exact).max()

@@ -114,6 +114,10 @@ RESPONSES = {
         nonlinear.second_order_entropy_current, "second_order_entropy_conductivity",
         "second-order entropy current Tr[v s(rho)] of Eq. 5 (Frechet expansion of s, ERRATA S1)", "entropy",
         rank=3, needs_tau=True, needs_curvature=True, band_power=3),
+    "intrinsic_second_order_closed_form": Response(
+        nonlinear.intrinsic_second_order_closed_form, "second_order_conductivity",
+        "closed form of the tau^0 second-order charge response (BCP Fermi-surface + interband metric dipole)",
+        "charge", rank=3),
     "second_order_entropy_current_replaced": Response(
         nonlinear.second_order_entropy_current_replaced, "second_order_entropy_conductivity",
         "f -> s replaced second-order entropy current (not Tr[v s(rho)], ERRATA S1)", "entropy", rank=3,
