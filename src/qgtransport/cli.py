@@ -124,6 +124,60 @@ def parse_params(pairs) -> dict:
     return out
 
 
+def load_model(name, params: dict, *, hr=None, tb=None, model_file=None, wsvec="auto", win="auto",
+               centres="auto", spin_degeneracy=None):
+    """The model of the command line: a built-in model (--model) or a file (--hr, --tb, --model-file)."""
+    from qgtransport.models import read_hr, read_model, read_tb
+
+    sources = [x for x in (name, hr, tb, model_file) if x is not None]
+    if len(sources) != 1:
+        raise BadInput("give exactly one model: --model NAME, --hr FILE, --tb FILE or --model-file FILE")
+    if name is not None:
+        return make_model(name, params)
+    if params:
+        raise BadInput("--param applies to built-in models only")
+
+    def companion(value):
+        return None if value == "none" else value
+
+    try:
+        if hr is not None:
+            return read_hr(hr, wsvec=companion(wsvec), win=companion(win), centres=companion(centres),
+                           spin_degeneracy=spin_degeneracy)
+        if tb is not None:
+            return read_tb(tb, wsvec=companion(wsvec), win=companion(win), spin_degeneracy=spin_degeneracy)
+        return read_model(model_file)
+    except (ValueError, OSError) as exc:
+        raise BadInput(str(exc)) from None
+
+
+MODEL_OPTIONS = [
+    click.option("--model", "model_name", default=None, metavar="NAME", help="Built-in model (see 'qgt models')."),
+    click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
+                 help="Parameter of a built-in model; repeat for several."),
+    click.option("--hr", type=click.Path(exists=True, dir_okay=False), default=None,
+                 help="Wannier90 seedname_hr.dat (with seedname_wsvec.dat, .win, _centres.xyz found beside it)."),
+    click.option("--tb", type=click.Path(exists=True, dir_okay=False), default=None,
+                 help="Wannier90 seedname_tb.dat."),
+    click.option("--model-file", type=click.Path(exists=True, dir_okay=False), default=None,
+                 help="A model written by 'qgt convert' (lossless netCDF)."),
+    click.option("--wsvec", default="auto", show_default=True, metavar="PATH|auto|none",
+                 help="MDRS file seedname_wsvec.dat for --hr/--tb."),
+    click.option("--win", default="auto", show_default=True, metavar="PATH|auto|none",
+                 help="seedname.win (lattice, spinors, num_elec_per_state)."),
+    click.option("--centres", default="auto", show_default=True, metavar="PATH|auto|none",
+                 help="seedname_centres.xyz (Wannier centres) for --hr."),
+    click.option("--spin-degeneracy", type=click.Choice(["1", "2"]), default=None,
+                 help="Electrons per band state; required for Wannier90 files without a .win."),
+]
+
+
+def model_options(function):
+    for option in reversed(MODEL_OPTIONS):
+        function = option(function)
+    return function
+
+
 def make_model(name: str, params: dict):
     from qgtransport.models import builtin_model
 
@@ -316,8 +370,7 @@ energy units (k_B = e = hbar = 1).
 
 
 @main.command("compute", epilog=COMPUTE_EPILOG)
-@click.option("--model", "model_name", required=True, metavar="NAME", help="Built-in model (see 'qgt models').")
-@click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="Model parameter; repeat for several.")
+@model_options
 @click.option("--mu", "mu_spec", required=True, metavar="SPEC", help="Chemical potentials (eV).")
 @click.option("--T", "T_spec", required=True, metavar="SPEC", help="Temperatures (K in SI units), > 0.")
 @click.option("--tau", "tau_text", default=None, metavar="X",
@@ -343,8 +396,9 @@ energy units (k_B = e = hbar = 1).
               help="JSON summary to write.")
 @click.option("--progress/--quiet", default=None,
               help="Show a progress bar over the k-grid (default: when stderr is a terminal).")
-def compute_command(model_name, params, mu_spec, T_spec, tau_text, nk, quantities, units, kernel, rho1, omega_spec,
-                    broadening, width_text, component, output, json_path, progress):
+def compute_command(model_name, params, hr, tb, model_file, wsvec, win, centres, spin_degeneracy, mu_spec, T_spec,
+                    tau_text, nk, quantities, units, kernel, rho1, omega_spec, broadening, width_text, component,
+                    output, json_path, progress):
     """Compute responses of a built-in model on a k-grid for every (mu, T).
 
     Writes the dataset (netCDF, --output) and a JSON summary (--json), and prints each response at
@@ -359,8 +413,10 @@ def compute_command(model_name, params, mu_spec, T_spec, tau_text, nk, quantitie
           --quantities optical_conductivity,optical_entropy_conductivity,conductivity_ac
       qgt compute --model pt_symmetric --mu 1.2 --T 1000 --tau 10 --nk 64 \\
           --quantities second_order_current,intrinsic_second_order,entropy_production_third_order
+      qgt compute --hr lead_hr.dat --mu 11.0:13.0:21 --T 300 --tau 10 --nk 24 --quantities drude,entropy_production
     """
-    model = make_model(model_name, parse_params(params))
+    model = load_model(model_name, parse_params(params), hr=hr, tb=tb, model_file=model_file, wsvec=wsvec, win=win,
+                       centres=centres, spin_degeneracy=None if spin_degeneracy is None else int(spin_degeneracy))
     mu = parse_spec(mu_spec, "--mu")
     T = parse_spec(T_spec, "--T")
     tau = None if tau_text is None else parse_number(tau_text, "--tau")
@@ -381,7 +437,8 @@ def compute_command(model_name, params, mu_spec, T_spec, tau_text, nk, quantitie
 
 def model_title_line(ds) -> str:
     params = json.loads(ds.attrs.get("model_parameters", "{}"))
-    inner = f" ({', '.join(f'{k}={v:.6g}' for k, v in params.items())})" if params else ""
+    shown = {k: v for k, v in params.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    inner = f" ({', '.join(f'{k}={v:.6g}' for k, v in shown.items())})" if shown else ""
     tau = ds.attrs.get("tau", "none")
     tau_text = "" if tau == "none" else f", tau = {float(tau):g} {ds.attrs['tau_units']}"
     return (f"{ds.attrs['model']}{inner}, {ds.attrs['units']} units, grid {ds.attrs['grid']}{tau_text}, "
@@ -522,6 +579,26 @@ def _demo_summary(ds, header, rows, bands, T_ref) -> dict:
         "table": rows,
     }
     return data
+
+
+@main.command("convert")
+@model_options
+@click.option("--output", type=click.Path(dir_okay=False), required=True, help="netCDF model file to write.")
+def convert_command(model_name, params, hr, tb, model_file, wsvec, win, centres, spin_degeneracy, output):
+    """Write a model (built-in or Wannier90) to qgtransport's lossless netCDF model file.
+
+    \b
+    Examples:
+      qgt convert --hr lead_hr.dat --output lead.nc
+      qgt compute --model-file lead.nc --mu 12 --T 300 --tau 10 --nk 24
+    """
+    from qgtransport.models import write_model
+
+    model = load_model(model_name, parse_params(params), hr=hr, tb=tb, model_file=model_file, wsvec=wsvec, win=win,
+                       centres=centres, spin_degeneracy=None if spin_degeneracy is None else int(spin_degeneracy))
+    write_model(model, output)
+    click.echo(f"wrote {output}: {model.name}, {model.dim}D, {model.norb} orbitals, {len(model.R)} R vectors, "
+               f"spin degeneracy {model.spin_degeneracy}")
 
 
 @main.command("verify")

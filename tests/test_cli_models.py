@@ -1,0 +1,42 @@
+"""qgt compute / convert with Wannier90 and model files."""
+
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+from click.testing import CliRunner
+
+from qgtransport import compute
+from qgtransport.cli import main
+from qgtransport.models import read_hr
+
+PB = Path(__file__).parent / "data" / "wannier90" / "pb"
+
+
+def test_compute_from_hr_matches_the_api(tmp_path):
+    out = tmp_path / "pb.nc"
+    args = ["compute", "--hr", str(PB / "lead_hr.dat"), "--mu", "5.2676", "--T", "300", "--tau", "10", "--nk", "8",
+            "--quantities", "drude", "--output", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    ds = xr.load_dataset(out)
+    direct = compute(read_hr(PB / "lead_hr.dat"), ["drude"], mu=5.2676, T=300.0, tau=10.0, nk=8)
+    assert np.allclose(ds.drude.values, direct.drude.values, rtol=1e-12)
+    assert ds.attrs["spin_degeneracy"] == 2 and ds.drude.attrs["units"] == "S/m"
+
+
+def test_convert_round_trip_and_model_source_errors(tmp_path):
+    path = tmp_path / "lead.nc"
+    result = CliRunner().invoke(main, ["convert", "--hr", str(PB / "lead_hr.dat"), "--output", str(path)])
+    assert result.exit_code == 0, result.output
+    a = CliRunner().invoke(main, ["compute", "--model-file", str(path), "--mu", "5", "--T", "300", "--nk", "6",
+                                  "--quantities", "anomalous_hall", "--json", str(tmp_path / "s.json")])
+    assert a.exit_code == 0, a.output
+    both = CliRunner().invoke(main, ["compute", "--model", "qwz", "--hr", str(PB / "lead_hr.dat"), "--mu", "0",
+                                     "--T", "300", "--nk", "4"])
+    assert both.exit_code == 2 and "exactly one model" in both.output
+    bad = tmp_path / "bad_hr.dat"
+    bad.write_text("header\n2\n")
+    broken = CliRunner().invoke(main, ["compute", "--hr", str(bad), "--spin-degeneracy", "1", "--mu", "0", "--T", "300",
+                                       "--nk", "4"])
+    assert broken.exit_code == 2 and "bad_hr.dat" in broken.output and "line" in broken.output
