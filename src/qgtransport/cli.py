@@ -275,13 +275,17 @@ def compute_table(ds, component=None) -> str:
     rows = []
     for name in response_names(ds):
         comp = default_component(ds, name, component)
+        unit = ds[name].attrs.get("units", "")
+        scale = 1.0
+        if unit == "S/m":  # summaries give 3D conductivities in S/cm
+            unit, scale = "S/cm", 0.01
         for T in ds["T"].values:
-            values = [component_value(ds, name, comp, mu=m, T=T) for m in ends]
+            values = [scale * component_value(ds, name, comp, mu=m, T=T) for m in ends]
             error = "-"
             if name + "_error" in ds:
-                error = f"{max(abs(component_value(ds, name + '_error', comp, mu=m, T=T)) for m in ends):.1e}"
-            rows.append([name, "".join(comp), f"{T:g}", *(number(v) for v in values), error,
-                         ds[name].attrs.get("units", "")])
+                worst = max(abs(component_value(ds, name + "_error", comp, mu=m, T=T)) for m in ends)
+                error = f"{scale * worst:.1e}"
+            rows.append([name, "".join(comp), f"{T:g}", *(number(v) for v in values), error, unit])
     return format_table(header, rows)
 
 
