@@ -132,3 +132,59 @@ def test_degenerate_bands_give_gauge_invariant_level_sums(rng):
     assert np.allclose(omega2[:, 0] + omega2[:, 1], 2 * berry_curvature(geo1)[:, 0])
     # no pair inside a level contributes
     assert np.allclose(quantum_metric_nm(geo2)[:, 0, 1], 0)
+
+
+def test_full_position_matrix_reproduces_the_orbital_positions():
+    # Haldane in convention I (positions in the phases) equals the same hoppings with all positions at
+    # the origin plus a diagonal position matrix diag(tau), used through positions="full"
+    from qgtransport.models.tightbinding import with_position_matrix
+
+    model = builtin_model("haldane", M=0.2)
+    flat = TightBinding(lattice=model.lattice, positions=np.zeros_like(model.positions), R=model.R, H_R=model.H_R)
+    tau = model.positions @ model.lattice
+    r = np.zeros((1, 2, 2, 2), dtype=complex)
+    for a in range(2):
+        r[0, a] = np.diag(tau[:, a])
+    with_positions = with_position_matrix(flat, np.zeros((1, 2), dtype=int), r)
+    k = np.random.default_rng(0).uniform(-3, 3, size=(20, 2))
+    reference = band_geometry(model, k)
+    full = band_geometry(with_positions, k, positions="full")
+    assert np.allclose(berry_curvature(full), berry_curvature(reference), atol=1e-12)
+    assert np.allclose(quantum_metric(full), quantum_metric(reference), atol=1e-12)
+    assert not np.allclose(berry_curvature(band_geometry(flat, k)), berry_curvature(reference), atol=1e-3)
+    with pytest.raises(ValueError, match="no position matrix"):
+        band_geometry(flat, k, positions="full")
+    with pytest.raises(ValueError, match="not implemented for second-order"):
+        band_geometry(with_positions, k, order=2, positions="full")
+
+
+def test_wannier90_position_matrix_is_attached_hermitian():
+    from pathlib import Path
+
+    from qgtransport.models import read_tb, read_tb_positions
+    from qgtransport.models.tightbinding import with_position_matrix
+
+    path = Path(__file__).parent / "data" / "wannier90" / "pb" / "lead_tb.dat"
+    model = read_tb(path)
+    positions = read_tb_positions(path)
+    full = with_position_matrix(model, positions.R, positions.r)
+    assert 0 < full.parameters["position_hermiticity_deviation"] < 0.2
+    k = np.random.default_rng(1).normal(size=(5, 3))
+    A = full.connection(k)
+    assert np.allclose(A, np.conj(np.swapaxes(A, -1, -2)), atol=1e-12)
+    v = band_geometry(full, k, positions="full").velocity
+    assert np.allclose(v, np.conj(np.swapaxes(v, -1, -2)), atol=1e-10)
+
+
+def test_position_matrix_survives_the_model_file(tmp_path):
+    from pathlib import Path
+
+    from qgtransport.models import read_model, read_tb, read_tb_positions, write_model
+    from qgtransport.models.tightbinding import with_position_matrix
+
+    path = Path(__file__).parent / "data" / "wannier90" / "pb" / "lead_tb.dat"
+    positions = read_tb_positions(path)
+    model = with_position_matrix(read_tb(path), positions.R, positions.r)
+    write_model(model, tmp_path / "pb.nc")
+    back = read_model(tmp_path / "pb.nc")
+    assert np.array_equal(back.position_R, model.position_R) and np.array_equal(back.H_R, model.H_R)

@@ -39,11 +39,20 @@ class BandGeometry:
     curvature: np.ndarray | None = None
 
 
-def band_geometry(model, k: np.ndarray, order: int = 1) -> BandGeometry:
+def band_geometry(model, k: np.ndarray, order: int = 1, positions: str = "diagonal") -> BandGeometry:
     """Diagonalise H(k) once and rotate dH (and d2H for order 2) into the band basis.
 
     v^a = U^+ (dH/dk_a) U,  [d_a d_b H]_nm = U^+ (d2H/dk_a dk_b) U.
+
+    positions="full" adds the off-diagonal position matrix of the model (model.connection, A) to the
+    velocity, v = dH/dk + i[H, A], i.e. v^a_nm += i (e_n - e_m) (U^+ A^a U)_nm, so that
+    r^a_nm = -i v^a_nm/e_nm includes it (Wannier interpolation beyond the tight-binding
+    approximation). Not available with order=2.
     """
+    if positions not in ("diagonal", "full"):
+        raise ValueError(f"positions must be 'diagonal' or 'full', got {positions!r}")
+    if positions == "full" and order == 2:
+        raise ValueError("positions='full' is not implemented for second-order responses (d2H)")
     if order == 1:
         H, dH = model.hamiltonian(k, order=1)
         d2H = None
@@ -52,6 +61,9 @@ def band_geometry(model, k: np.ndarray, order: int = 1) -> BandGeometry:
     energies, U = np.linalg.eigh(H)
     Ud = np.conj(np.swapaxes(U, -1, -2))[:, None]
     velocity = Ud @ dH @ U[:, None]
+    if positions == "full":
+        A = Ud @ model.connection(k) @ U[:, None]
+        velocity = velocity + 1j * (energies[:, None, :, None] - energies[:, None, None, :]) * A
     curvature = None
     if d2H is not None:
         curvature = Ud[:, None] @ d2H @ U[:, None, None]

@@ -10,6 +10,7 @@ Layout (format "qgtransport-model", version 1):
     positions   (orbital, dim)                reduced orbital positions
     R           (R, dim) int64                lattice vectors of the hoppings, reduced
     H_R_real, H_R_imag (R, orbital, orbital_n)  <0 m|H|R n>, energy_unit
+    position_R_real, position_R_imag (R, cartesian, orbital, orbital_n)  optional: <0 m|r|R n>
     attributes  format, format_version, name, energy_unit, length_unit, spin_degeneracy,
                 parameters (JSON), fourier_convention
 """
@@ -36,6 +37,9 @@ VARIABLES = {
 }
 
 
+POSITION_DIMS = ("R", "cartesian", "orbital", "orbital_n")
+
+
 def write_model(model: TightBinding, path) -> None:
     """Write a TightBinding model to a netCDF-4 file that read_model restores bit for bit."""
     data = {
@@ -46,6 +50,10 @@ def write_model(model: TightBinding, path) -> None:
         "H_R_imag": model.H_R.imag,
     }
     ds = xr.Dataset({name: (VARIABLES[name], value) for name, value in data.items()})
+    if model.position_R is not None:
+        for part, value in (("real", model.position_R.real), ("imag", model.position_R.imag)):
+            ds[f"position_R_{part}"] = (POSITION_DIMS, value)
+            data[f"position_R_{part}"] = value
     ds.attrs = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -70,12 +78,16 @@ def read_model(path) -> TightBinding:
     spin = ds.attrs.get("spin_degeneracy")
     if not isinstance(spin, (int, np.integer)) or int(spin) not in (1, 2):
         raise ModelFileError(path, f"attribute spin_degeneracy must be 1 or 2, got {spin!r}")
+    position_R = None
+    if "position_R_real" in ds:
+        real, imag = (np.asarray(ds[f"position_R_{part}"].values, dtype=float) for part in ("real", "imag"))
+        position_R = real + 1j * imag
     try:
         return TightBinding(
             lattice=arrays["lattice"], positions=arrays["positions"], R=arrays["R"],
             H_R=arrays["H_R_real"] + 1j * arrays["H_R_imag"], spin_degeneracy=int(spin),
             energy_unit=str(ds.attrs.get("energy_unit")), length_unit=str(ds.attrs.get("length_unit")),
-            name=str(ds.attrs.get("name", "")), parameters=parameters,
+            name=str(ds.attrs.get("name", "")), parameters=parameters, position_R=position_R,
         )
     except ValueError as err:
         raise ModelFileError(path, f"not a valid model: {err}") from None

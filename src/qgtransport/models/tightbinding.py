@@ -14,7 +14,7 @@ derivatives follow analytically:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -37,6 +37,10 @@ class TightBinding:
     H_R : (nR, norb, norb) complex array
         Hopping matrices <0 m|H|R n> in ``energy_unit``. Must satisfy H(-R) = H(R)^dagger
         (checked) so that H(k) is Hermitian.
+    position_R : (nR, dim, norb, norb) complex array, optional
+        Position matrix <0 m|r_a|R n> (Cartesian, length_unit) on the same R as H_R, e.g. from a
+        Wannier90 _tb.dat (models.wannier90.read_tb_positions, attached by with_position_matrix). Used
+        only by band_geometry(..., positions="full"); the default is the diagonal approximation.
     spin_degeneracy : int
         Electrons per band state: 1 (default; spinor or spinless models) or 2 (spin-degenerate
         models written without spin). Every extensive result is multiplied by it.
@@ -55,6 +59,7 @@ class TightBinding:
     length_unit: str = "Angstrom"
     name: str = "tight-binding model"
     parameters: dict = field(default_factory=dict)
+    position_R: np.ndarray | None = None
 
     def __post_init__(self):
         lattice = np.atleast_2d(np.asarray(self.lattice, dtype=float))
@@ -87,6 +92,13 @@ class TightBinding:
         object.__setattr__(self, "H_R", H_R)
         object.__setattr__(self, "positions", positions)
         check_hermitian_hoppings(self.R, H_R)
+        if self.position_R is not None:
+            position_R = np.asarray(self.position_R, dtype=complex)
+            if position_R.shape != (len(self.R), dim, norb, norb):
+                raise ValueError(f"position_R must have shape {(len(self.R), dim, norb, norb)}, got {position_R.shape}")
+            if not np.all(np.isfinite(position_R)):
+                raise ValueError("position_R has a non-finite entry")
+            object.__setattr__(self, "position_R", position_R)
 
     @property
     def dim(self) -> int:
@@ -159,6 +171,26 @@ class TightBinding:
                 d2H[:, b, a] = d2H[:, a, b]
         return H, dH, d2H
 
+    def connection(self, k: np.ndarray) -> np.ndarray:
+        """Berry connection of the basis beyond the diagonal-position approximation, (nk, dim, n, n):
+
+            A_mn(k) = sum_R exp(i k.(R + tau_n - tau_m)) [<0 m|r|R n> - tau_m delta_mn delta_R0],
+
+        zero when the position matrix is diagonal with the orbital positions as centres.
+        """
+        if self.position_R is None:
+            raise ValueError("this model has no position matrix (position_R); see with_position_matrix")
+        k = np.atleast_2d(np.asarray(k, dtype=float))
+        n = self.norb
+        tau_cart = self.positions @ self.lattice
+        phase = np.exp(1j * (k @ (self.R @ self.lattice).T))  # (nk, nR)
+        orbital_phase = np.exp(1j * (k @ tau_cart.T))
+        gauge = orbital_phase.conj()[:, :, None] * orbital_phase[:, None, :]
+        A = np.stack([(phase @ self.position_R[:, a].reshape(len(self.R), n * n)).reshape(-1, n, n) * gauge
+                      for a in range(self.dim)], axis=1)
+        A[:, :, np.arange(n), np.arange(n)] -= tau_cart.T[None]
+        return A
+
     def to_cartesian(self, k_reduced: np.ndarray) -> np.ndarray:
         """Cartesian k from reduced coordinates (fractions of the reciprocal vectors)."""
         return np.asarray(k_reduced) @ self.reciprocal
@@ -176,3 +208,25 @@ def check_hermitian_hoppings(R: np.ndarray, H_R: np.ndarray, atol: float = 1e-8)
             raise ValueError(
                 f"H(-R) != H(R)^dagger for R={r.tolist()}: largest deviation {deviation:.3e} > {atol:.0e}"
             )
+
+
+def with_position_matrix(model: TightBinding, R: np.ndarray, r: np.ndarray) -> TightBinding:
+    """A copy of the model carrying the position matrix r (nR', dim, n, n) given on lattice vectors R
+    (nR', dim); R' must be a subset of the model's R (absent R get zero).
+
+    The matrix is made Hermitian-partnered, r(R) <- (r(R) + r(-R)^+)/2 (Wannier90's finite-difference
+    position matrix is not, by up to ~0.1 Angstrom); the largest change is kept in
+    parameters["position_hermiticity_deviation"].
+    """
+    index = {tuple(x): i for i, x in enumerate(model.R)}
+    position_R = np.zeros((len(model.R), model.dim, model.norb, model.norb), dtype=complex)
+    for x, block in zip(np.asarray(R), np.asarray(r), strict=True):
+        i = index.get(tuple(int(v) for v in x))
+        if i is None:
+            raise ValueError(f"the position matrix has R={list(x)}, which the model's H(R) lacks")
+        position_R[i] = block
+    partner = np.array([index[tuple(-x)] for x in model.R])
+    hermitian = (position_R + np.conj(np.swapaxes(position_R[partner], -1, -2))) / 2
+    deviation = float(np.abs(hermitian - position_R).max()) if len(position_R) else 0.0
+    parameters = {**model.parameters, "position_hermiticity_deviation": deviation}
+    return replace(model, position_R=hermitian, parameters=parameters)
