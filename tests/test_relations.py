@@ -17,6 +17,7 @@ def test_onsager_entropy_hall_is_nernst(name):
     ("haldane", "anomalous_hall", {}),
     ("tilted_dirac", "drude", {"tau": 5.0}),
     ("qwz", "conductivity_ac", {"tau": 5.0, "omega": [0.5, 2.5]}),
+    ("haldane", "conductivity_ac", {"tau": 5.0, "omega": [0.3, 1.5]}),
 ])
 def test_maxwell_relation_corrected(name, charge, options):
     # d_T j = d_mu j^s (ERRATA E4); the printed form d_T j = (1/T) d_mu j^s fails by 1/T - 1
@@ -49,3 +50,21 @@ def test_sommerfeld_for_the_second_order_replaced_current():
     first = R.sommerfeld(model, "second_order_current", order=1, **common).residual
     third = R.sommerfeld(model, "second_order_current", order=3, **common).residual
     assert first < 0.2 and third < first / 5
+
+
+@pytest.mark.parametrize("name,mu", [("qwz", 2.0), ("haldane", 1.5)])
+def test_sommerfeld_for_the_ac_conductivity(name, mu):
+    # mu inside a band (Sommerfeld needs the response smooth within a few T of mu) and T << eta
+    model = builtin_model(name)
+    first, third = [], []
+    for T in (0.1, 0.05):
+        common = dict(mu=mu, T=T, nk=128, units="natural", tau=1.0, omega=[0.3, 2.5], h_mu=T / 16)
+        first.append(R.sommerfeld(model, "conductivity_ac", order=1, **common).residual)
+        third.append(R.sommerfeld(model, "conductivity_ac", order=3, **common).residual)
+    assert first[0] / first[1] > 3.5 and third[1] < first[1] / 5
+
+
+def test_maxwell_relation_second_order_pt_model():
+    rel = R.maxwell(builtin_model("pt_symmetric"), "second_order_current", mu=[1.2], T=[0.1], nk=32,
+                    units="natural", tau=10.0)
+    assert rel.residual < 1e-5
