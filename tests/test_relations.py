@@ -68,3 +68,11 @@ def test_maxwell_relation_second_order_pt_model():
     rel = R.maxwell(builtin_model("pt_symmetric"), "second_order_current", mu=[1.2], T=[0.1], nk=32,
                     units="natural", tau=10.0)
     assert rel.residual < 1e-5
+
+
+def test_mott_in_SI_units_equals_natural_units():
+    model = builtin_model("tilted_dirac")
+    si = R.mott(model, mu=0.6, T=464.0, nk=64, units="SI")  # 464 K = 0.04 eV
+    natural = R.mott(model, mu=0.6, T=0.04, nk=64, units="natural", h_mu=0.01)
+    assert si.residual == pytest.approx(natural.residual, rel=0.05)
+    assert si.residual < 0.2

@@ -505,7 +505,8 @@ def demo_command(output_dir, model_name, params, nk, progress):
     by default, in SI units: T = 750, 1500, 3000 K, tau = 10 fs, a mu scan across the bands, the
     linear DC responses (entropy production and its parts, entropy currents, anomalous Hall, Drude,
     anomalous Nernst) with their grid errors. Writes DIR/demo.nc, DIR/summary.json, DIR/entropy_production.png,
-    DIR/entropy_hall_nernst.png and DIR/bz_maps.png, and prints a summary table.
+    DIR/entropy_hall_nernst.png and DIR/bz_maps.png, the report DIR/report.html (figures also in
+    DIR/figures/), and prints a summary table.
 
     \b
     Examples:
@@ -540,6 +541,10 @@ def demo_command(output_dir, model_name, params, nk, progress):
     for name, fig in figures.items():
         fig.savefig(out / name, dpi=130)
         written.append(out / name)
+    from qgtransport.report import write_report
+
+    report = write_report(ds, model, out, command=f"qgt demo --model {model_name}")
+    written.append(report.html_path)
 
     T_ref = DEMO_T[1]
     top = bands[-1]
@@ -649,6 +654,10 @@ def verify_command(model_name, params, mu_text, T_text, tau_text, nk, direction,
     if any(r["verdict"] == "DISAGREES" for r in rows):
         raise click.exceptions.Exit(EXIT_UNEXPECTED)
 
+
+from qgtransport.cli_run import register  # noqa: E402  (qgt run, init, show)
+
+register(main)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

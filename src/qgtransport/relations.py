@@ -16,6 +16,7 @@ import numpy as np
 from qgtransport import units as U
 from qgtransport.compute import compute
 from qgtransport.occupation import entropy, fermi
+from qgtransport.responses import RESPONSES
 
 PAIRS = {
     # charge quantity -> its entropy counterpart by f -> s
@@ -86,6 +87,9 @@ def sommerfeld(model, charge="anomalous_hall", *, mu, T, nk, order=1, h_mu=None,
                  error_estimate=False, **options)
     j = -ds[charge].values[:, 0]
     lhs = ds[entropy_name].values[2, 0]
+    if units == "SI":  # natural: sigma^s = (pi^2 T/3) d_mu j; SI adds the ratio of the unit factors, k_B/e
+        kinds = RESPONSES[entropy_name].unit, RESPONSES[charge].unit
+        j = j * U.si_factor(kinds[0], model) / U.si_factor(kinds[1], model)
     first = (j[3] - j[1]) / (2 * h)
     rhs = np.pi**2 * T_energy / 3 * first
     if order >= 3:

@@ -1,0 +1,274 @@
+"""`qgt run CONFIG`, `qgt init [PATH]` and `qgt show FILE`: a run from one configuration file, the
+commented example configuration, and a summary of a dataset written by qgtransport.
+
+Registered on the `qgt` group by `register(main)` (end of qgtransport/cli.py). Exit codes as for
+every qgt command: 0 ok, 1 unexpected error, 2 bad input (configuration, model file, data file).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+EXIT_CODES = """\b
+Exit codes: 0 ok; 1 unexpected error (run 'qgt --traceback ...' for the traceback);
+2 bad input (the message names the file, table and key, or the value, and what is allowed).
+"""
+
+
+def _stderr(text: str) -> None:
+    click.echo(text, err=True)
+
+
+def report_options(config):
+    """qgtransport.report.ReportOptions from a validated RunConfig."""
+    from qgtransport.report import ReportOptions, custom_path
+
+    report, checks = config.report, config.checks
+    path = None
+    if report["path_labels"] is not None:
+        path = custom_path(report["path_labels"], report["path_points"])
+    execution = {k: v for k, v in config.execution.items() if k not in ("checkpoint", "progress")}
+    return ReportOptions(
+        title=report["title"], path=path, band_points=report["band_points"], bz_nk=report["bz_nk"],
+        band=report["band"], density_mu=report["density_mu"], density_T=report["density_T"],
+        direction=config.direction, strength=config.strength, checks=checks["relations"],
+        mu_points=checks["mu_points"], exact=checks["exact"], exact_nk=checks["exact_nk"],
+        exact_mu=checks["exact_mu"], exact_T=checks["exact_T"], tolerance=checks["tolerance"],
+        execution=execution, dpi=config.output["dpi"],
+    )
+
+
+RUN_EPILOG = """\b
+The configuration (TOML) names the model (built-in with parameters, Wannier90 files or a
+qgtransport model file), the k-grid, the mu, T (and omega) scans, tau, the field direction, the
+quantities, the executor and the output folder; 'qgt init' writes a commented example and
+docs/configuration.md lists every key. Relative paths are taken from the configuration's folder.
+
+\b
+Writes, in the output folder:
+  <name>.nc      the dataset (netCDF; units and a description on every variable; the
+                 configuration and the qgtransport version in the attributes)
+  <name>.json    the same numbers as JSON (unless [output] json = false)
+  report.html    one self-contained page: figures, relation checks, grid convergence,
+                 conventions and errata (unless [output] report = false or --no-report)
+  figures/*.png  the report's figures
+
+""" + EXIT_CODES
+
+
+@click.command("run", epilog=RUN_EPILOG)
+@click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=True))
+@click.option("--output", "output_dir", type=click.Path(file_okay=False), default=None,
+              help="Output folder (overrides [output] folder).")
+@click.option("--no-report", is_flag=True, help="Write the dataset only, no report.")
+@click.option("--progress/--quiet", default=None,
+              help="Progress bar over the k-grid and stage messages (default: [execution] progress, else when "
+                   "stderr is a terminal).")
+def run_command(config_path, output_dir, no_report, progress):
+    """Compute everything a configuration file asks for, write the dataset and the HTML report.
+
+    \b
+    Examples:
+      qgt init qwz.toml && qgt run qwz.toml
+      qgt run lead.toml --output lead-run
+      qgt run qwz.toml --no-report --quiet
+    """
+    from qgtransport import __version__
+    from qgtransport import cli as base
+    from qgtransport.config import ConfigError, build_model, load_config
+
+    start = time.perf_counter()
+    try:
+        config = load_config(config_path)
+        model, warnings = build_model(config)
+    except ConfigError as exc:
+        raise base.BadInput(str(exc)) from None
+    for text in warnings:
+        _stderr(f"warning: {text}")
+    folder = Path(output_dir) if output_dir is not None else config.folder
+    if progress is None:
+        progress = config.execution.get("progress", sys.stderr.isatty())
+    say = _stderr if progress else (lambda text: None)
+    options = config.compute_options()
+    options.pop("progress", None)
+    mu, T, tau, nk, units, kernel, rho1 = (options.pop(k) for k in ("mu", "T", "tau", "nk", "units", "kernel",
+                                                                     "rho1"))
+    quantities = None if config.quantities is None else list(config.quantities)
+    shape = "x".join(str(n) for n in (nk if isinstance(nk, tuple) else (nk,) * model.dim))
+    what = "the linear DC responses" if quantities is None else f"{len(quantities)} responses"
+    say(f"computing {what} of {model.name} on a {shape} k-grid for {len(mu)} mu x {len(T)} T")
+    ds = base.run_compute(model, quantities, mu=mu, T=T, tau=tau, nk=nk, units=units, kernel=kernel, rho1=rho1,
+                          progress=bool(progress), **options)
+    ds.attrs["config"] = config.text
+    ds.attrs["config_resolved"] = config.to_json()
+    ds.attrs["config_file"] = str(Path(config_path).resolve())
+    ds.attrs["qgtransport_version"] = __version__
+    ds.attrs["created_by"] = f"qgt run {config_path}"
+    name = config.output["name"]
+    json_path = folder / f"{name}.json" if config.output["json"] else None
+    written = base.write_outputs(ds, folder / f"{name}.nc", json_path)
+    report = None
+    if config.output["report"] and not no_report:
+        from qgtransport.report import write_report
+
+        say("writing the report")
+        report = write_report(ds, model, folder, report_options(config), config_text=config.text,
+                              command=f"qgt run {config_path}", log=say)
+        written += report.paths
+    click.echo(f"{base.model_title_line(ds)}\n")
+    click.echo(base.compute_table(ds))
+    click.echo("")
+    if report is not None:
+        failing = [c for c in report.checks if c.verdict == "FAILS"]
+        counted = [c for c in report.checks if c.verdict != "skipped"]
+        if failing:
+            click.echo(f"WARNING: {len(failing)} of {len(counted)} relation checks FAIL: "
+                       + "; ".join(c.name for c in failing))
+        else:
+            click.echo(f"relation checks: {len(counted)} hold or deviate only where expected (see the report)")
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(f"done in {time.perf_counter() - start:.1f} s")
+
+
+INIT_EPILOG = EXIT_CODES
+
+
+@click.command("init", epilog=INIT_EPILOG)
+@click.argument("path", required=False, default="qgt.toml", type=click.Path(dir_okay=False))
+@click.option("--model", "model_name", default="qwz", show_default=True, metavar="NAME",
+              help="Built-in model of the example (see 'qgt models').")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init_command(path, model_name, force):
+    """Write a commented example configuration (valid as it is) for 'qgt run'.
+
+    Every key is shown with its default and a one-line explanation; the Wannier90 keys are
+    commented out. Edit it, then run it.
+
+    \b
+    Examples:
+      qgt init
+      qgt init haldane.toml --model haldane
+      qgt init qgt.toml --force && qgt run qgt.toml
+    """
+    from qgtransport import cli as base
+    from qgtransport.config import example_config
+
+    target = Path(path)
+    if target.exists() and not force:
+        raise base.BadInput(f"{path} exists; give --force to overwrite it, or another PATH")
+    try:
+        text = example_config(target.name, model_name)
+    except ValueError as exc:
+        raise base.BadInput(f"--model: {exc}") from None
+    if target.parent != Path("") and not target.parent.is_dir():
+        raise base.BadInput(f"{path}: the folder {target.parent} does not exist")
+    target.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {path}: edit it, then run 'qgt run {path}'")
+
+
+SHOW_EPILOG = EXIT_CODES
+
+
+@click.command("show", epilog=SHOW_EPILOG)
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--component", default=None, metavar="ab",
+              help="Tensor component shown (default xy for Hall-type responses, xx otherwise).")
+@click.option("--config", "show_config", is_flag=True, help="Also print the configuration stored by 'qgt run'.")
+def show_command(file, component, show_config):
+    """Print a summary of a netCDF dataset written by qgtransport (qgt run, qgt compute, qgt demo).
+
+    For each response: its tensor component, the range of its values over the scan, the largest
+    grid-error estimate, the units and the description; then the run's settings.
+
+    \b
+    Examples:
+      qgt show qgt-run/run.nc
+      qgt show qgt-demo/demo.nc --component xy
+      qgt show qgt-run/run.nc --config
+    """
+    from qgtransport import cli as base
+
+    ds = read_dataset(file)
+    comp = base.parse_component(component, int(ds.attrs.get("dimension", ds.sizes.get("a", 3))))
+    click.echo(f"{file}: {base.model_title_line(ds)}")
+    mu = ds["mu"].values
+    scan = [f"mu {mu.min():g} .. {mu.max():g} {ds['mu'].attrs.get('units', '')} ({len(mu)})",
+            f"T {', '.join(f'{t:g}' for t in ds['T'].values)} {ds['T'].attrs.get('units', '')}"]
+    if "omega" in ds.coords:
+        omega = ds["omega"].values
+        scan.append(f"hbar omega {omega.min():g} .. {omega.max():g} {ds['omega'].attrs.get('units', '')} "
+                    f"({len(omega)})")
+    click.echo("scan: " + "; ".join(scan))
+    click.echo(f"qgtransport {ds.attrs.get('qgtransport_version', 'unknown')}; spin degeneracy "
+               f"{ds.attrs.get('spin_degeneracy', '?')}; created by {ds.attrs.get('created_by', 'qgtransport')}\n")
+    click.echo(summary_table(ds, comp))
+    click.echo("\ndescriptions:")
+    for name in base.response_names(ds):
+        click.echo(f"  {name}: {ds[name].attrs.get('description', '')} [{ds[name].attrs.get('current', '-')}]")
+    if show_config:
+        text = ds.attrs.get("config")
+        click.echo("\nconfiguration:\n" + (text if text else "(none stored: not written by 'qgt run')"))
+
+
+def read_dataset(path):
+    """A dataset written by qgtransport; BadInput (exit 2) for a missing, unreadable or foreign file."""
+    from qgtransport import cli as base
+    from qgtransport.results import read_netcdf
+
+    target = Path(path)
+    if not target.is_file():
+        raise base.BadInput(f"{path}: no such file")
+    try:
+        ds = read_netcdf(target)
+    except (OSError, ValueError, KeyError) as exc:
+        raise base.BadInput(f"{path}: not a netCDF file that can be read ({type(exc).__name__}: {exc})") from None
+    missing = [c for c in ("mu", "T") if c not in ds.coords]
+    if "model" not in ds.attrs or missing:
+        raise base.BadInput(f"{path}: not a dataset written by qgtransport (no 'model' attribute or no mu/T "
+                            "coordinates)")
+    return ds
+
+
+def summary_table(ds, component=None) -> str:
+    """quantity, component, min and max over the scan, largest grid error, units."""
+    import numpy as np
+
+    from qgtransport import cli as base
+
+    rows = []
+    for name in base.response_names(ds):
+        comp = base.default_component(ds, name, component)
+        da = ds[name]
+        tensor = base.tensor_dims(da)
+        selected = da.sel(dict(zip(tensor, comp[: len(tensor)], strict=True))) if tensor else da
+        values = np.asarray(selected.values)
+        error = "-"
+        if name + "_error" in ds:
+            err = ds[name + "_error"]
+            err = err.sel(dict(zip(tensor, comp[: len(tensor)], strict=True))) if tensor else err
+            error = f"{float(np.abs(np.asarray(err.values)).max()):.1e}"
+        if np.iscomplexobj(values):
+            low, high = f"Re {values.real.min(): .4e}", f"Re {values.real.max(): .4e}"
+        else:
+            low, high = base.number(float(values.min())), base.number(float(values.max()))
+        dims = ",".join(d for d in da.dims if d not in ("a", "b", "c"))
+        rows.append([name, "".join(comp), dims, low, high, error, da.attrs.get("units", "")])
+    return base.format_table(["quantity", "comp", "over", "min", "max", "max grid error", "units"], rows)
+
+
+def register(group) -> None:
+    """Add run, init and show to the qgt command group (and the exit codes to its --help)."""
+    for command in (run_command, init_command, show_command):
+        group.add_command(command)
+    if not group.epilog:
+        group.epilog = EXIT_CODES
+
+
+__all__ = ["register", "run_command", "init_command", "show_command", "report_options", "summary_table",
+           "read_dataset"]
+

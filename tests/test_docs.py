@@ -1,0 +1,69 @@
+"""The tutorials run as written and print what they say they print.
+
+Each tutorial in docs/tutorials/ is a sequence of ```python blocks, each followed by a ```text block
+with its output. The blocks run in order in one namespace, in a temporary folder (they write
+figures); every number printed must match the number in the text block to 1e-3 relative (last
+digits may differ between BLAS builds), and the words must match exactly.
+"""
+
+import contextlib
+import io
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+TUTORIALS = sorted((Path(__file__).parents[1] / "docs" / "tutorials").glob("*.md"))
+BLOCK = re.compile(r"```python\n(.*?)```\n\n```text\n(.*?)```", re.S)
+NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
+
+
+def run_blocks(path: Path):
+    """[(code, expected output, actual output)] of a tutorial, run in the current folder."""
+    namespace: dict = {"__name__": "__tutorial__"}
+    results = []
+    for code, expected in BLOCK.findall(path.read_text(encoding="utf-8")):
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer):
+            exec(compile(code, f"{path.name}", "exec"), namespace)  # noqa: S102 - our own documentation
+        results.append((code, expected, buffer.getvalue()))
+    return results
+
+
+def same_output(expected: str, actual: str, rtol: float = 1e-3, atol: float = 1e-12) -> bool:
+    if NUMBER.sub("#", expected).split() != NUMBER.sub("#", actual).split():
+        return False
+    pairs = zip(NUMBER.findall(expected), NUMBER.findall(actual), strict=True)
+    return all(abs(float(a) - float(b)) <= atol + rtol * abs(float(a)) for a, b in pairs)
+
+
+@pytest.mark.parametrize("path", TUTORIALS, ids=[p.stem for p in TUTORIALS])
+def test_tutorial_prints_what_it_says(path, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    results = run_blocks(path)
+    assert results, f"{path.name} has no python block with its output"
+    for code, expected, actual in results:
+        assert same_output(expected, actual), f"{path.name}:\n{code}\nexpected:\n{expected}\ngot:\n{actual}"
+
+
+def fill(path: Path) -> None:  # pragma: no cover - run by hand after editing a tutorial
+    """Rewrite the text blocks of a tutorial with what its code prints (python tests/test_docs.py)."""
+    text = path.read_text(encoding="utf-8")
+    outputs = iter(actual for _, _, actual in run_blocks(path))
+    path.write_text(BLOCK.sub(lambda m: f"```python\n{m.group(1)}```\n\n```text\n{next(outputs)}```", text),
+                    encoding="utf-8")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import tempfile
+
+    for tutorial in TUTORIALS:
+        with tempfile.TemporaryDirectory() as folder:
+            here = os.getcwd()
+            os.chdir(folder)
+            try:
+                fill(tutorial)
+            finally:
+                os.chdir(here)
+        print(f"filled {tutorial}")
