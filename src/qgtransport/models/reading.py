@@ -57,7 +57,8 @@ class TextFile:
 
 def read_text(path) -> TextFile:
     """Read a text file; undecodable bytes give a ModelFileError naming their line."""
-    data = open(path, "rb").read()
+    with open(path, "rb") as handle:
+        data = handle.read()
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
