@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from qgtransport import units as U
+from qgtransport.engine import integrate_request
 from qgtransport.geometry import DEGENERACY_TOL, BandGeometry, band_geometry
-from qgtransport.integrate import coarse_shape, grid_shape, integrate
+from qgtransport.integrate import grid_shape, integrate
 from qgtransport.occupation import check_temperature
 from qgtransport.responses import RESPONSES
 from qgtransport.responses.kernels import Block, Settings
@@ -121,7 +123,9 @@ def validate(model, quantities, mu, T, tau, omega, units, kernel, rho1, broadeni
 
 def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.5, units="SI",
             kernel="divided_difference", rho1="finite_eta", broadening="gaussian", width=0.02,
-            degeneracy_tol=DEGENERACY_TOL, max_elements=2**21, error_estimate=True, progress=False):
+            degeneracy_tol=DEGENERACY_TOL, max_elements=2**21, error_estimate=True, progress=False,
+            executor="serial", workers=None, scheduler=None, checkpoint=None, task_size=None, scan="direct",
+            bin_width=None, refine=None, backend="numpy"):
     """Compute responses of a model on a uniform k-grid for every (mu, T[, omega]).
 
     Parameters
@@ -152,7 +156,27 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
     max_elements : bound on the size of the per-chunk (k, n, n, ...) arrays (memory).
     error_estimate : also integrate the grid of nk/2 (cost 1/2^d more) and report
         |I(nk) - I(nk/2)| as <name>_error.
-    progress : show a progress bar.
+    progress : show a progress bar (k-points/s, time left).
+    executor : "serial" (default, in this process), "processes" (local worker processes, one BLAS
+        thread each) or "dask" (dask.distributed), or an open `qgtransport.executors.Executor`.
+        Results agree to rounding whatever the executor and the number of workers (chunk results
+        are added in a fixed order; bit for bit for a given task_size).
+    workers : worker processes for "processes" and a Dask LocalCluster (default: available cores).
+    scheduler : address of a running Dask scheduler (executor="dask"; default: a LocalCluster).
+    checkpoint : directory where finished chunks are written; calling again with the same
+        arguments resumes from them (a different run is refused).
+    task_size : k-points per task (unit of scheduling and checkpointing; default up to 32768).
+    scan : "direct" (default: every kernel at every (mu, T) point) or "binned" (histograms of band
+        quantities over energy once per chunk, then each (mu, T) point by quadrature: a 1000-point
+        scan costs little more than one point; DC linear responses only; qgtransport.spectral).
+        With "binned", <name>_error includes a bound on the binning error.
+    bin_width : energy bin width of scan="binned" (model energy unit; default T_min/32).
+    refine : adaptive refinement around hot spots of Berry curvature and quantum metric: None
+        (default), True, a dict or a `qgtransport.refine.Refinement` (levels, subdivision,
+        fraction or threshold). <name>_error is then |I_refined(nk) - I_refined(nk/2)| and
+        <name>_refinement what the refinement changed.
+    backend : "numpy" (default) or "cupy" (GPU; the [gpu] extra and a CUDA device): where H(k),
+        eigh and (scan="binned") the band quantities and histograms are computed.
 
     Returns
     -------
@@ -174,13 +198,18 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
     n = model.norb
     power = max(RESPONSES[q].band_power for q in quantities)
     chunk_size = int(np.clip(max_elements // (max(n**power, n * n * model.dim**2) * 4), 1, 1 << 20))
-    values = integrate_on_grid(model, request, shape, shift, chunk_size, progress)
-    coarse = coarse_shape(shape) if error_estimate else None
-    errors = {}
-    if coarse is not None:
-        coarse_values = integrate_on_grid(model, request, coarse, shift, chunk_size, False)
-        errors = {q: np.abs(values[q] - coarse_values[q]) for q in quantities}
-    return build_dataset(
-        model, values, errors, mu=mu, T=T, omega=omega, units=units, shape=shape, shift=shift, tau=tau,
-        settings=settings,
-    )
+    order = 2 if any(RESPONSES[q].needs_curvature for q in quantities) else 1
+    result = integrate_request(
+        model, request, shape, shift, chunk_size=chunk_size, direct_sums=partial(thermal_block_sums, request=request),
+        order=order, progress=progress, error_estimate=error_estimate, scan=scan, bin_width=bin_width,
+        backend=backend, refine=refine, executor=executor, workers=workers, scheduler=scheduler,
+        checkpoint=checkpoint, task_size=task_size)
+    common = dict(mu=mu, T=T, omega=omega, units=units, shape=shape, shift=shift, tau=tau, settings=settings)
+    ds = build_dataset(model, result.values, result.errors, **common)
+    ds.attrs.update(result.attrs)
+    if result.changes:
+        changes = build_dataset(model, result.changes, {}, **common)
+        for q in quantities:
+            ds[q + "_refinement"] = changes[q].assign_attrs(
+                description=f"change of {q} made by the adaptive refinement (refined - uniform grid)")
+    return ds

@@ -1,0 +1,148 @@
+"""The k-space engine behind `qgtransport.compute`: one plan for a request on a grid.
+
+Chooses the chunk function (scan "direct": the responses at every (mu, T) point; "binned": energy
+histograms, `qgtransport.spectral`; optionally refined around hot spots, `qgtransport.refine`), runs
+it on the grid nk and, for the error estimate, on nk/2 with one executor (`qgtransport.executors`)
+and optional checkpoints, and turns the sums into integrals. Every chunk function computes H(k) and
+one eigh per k-point with `qgtransport.backend` (numpy or CuPy).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from qgtransport.backend import BACKENDS, GridChunks
+from qgtransport.executors import open_executor, validate_executor
+from qgtransport.integrate import add_into, coarse_shape, integrate
+from qgtransport.refine import (
+    IndicatorHistogram,
+    RefinedChunks,
+    as_refinement,
+    quantile_threshold,
+    split_levels,
+)
+from qgtransport.spectral import SCANS, BinnedSums, EnergyGrid, check_binned, evaluate
+
+
+class DirectSums:
+    """GridChunks base of scan="direct": function(geo) -> {name: (p, ...) band sums}, on numpy
+    arrays (the responses are numpy code), added over the batches of a chunk."""
+
+    host = True
+
+    def __init__(self, function):
+        self.function = function
+
+    def prepare(self, geo) -> dict:
+        return self.function(geo)
+
+    def finish(self, parts) -> dict:
+        sums: dict = {}
+        for part in parts:
+            add_into(sums, part)
+        return sums
+
+
+@dataclass
+class EngineResult:
+    """values, errors: {quantity: (p, ...)} in natural units; changes: refined - uniform values
+    (refinement only); attrs: what the dataset should record about the run."""
+
+    values: dict
+    errors: dict
+    changes: dict = field(default_factory=dict)
+    attrs: dict = field(default_factory=dict)
+
+
+def validate_engine(scan, backend, executor, workers, scheduler, refine):
+    if scan not in SCANS:
+        raise ValueError(f"scan must be one of {SCANS}, got {scan!r}")
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    if isinstance(executor, str):
+        validate_executor(executor, workers, scheduler)
+    return as_refinement(refine)
+
+
+def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_sums, order: int,
+                      progress: bool = False, error_estimate: bool = True, scan: str = "direct",
+                      bin_width=None, backend: str = "numpy", refine=None, executor="serial", workers=None,
+                      scheduler=None, checkpoint=None, task_size=None) -> EngineResult:
+    """Integrals of the request on the grid `shape` (and nk/2 for the error estimate).
+
+    direct_sums: geo -> {name: sums} (compute's thermal_block_sums for the request); order: 2 when
+    a quantity needs d2H. The other options are those of `qgtransport.compute.compute`.
+    """
+    refinement = validate_engine(scan, backend, executor, workers, scheduler, refine)
+    grid = None
+    if scan == "binned":
+        check_binned(request.quantities, request.settings)
+        grid = EnergyGrid.for_points(request.mu, request.T, bin_width)
+        base = BinnedSums(request, grid, backend)
+        order = max(order, base.order)
+        n, d = model.norb, model.dim
+        chunk_size = int(np.clip(request.max_elements // (n * n * d), 64, 1 << 16))
+    else:
+        base = DirectSums(direct_sums)
+    scale = model.spin_degeneracy / model.cell_volume
+    attrs = {"scan": scan, "backend": backend}
+    if grid is not None:
+        attrs.update(energy_bin_width=grid.width,
+                     error_estimate="|I(nk) - I(nk/2)| + binning-error bound (qgtransport.spectral)")
+    runner, owned = open_executor(executor, workers, scheduler)
+    try:
+        def run(grid_shape, function, show):
+            identity = (scan, model, request, grid, backend, refinement, getattr(function, "threshold", None))
+            sums = integrate(function, grid_shape, shift, chunk_size, show, executor=runner, checkpoint=checkpoint,
+                             task_size=task_size, fingerprint=identity)
+            return {name: value * (1.0 if name.endswith(":cells") else scale / int(np.prod(grid_shape)))
+                    for name, value in sums.items()}
+
+        coarse = coarse_shape(shape) if error_estimate else None
+        if refinement is not None and refinement.levels > 0:
+            threshold = refinement.threshold
+            if threshold is None:
+                sample = coarse or shape
+                histogram = run(sample, IndicatorHistogram(model, request, backend), False)["log10_indicator"]
+                threshold = quantile_threshold(histogram * np.prod(sample) / scale, refinement.fraction)
+
+            def chunks(grid_shape):
+                return RefinedChunks(model, base, order, grid_shape, refinement, threshold, request, backend)
+            attrs.update(refinement_levels=refinement.levels, refinement_subdivision=refinement.subdivision,
+                         refinement_threshold=threshold, error_estimate="|I_refined(nk) - I_refined(nk/2)|")
+        else:
+            def chunks(grid_shape):
+                return GridChunks(model, base, order, backend)
+
+        raw = run(shape, chunks(shape), progress)
+        coarse_raw = run(coarse, chunks(coarse), False) if coarse is not None else None
+    finally:
+        if owned:
+            runner.close()
+
+    changes = {}
+    if refinement is not None and refinement.levels > 0:
+        raw, uniform, cells = split_levels(raw, refinement.levels)
+        attrs["refined_cells"] = cells
+        if coarse_raw is not None:
+            coarse_raw, _, _ = split_levels(coarse_raw, refinement.levels)
+    else:
+        uniform = None
+    values, errors = finish(raw, request, grid)
+    if uniform is not None:
+        uniform_values, _ = finish(uniform, request, grid)
+        changes = {q: values[q] - uniform_values[q] for q in request.quantities}
+    if coarse_raw is not None:
+        coarse_values, _ = finish(coarse_raw, request, grid)
+        for q in request.quantities:
+            errors[q] = errors.get(q, 0.0) + np.abs(values[q] - coarse_values[q])
+    return EngineResult(values, errors, changes, attrs)
+
+
+def finish(sums: dict, request, grid) -> tuple[dict, dict]:
+    """(values, binning-error bounds) from integrated sums (binned: histograms evaluated)."""
+    if grid is None:
+        return {q: sums[q] for q in request.quantities}, {}
+    return evaluate(sums, request, grid)

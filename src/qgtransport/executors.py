@@ -1,0 +1,274 @@
+"""Where the chunks of a k-grid run: in this process, in local worker processes, or on Dask.
+
+An executor maps a picklable task over chunk indices and yields (index, result) as results come
+in, in any order; the caller (`qgtransport.integrate`) adds them in index order, so the sum does not
+depend on the executor or the number of workers. At most `window` results may be outstanding (submitted
+and not yet taken by the caller), which bounds the memory of a long run.
+
+- "serial": in this process, one chunk after the other.
+- "processes": local worker processes (`concurrent.futures.ProcessPoolExecutor`, "spawn" start
+  method), each with one BLAS/LAPACK thread (threadpoolctl): small dense linear algebra in many
+  processes is slowest with multithreaded BLAS. A worker that dies (killed, out of memory) breaks
+  the pool: the pool is restarted and the unfinished chunks are submitted again (up to `retries`
+  times).
+- "dask": dask.distributed, on the scheduler at `scheduler` (an address such as
+  "tcp://10.0.0.1:8786") or on a LocalCluster of `workers` single-threaded worker processes started
+  here. Dask recomputes the chunks of a worker that dies; a chunk that keeps killing workers fails
+  with distributed.KilledWorker after the scheduler's `allowed-failures`.
+
+Scripts that use "processes" must guard their entry point with ``if __name__ == "__main__":``
+(the "spawn" start method imports the main module in every worker).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from typing import Literal
+
+EXECUTORS = ("serial", "processes", "dask")
+ExecutorKind = Literal["serial", "processes", "dask"]
+
+_BLAS_LIMITED = False
+BLAS_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def available_cores() -> int:
+    """Cores this process may run on (the affinity mask where the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
+
+
+def limit_blas_threads() -> None:
+    """One BLAS/LAPACK (and OpenMP) thread in this process, once per process."""
+    global _BLAS_LIMITED
+    if _BLAS_LIMITED:
+        return
+    for name in BLAS_THREAD_VARIABLES:
+        os.environ[name] = "1"
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - optional ([dask] and [test] extras); then the environment only
+        pass
+    else:
+        threadpool_limits(limits=1)
+    _BLAS_LIMITED = True
+
+
+def run_task(task: Callable, index: int):
+    """Worker-side entry: one BLAS thread, then task(index)."""
+    limit_blas_threads()
+    return task(index)
+
+
+def _identity(value):
+    return value
+
+
+class Executor:
+    """Runs task(index) for chunk indices; a context manager that owns its workers.
+
+    Parameters
+    ----------
+    kind : "serial", "processes" or "dask"
+    workers : int, optional
+        Worker processes ("processes", and a LocalCluster for "dask"); default: the available cores.
+    scheduler : str, optional
+        Address of a running Dask scheduler ("dask" only); default: start a LocalCluster here.
+    retries : int
+        "processes": how often a broken pool is restarted; "dask": retries of a failing task.
+    """
+
+    def __init__(self, kind: ExecutorKind = "serial", workers: int | None = None, scheduler: str | None = None,
+                 retries: int = 3):
+        kind, workers, scheduler = validate_executor(kind, workers, scheduler)
+        self.kind = kind
+        self.workers = workers if workers is not None else (1 if kind == "serial" else available_cores())
+        self.scheduler = scheduler
+        self.retries = retries
+        self._pool = None
+        self._client = None
+        self._cluster = None
+        self._saved_environ = None
+
+    # -- lifetime --------------------------------------------------------------------------------
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        if self._saved_environ is not None:
+            for name, value in self._saved_environ.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+            self._saved_environ = None
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+    @property
+    def window(self) -> int:
+        """Most results outstanding at once (submitted and not yet reduced)."""
+        return 1 if self.kind == "serial" else 4 * self.workers + 4
+
+    @property
+    def client(self):
+        """The dask.distributed Client (started on first use)."""
+        if self._client is None:
+            try:
+                from distributed import Client, LocalCluster
+            except ImportError as error:
+                raise ImportError(
+                    'executor="dask" needs dask.distributed: pip install "qgtransport[dask]"') from error
+            if self.scheduler is not None:
+                self._client = Client(self.scheduler)
+            else:
+                import dask
+
+                # Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 in its workers, which also freezes
+                # glibc's mmap threshold at 128 KiB: every temporary array of the engine is then
+                # mmapped and page-faulted afresh (measured 2x slower on the Fe model). Keep
+                # arrays up to 32 MiB on the heap instead.
+                with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": 1 << 27,
+                                      "distributed.nanny.pre-spawn-environ.MALLOC_MMAP_THRESHOLD_": 1 << 25}):
+                    self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                                                 dashboard_address=None)
+                self._client = Client(self._cluster)
+        return self._client
+
+    def _new_pool(self):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # workers are spawned on demand while tasks are submitted: they inherit one-thread BLAS
+        # settings from the environment (restored in close), and threadpoolctl where installed
+        if self._saved_environ is None:
+            self._saved_environ = {name: os.environ.get(name) for name in BLAS_THREAD_VARIABLES}
+            os.environ.update({name: "1" for name in BLAS_THREAD_VARIABLES})
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=limit_blas_threads)
+
+    # -- running ---------------------------------------------------------------------------------
+    def imap(self, task: Callable, indices: Iterable[int], may_submit: Callable[[int], bool]) -> Iterator:
+        """Yield (index, task(index)) for every index, in any order.
+
+        may_submit(submitted) tells whether one more task may be submitted now (the caller's memory
+        bound); it must become true once the caller has taken the results yielded so far.
+        """
+        indices = list(indices)
+        if self.kind == "serial":
+            for index in indices:
+                yield index, task(index)
+        elif self.kind == "processes":
+            yield from self._imap_processes(task, indices, may_submit)
+        else:
+            yield from self._imap_dask(task, indices, may_submit)
+
+    def _imap_processes(self, task, indices, may_submit):
+        from concurrent.futures import FIRST_COMPLETED, wait
+        from concurrent.futures.process import BrokenProcessPool
+
+        todo = list(reversed(indices))  # pop() gives increasing indices
+        running: dict = {}
+        submitted = 0
+        failures = 0
+        if self._pool is None:
+            self._pool = self._new_pool()
+        while todo or running:
+            while todo and may_submit(submitted):
+                index = todo.pop()
+                running[self._pool.submit(task, index)] = index
+                submitted += 1
+            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            broken = False
+            for future in sorted(done, key=running.get):
+                index = running.pop(future)
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    broken = True
+                    todo.append(index)
+                    submitted -= 1
+                    continue
+                yield index, result
+            if broken:
+                # every other running chunk of the broken pool is lost too: resubmit them
+                for future, index in running.items():
+                    future.cancel()
+                    todo.append(index)
+                    submitted -= 1
+                running.clear()
+                todo.sort(reverse=True)
+                failures += 1
+                if failures > self.retries:
+                    raise RuntimeError(f"worker processes died {failures} times; giving up (retries={self.retries})")
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._new_pool()
+
+    def _imap_dask(self, task, indices, may_submit):
+        from distributed import as_completed
+
+        client = self.client
+        token = uuid.uuid4().hex[:12]
+        # the task is held by one recomputable key: if the worker holding it dies, the scheduler
+        # recomputes it from the graph (scattered data would be lost)
+        holder = client.submit(_identity, task, key=f"qgt-task-{token}", pure=False)
+        todo = list(reversed(indices))
+        keys: dict = {}
+        submitted = 0
+
+        def submit(index):
+            future = client.submit(run_task, holder, index, key=f"qgt-chunk-{token}-{index}",
+                                   retries=self.retries, pure=False)
+            keys[future.key] = index
+            return future
+
+        pending = as_completed()
+        while todo and may_submit(submitted):
+            pending.add(submit(todo.pop()))
+            submitted += 1
+        try:
+            while not pending.is_empty():
+                future = next(pending)
+                index = keys[future.key]
+                result = future.result()
+                future.release()
+                yield index, result
+                while todo and may_submit(submitted):
+                    pending.add(submit(todo.pop()))
+                    submitted += 1
+        finally:
+            holder.release()
+
+
+def validate_executor(kind, workers, scheduler):
+    """Check the executor options; return them normalised."""
+    if kind not in EXECUTORS:
+        raise ValueError(f"executor must be one of {EXECUTORS}, got {kind!r}")
+    if workers is not None:
+        if isinstance(workers, bool) or int(workers) != workers or workers < 1:
+            raise ValueError(f"workers must be a positive integer, got {workers!r}")
+        workers = int(workers)
+    if scheduler is not None and kind != "dask":
+        raise ValueError(f"scheduler={scheduler!r} needs executor='dask', got executor={kind!r}")
+    return kind, workers, scheduler
+
+
+def open_executor(executor, workers=None, scheduler=None) -> tuple[Executor, bool]:
+    """(Executor, owned): an Executor made from the options, or the one given (not owned)."""
+    if isinstance(executor, Executor):
+        return executor, False
+    return Executor(executor, workers, scheduler), True

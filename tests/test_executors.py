@@ -1,0 +1,117 @@
+"""Executors: serial, local processes and Dask give the same sums (fixed reduction order), and a
+worker killed mid-run changes nothing (its chunks are recomputed)."""
+
+import os
+import signal
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qgtransport import builtin_model, compute
+from qgtransport.compute import Request, chunk_sums
+from qgtransport.executors import Executor
+from qgtransport.integrate import grid_points, integrate
+from qgtransport.responses.kernels import Settings
+
+MODEL = builtin_model("haldane", M=0.2)
+COMMON = dict(mu=np.linspace(-1.0, 1.0, 5), T=[0.1, 0.3], tau=4.0, nk=24, units="natural")
+
+
+def assert_same(a, b, rtol=1e-12):
+    """Equal to rtol relative to each quantity's largest entry (entries that vanish by symmetry are
+    rounding noise); the _error differences are not compared."""
+    for name in a.data_vars:
+        if name.endswith("_error"):
+            continue
+        scale = np.max(np.abs(a[name].values))
+        assert np.allclose(a[name].values, b[name].values, rtol=rtol, atol=rtol * scale), name
+
+
+class KillOnce:
+    """A chunk function that kills the process running it, once, when it reaches the chunk whose
+    first k-point is `trigger` (a marker file makes it happen once across processes)."""
+
+    def __init__(self, function, trigger, marker):
+        self.function, self.trigger, self.marker = function, np.asarray(trigger), str(marker)
+
+    def __call__(self, k):
+        if np.allclose(k[0], self.trigger):
+            try:
+                os.close(os.open(self.marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            except FileExistsError:
+                pass
+            else:
+                os.kill(os.getpid(), signal.SIGKILL)
+        return self.function(k)
+
+
+def haldane_chunks():
+    settings = Settings(tau=4.0)
+    mu = np.repeat([-0.5, 0.0, 0.7], 2)
+    T = np.tile([0.1, 0.3], 3)
+    request = Request(("anomalous_hall", "entropy_hall", "drude"), mu, T, np.zeros(1), settings)
+    from functools import partial
+
+    return partial(chunk_sums, MODEL, request=request)
+
+
+def test_chunk_size_task_size_and_serial_agree():
+    a = compute(MODEL, **COMMON)
+    b = compute(MODEL, max_elements=700, task_size=37, **COMMON)
+    assert_same(a, b)
+
+
+def test_processes_agree_with_serial_to_the_last_bit():
+    a = compute(MODEL, task_size=50, **COMMON)
+    b = compute(MODEL, task_size=50, executor="processes", workers=2, **COMMON)
+    for name in a.data_vars:
+        assert np.array_equal(a[name].values, b[name].values), name
+
+
+def test_options_are_validated():
+    with pytest.raises(ValueError, match="executor must be one of"):
+        compute(MODEL, executor="threads", **COMMON)
+    with pytest.raises(ValueError, match="workers must be a positive integer"):
+        compute(MODEL, executor="processes", workers=0, **COMMON)
+    with pytest.raises(ValueError, match="needs executor='dask'"):
+        compute(MODEL, executor="processes", scheduler="tcp://127.0.0.1:8786", **COMMON)
+
+
+def test_killed_process_worker_is_replaced_and_the_result_unchanged(tmp_path):
+    function = haldane_chunks()
+    shape = (32, 32)
+    reference = integrate(function, shape, chunk_size=64, task_size=128)
+    trigger = grid_points(shape, 0.5, 5 * 128, 5 * 128 + 1)[0]
+    killer = KillOnce(function, trigger, tmp_path / "killed")
+    with Executor("processes", workers=2) as runner:
+        result = integrate(killer, shape, chunk_size=64, task_size=128, executor=runner)
+    assert (tmp_path / "killed").exists()
+    for name in reference:
+        assert np.array_equal(result[name], reference[name]), name
+
+
+def test_dask_local_cluster_survives_a_killed_worker(tmp_path):
+    pytest.importorskip("distributed")
+    function = haldane_chunks()
+    shape = (32, 32)
+    reference = integrate(function, shape, chunk_size=64, task_size=128)
+    trigger = grid_points(shape, 0.5, 3 * 128, 3 * 128 + 1)[0]
+    killer = KillOnce(function, trigger, tmp_path / "killed")
+    with Executor("dask", workers=2) as runner:
+        result = integrate(killer, shape, chunk_size=64, task_size=128, executor=runner)
+        again = compute(MODEL, task_size=50, executor=runner, **COMMON)
+    assert (tmp_path / "killed").exists()
+    for name in reference:
+        assert np.array_equal(result[name], reference[name]), name
+    serial = compute(MODEL, task_size=50, **COMMON)
+    for name in serial.data_vars:
+        assert np.array_equal(serial[name].values, again[name].values), name
+
+
+def test_dask_scheduler_address(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None) as cluster:
+        result = compute(MODEL, executor="dask", scheduler=cluster.scheduler_address, task_size=100, **COMMON)
+    assert_same(result, compute(MODEL, **COMMON))
+    assert Path(tmp_path).exists()

@@ -1,0 +1,219 @@
+"""The k-space engine: grids and tasks, the fast band geometry against the reference, the binned
+(mu, T) scan against the direct sum, and the progress bar."""
+
+from functools import partial
+
+import numpy as np
+import pytest
+from conftest import random_model
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qgtransport import builtin_model, compute
+from qgtransport.backend import FastBands, GridChunks, gpu_available
+from qgtransport.compute import Request, chunk_sums, thermal_block_sums
+from qgtransport.engine import DirectSums
+from qgtransport.geometry import band_curvature, band_geometry, berry_curvature, quantum_metric
+from qgtransport.integrate import GridTask, default_task_size, grid_chunks, grid_points, integrate
+from qgtransport.refine import Refinement
+from qgtransport.responses.kernels import Settings
+from qgtransport.spectral import TERMS, EnergyGrid
+
+BINNED = sorted(TERMS)
+
+
+def test_grid_points_cover_the_grid_once():
+    shape = (3, 4, 5)
+    points = np.concatenate(list(grid_chunks(shape, 0.5, 7)))
+    assert points.shape == (60, 3)
+    assert len({tuple(p) for p in np.round(points * 120).astype(int)}) == 60
+    assert np.allclose(grid_points(shape, 0.5, 10, 11)[0], (np.array(np.unravel_index(10, shape)) + 0.5) / shape)
+
+
+def test_tasks_partition_the_grid():
+    task = GridTask(lambda k: {"n": np.array([len(k)]), "s": k.sum(0)}, (7, 9), (0.5, 0.5), 4, 12)
+    assert task.count == 6 and sum(task.points(i) for i in range(task.count)) == 63
+    total = sum(task(i)["n"][0] for i in range(task.count))
+    assert total == 63
+    assert default_task_size(10**7, 100) % 100 == 0
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2**31), norb=st.integers(1, 5), dim=st.integers(1, 3))
+def test_fast_geometry_matches_the_reference(seed, norb, dim):
+    rng = np.random.default_rng(seed)
+    model = random_model(rng, norb=norb, dim=dim, nR=4)
+    k = rng.normal(size=(13, dim))
+    fast = FastBands(model)
+    for reference, ours in zip(model.hamiltonian(k, order=2), fast.hamiltonian(k, 2), strict=True):
+        assert np.allclose(ours, reference, rtol=0, atol=1e-12 * np.abs(reference).max())
+    a, b = band_geometry(model, k, order=2), fast.geometry(k, 2)
+    assert np.allclose(a.energies, b.energies, atol=1e-12)
+    for quantity in (berry_curvature, quantum_metric, band_curvature):
+        x, y = quantity(a), quantity(b)
+        assert np.allclose(x, y, rtol=1e-9, atol=1e-12 * max(1.0, np.abs(x).max())), quantity.__name__
+
+
+def test_fast_engine_and_reference_give_the_same_responses(rng):
+    model = random_model(rng, norb=3, dim=2, nR=4)
+    settings = Settings(tau=3.0)
+    request = Request(("anomalous_hall", "drude", "entropy_production", "entropy_production_band_curvature"),
+                      np.array([-0.5, 0.4]), np.array([0.2, 0.3]), np.zeros(1), settings)
+    reference = integrate(partial(chunk_sums, model, request=request), (12, 12), chunk_size=50)
+    engine = GridChunks(model, DirectSums(partial(thermal_block_sums, request=request)), order=2, batch=7)
+    fast = integrate(engine, (12, 12), chunk_size=50)
+    for name, value in reference.items():
+        assert np.allclose(fast[name], value, rtol=1e-10, atol=1e-12 * np.abs(value).max()), name
+
+
+def compare_binned(model, nk, rho1, mu, T, tolerance=1e-6):
+    common = dict(mu=mu, T=T, tau=3.0, nk=nk, units="natural", rho1=rho1, error_estimate=False)
+    direct = compute(model, BINNED, **common)
+    binned = compute(model, BINNED, scan="binned", **common)
+    assert binned.attrs["scan"] == "binned"
+    for name in BINNED:
+        a, b = direct[name].values, binned[name].values
+        scale = np.abs(a).max()
+        if name == "equilibrium_entropy_current":  # zero identically (ERRATA E6): sum of +-|v| s terms of O(1)
+            scale = 1.0
+        estimate = binned[name + "_error"].values
+        assert np.all(np.abs(a - b) <= tolerance * scale), name
+        # the reported binning-error estimate bounds the true difference
+        assert np.all(np.abs(a - b) <= estimate + 1e-12 * scale), name
+
+
+@pytest.mark.parametrize("rho1", ["finite_eta", "dc_limit"])
+def test_binned_scan_matches_the_direct_sum_2d(rho1):
+    compare_binned(builtin_model("haldane", M=0.2), 30, rho1, np.linspace(-1.2, 1.2, 5), [0.05, 0.3])
+
+
+def test_binned_scan_matches_the_direct_sum_3d_random(rng):
+    compare_binned(random_model(rng, norb=4, dim=3, nR=4), 8, "finite_eta", [-1.0, 0.2, 1.5], [0.1, 0.4])
+
+
+def test_binned_scan_of_a_degenerate_model():
+    from test_geometry import doubled
+
+    base = builtin_model("tilted_dirac")
+    q, _ = np.linalg.qr(np.random.default_rng(5).normal(size=(4, 4)) + 0j)
+    compare_binned(doubled(base, q), 16, "finite_eta", [0.3, 0.9], [0.1])
+
+
+def test_binned_scan_limits_are_named():
+    model = builtin_model("qwz")
+    with pytest.raises(ValueError, match="has no form for"):
+        compute(model, ["optical_conductivity"], mu=0, T=0.1, omega=1.0, nk=4, units="natural", scan="binned")
+    with pytest.raises(ValueError, match="energy bins"):
+        compute(model, ["anomalous_hall"], mu=[-3, 3], T=1e-6, nk=4, units="natural", scan="binned")
+    with pytest.raises(ValueError, match="scan must be one of"):
+        compute(model, ["anomalous_hall"], mu=0, T=0.1, nk=4, units="natural", scan="tetrahedra")
+    with pytest.raises(ValueError, match="kernel"):
+        compute(model, ["entropy_production"], mu=0, T=0.5, tau=1.0, nk=4, units="natural", scan="binned",
+                kernel="printed")
+
+
+def test_energy_grid_covers_the_window():
+    grid = EnergyGrid.for_points(np.array([0.0, 1.0]), np.array([0.1, 0.2]))
+    assert grid.width == pytest.approx(0.1 / 32)
+    assert grid.lower == pytest.approx(-8.0)
+    assert grid.lower + grid.count * grid.width >= 9.0
+
+
+def test_progress_bar_reports_rate_and_time_left(capsys):
+    compute(builtin_model("qwz"), ["anomalous_hall"], mu=0.0, T=0.1, nk=32, units="natural", progress=True,
+            task_size=64, error_estimate=False)
+    err = capsys.readouterr().err
+    assert "k-points/s" in err and "1.02k/1.02k" in err and "<" in err
+    compute(builtin_model("qwz"), ["anomalous_hall"], mu=0.0, T=0.1, nk=32, units="natural", progress=False)
+    assert capsys.readouterr().err == ""
+
+
+# --- adaptive refinement ---------------------------------------------------------------------
+
+CHERN = builtin_model("qwz", m=-1.9)  # gap 0.2 at Gamma: Berry curvature concentrated in |k| < 0.1
+EXACT_HALL = -1 / (2 * np.pi)  # sigma_xy = -C/(2 pi), C = 1, mu in the gap
+
+
+def test_refinement_resolves_a_berry_curvature_hot_spot():
+    common = dict(mu=0.0, T=0.01, nk=32, units="natural")
+    uniform = compute(CHERN, ["anomalous_hall"], **common)
+    refined = compute(CHERN, ["anomalous_hall"], refine=Refinement(levels=1, subdivision=5, fraction=0.02), **common)
+    error_uniform = abs(uniform.anomalous_hall.values[0, 0, 0, 1] - EXACT_HALL)
+    error_refined = abs(refined.anomalous_hall.values[0, 0, 0, 1] - EXACT_HALL)
+    assert error_uniform > 5e-3
+    assert error_refined < error_uniform / 20
+    # the two-grid estimate of the refined rule bounds the true error
+    assert refined.anomalous_hall_error.values[0, 0, 0, 1] > error_refined
+    change = refined.anomalous_hall_refinement.values[0, 0, 0, 1]
+    xy = (0, 0, 0, 1)
+    assert change == pytest.approx(refined.anomalous_hall.values[xy] - uniform.anomalous_hall.values[xy])
+    assert 0 < refined.attrs["refined_cells"][0] < 0.05 * 32 * 32
+
+
+def test_refinement_is_the_same_whatever_the_chunking_the_executor_and_the_scan():
+    common = dict(mu=[-0.05, 0.0], T=0.02, tau=2.0, nk=24, units="natural",
+                  refine=Refinement(levels=2, subdivision=3, fraction=0.05))
+    quantities = ["anomalous_hall", "entropy_hall", "entropy_production_interband"]
+    a = compute(CHERN, quantities, **common)
+    b = compute(CHERN, quantities, task_size=37, executor="processes", workers=2, **common)
+    c = compute(CHERN, quantities, scan="binned", **common)
+    assert a.attrs["refined_cells"] == b.attrs["refined_cells"] == c.attrs["refined_cells"]
+    for name in quantities:
+        x = a[name].values
+        assert np.allclose(b[name].values, x, rtol=1e-12, atol=1e-12 * np.abs(x).max()), name
+        assert np.allclose(c[name].values, x, rtol=0, atol=1e-6 * np.abs(x).max()), name
+
+
+def test_refinement_options():
+    common = dict(mu=0.0, T=0.05, nk=16, units="natural", error_estimate=False)
+    plain = compute(CHERN, ["anomalous_hall"], **common)
+    none = compute(CHERN, ["anomalous_hall"], refine=Refinement(levels=0), **common)
+    assert np.array_equal(plain.anomalous_hall.values, none.anomalous_hall.values)
+    everything = compute(CHERN, ["anomalous_hall"], refine=dict(threshold=0.0, subdivision=2), **common)
+    assert everything.attrs["refined_cells"] == [16 * 16]
+    # refining every cell by 2 x 2 is the uniform grid of 2 nk
+    double = compute(CHERN, ["anomalous_hall"], **dict(common, nk=32))
+    assert np.allclose(everything.anomalous_hall.values, double.anomalous_hall.values, rtol=1e-12)
+    with pytest.raises(ValueError, match="subdivision"):
+        compute(CHERN, ["anomalous_hall"], refine=dict(subdivision=1), **common)
+    with pytest.raises(ValueError, match="fraction"):
+        Refinement(fraction=2.0)
+
+
+# --- GPU backend (CuPy); skipped without CuPy and a CUDA device ---------------------------------
+
+needs_gpu = pytest.mark.skipif(not gpu_available(), reason="needs CuPy and a CUDA device")
+
+
+@needs_gpu
+@pytest.mark.parametrize("scan", ["direct", "binned"])
+def test_gpu_backend_matches_the_cpu_to_1e_10(scan, rng):
+    model = random_model(rng, norb=6, dim=3, nR=6)
+    common = dict(mu=[-0.5, 0.3], T=[0.1, 0.3], tau=2.0, nk=10, units="natural", scan=scan)
+    cpu = compute(model, BINNED, **common)
+    gpu = compute(model, BINNED, backend="cupy", **common)
+    assert gpu.attrs["backend"] == "cupy"
+    for name in BINNED:
+        x = cpu[name].values
+        scale = 1.0 if name == "equilibrium_entropy_current" else np.abs(x).max()
+        assert np.allclose(gpu[name].values, x, rtol=1e-10, atol=1e-10 * scale), name
+
+
+@needs_gpu
+def test_gpu_geometry_matches_the_cpu(rng):
+    model = random_model(rng, norb=5, dim=3, nR=5)
+    k = rng.normal(size=(40, 3))
+    a = FastBands(model).geometry(k, 2)
+    b = FastBands(model, "cupy").geometry(k, 2)
+    assert np.allclose(a.energies, b.energies, atol=1e-12)
+    for quantity in (berry_curvature, quantum_metric, band_curvature):
+        assert np.allclose(quantity(a), quantity(b), rtol=1e-10, atol=1e-12 * np.abs(quantity(a)).max())
+
+
+def test_cupy_backend_without_a_gpu_is_a_clear_error():
+    if gpu_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises((ImportError, RuntimeError), match="cupy|CUDA|CuPy"):
+        compute(builtin_model("qwz"), ["anomalous_hall"], mu=0.0, T=0.1, nk=4, units="natural", backend="cupy")
+    with pytest.raises(ValueError, match="backend must be one of"):
+        compute(builtin_model("qwz"), ["anomalous_hall"], mu=0.0, T=0.1, nk=4, units="natural", backend="torch")
