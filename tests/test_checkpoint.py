@@ -105,3 +105,17 @@ def test_store_round_trip(tmp_path):
     assert np.array_equal(loaded["q"], np.arange(6.0).reshape(2, 3)) and loaded["c"][0] == 1 + 2j
     assert store.load(2) is None
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+
+
+def test_refined_binned_run_resumes_from_its_checkpoint(tmp_path):
+    from qgtransport.refine import Refinement
+
+    model = builtin_model("qwz", m=-1.9)
+    args = dict(mu=[0.0, 0.2], T=0.02, nk=24, units="natural", task_size=64, scan="binned",
+                refine=Refinement(levels=2, subdivision=3, fraction=0.05))
+    first = compute(model, ["anomalous_hall", "anomalous_nernst"], checkpoint=tmp_path, **args)
+    folders = sorted(p.name for p in tmp_path.iterdir())
+    assert folders == ["nk-12x12", "nk-12x12-indicator", "nk-24x24"]
+    again = compute(model, ["anomalous_hall", "anomalous_nernst"], checkpoint=tmp_path, **args)
+    for name in first.data_vars:
+        assert np.array_equal(first[name].values, again[name].values), name

@@ -93,10 +93,10 @@ def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_s
                      error_estimate="|I(nk) - I(nk/2)| + binning-error bound (qgtransport.spectral)")
     runner, owned = open_executor(executor, workers, scheduler)
     try:
-        def run(grid_shape, function, show):
-            identity = (scan, model, request, grid, backend, refinement, getattr(function, "threshold", None))
+        def run(grid_shape, function, show, label=None):
+            identity = (scan, model, request, grid, backend, refinement, getattr(function, "threshold", None), label)
             sums = integrate(function, grid_shape, shift, chunk_size, show, executor=runner, checkpoint=checkpoint,
-                             task_size=task_size, fingerprint=identity)
+                             task_size=task_size, fingerprint=identity, label=label)
             return {name: value * (1.0 if name.endswith(":cells") else scale / int(np.prod(grid_shape)))
                     for name, value in sums.items()}
 
@@ -105,7 +105,8 @@ def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_s
             threshold = refinement.threshold
             if threshold is None:
                 sample = coarse or shape
-                histogram = run(sample, IndicatorHistogram(model, request, backend), False)["log10_indicator"]
+                histogram = run(sample, IndicatorHistogram(model, request, backend), False,
+                                "indicator")["log10_indicator"]
                 threshold = quantile_threshold(histogram * np.prod(sample) / scale, refinement.fraction)
 
             def chunks(grid_shape):

@@ -121,8 +121,13 @@ class Executor:
 
     @property
     def window(self) -> int:
-        """Most results outstanding at once (submitted and not yet reduced)."""
-        return 1 if self.kind == "serial" else 4 * self.workers + 4
+        """Most results outstanding at once (submitted and not yet reduced): 4 per worker (per
+        worker thread of the Dask cluster, which may be a remote one) plus 4."""
+        if self.kind == "serial":
+            return 1
+        if self.kind == "dask":
+            return 4 * max(1, sum(self.client.nthreads().values())) + 4
+        return 4 * self.workers + 4
 
     @property
     def client(self):

@@ -113,7 +113,7 @@ def grid_label(shape: tuple[int, ...]) -> str:
 def integrate(chunk_function: Callable, shape: tuple[int, ...], shift=0.5, chunk_size: int = 65536,
               progress: bool = False, *, executor: str | Executor = "serial", workers: int | None = None,
               scheduler: str | None = None, checkpoint=None, task_size: int | None = None,
-              fingerprint: str | None = None) -> dict:
+              fingerprint=None, label: str | None = None) -> dict:
     """Sum chunk_function(k_reduced) -> {name: array} over the grid, tasks added in task order.
 
     Parameters
@@ -127,7 +127,10 @@ def integrate(chunk_function: Callable, shape: tuple[int, ...], shift=0.5, chunk
     task_size : k-points per task (a smaller chunk_size is used if it exceeds the task; the task is
         rounded up to a multiple of the chunk); default `default_task_size`. Part of the
         checkpoint fingerprint.
-    fingerprint : identity of chunk_function for the checkpoint (default: hashed from the function).
+    fingerprint : what identifies the run for the checkpoint (any object `checkpoint.fingerprint`
+        can hash; default: the chunk function).
+    label : distinguishes two integrations of the same grid in one checkpoint directory
+        (DIRECTORY/nk-<grid>-<label>/).
 
     Returns {name: array} of plain sums; the caller normalises.
     """
@@ -149,7 +152,8 @@ def integrate(chunk_function: Callable, shape: tuple[int, ...], shift=0.5, chunk
 
             identity = make_fingerprint(fingerprint or chunk_function, task.shape, task.shift, chunk_size, task_size,
                                         __version__)
-            store = ChunkStore(Path(checkpoint) / grid_label(task.shape), identity, task.count,
+            folder = grid_label(task.shape) + (f"-{label}" if label else "")
+            store = ChunkStore(Path(checkpoint) / folder, identity, task.count,
                                description=f"grid {task.shape}, shift {task.shift}, {task.count} tasks")
         return reduce_tasks(task, runner, store, progress)
     finally:
