@@ -40,3 +40,15 @@ def test_convert_round_trip_and_model_source_errors(tmp_path):
     broken = CliRunner().invoke(main, ["compute", "--hr", str(bad), "--spin-degeneracy", "1", "--mu", "0", "--T", "300",
                                        "--nk", "4"])
     assert broken.exit_code == 2 and "bad_hr.dat" in broken.output and "line" in broken.output
+
+
+def test_engine_options_on_the_command_line(tmp_path):
+    base = ["compute", "--model", "qwz", "--mu", "-0.5,0.5", "--T", "3000", "--nk", "16", "--quantities",
+            "anomalous_hall", "--units", "SI"]
+    plain = CliRunner().invoke(main, base + ["--output", str(tmp_path / "a.nc")])
+    engine = CliRunner().invoke(main, base + ["--output", str(tmp_path / "b.nc"), "--checkpoint", str(tmp_path / "ck"),
+                                              "--scan", "binned"])
+    assert plain.exit_code == 0 and engine.exit_code == 0, engine.output
+    a, b = xr.load_dataset(tmp_path / "a.nc"), xr.load_dataset(tmp_path / "b.nc")
+    assert np.allclose(a.anomalous_hall.values, b.anomalous_hall.values, rtol=1e-6, atol=1e-12)
+    assert any((tmp_path / "ck").iterdir())

@@ -400,9 +400,19 @@ energy units (k_B = e = hbar = 1).
               help="JSON summary to write.")
 @click.option("--progress/--quiet", default=None,
               help="Show a progress bar over the k-grid (default: when stderr is a terminal).")
+@click.option("--executor", type=click.Choice(["serial", "processes", "dask"]), default="serial", show_default=True,
+              help="Where the k-chunks run: this process, local worker processes, or Dask.")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes (processes, dask).")
+@click.option("--scheduler", default=None, metavar="ADDRESS", help="Address of a running Dask scheduler.")
+@click.option("--checkpoint", type=click.Path(file_okay=False), default=None,
+              help="Folder for finished chunks; the same command resumes from it after an interruption.")
+@click.option("--scan", type=click.Choice(["direct", "binned"]), default="direct", show_default=True,
+              help="binned: energy histograms once, then every (mu, T) by quadrature (DC linear responses).")
+@click.option("--refine-levels", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Adaptive refinement levels around Berry-curvature / quantum-metric hot spots.")
 def compute_command(model_name, params, hr, tb, model_file, wsvec, win, centres, spin_degeneracy, mu_spec, T_spec,
                     tau_text, nk, quantities, units, kernel, rho1, omega_spec, broadening, width_text, component,
-                    output, json_path, progress):
+                    output, json_path, progress, executor, workers, scheduler, checkpoint, scan, refine_levels):
     """Compute responses of a built-in model on a k-grid for every (mu, T).
 
     Writes the dataset (netCDF, --output) and a JSON summary (--json), and prints each response at
@@ -430,8 +440,10 @@ def compute_command(model_name, params, hr, tb, model_file, wsvec, win, centres,
         progress = sys.stderr.isatty()
     omega = None if omega_spec is None else parse_spec(omega_spec, "--omega")
     width = parse_number(width_text, "--width")
+    engine = dict(executor=executor, workers=workers, scheduler=scheduler, checkpoint=checkpoint, scan=scan,
+                  refine={"levels": refine_levels} if refine_levels else None)
     ds = run_compute(model, names, mu=mu, T=T, tau=tau, nk=nk, units=units, kernel=kernel, rho1=rho1,
-                     progress=progress, omega=omega, broadening=broadening, width=width)
+                     progress=progress, omega=omega, broadening=broadening, width=width, **engine)
     written = write_outputs(ds, output, json_path)
     click.echo(f"{model_title_line(ds)}\n")
     click.echo(compute_table(ds, comp))
