@@ -6,11 +6,9 @@ allowed, and exits with code 2. Exit codes: 0 ok, 1 unexpected error, 2 bad inpu
 
 from __future__ import annotations
 
-import ast
 import inspect
 import json
 import math
-import operator
 import sys
 import time
 from pathlib import Path
@@ -63,29 +61,14 @@ class QgtGroup(click.Group):
 
 # ---------------------------------------------------------------- parsing of inputs
 
-_OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-              ast.USub: operator.neg, ast.UAdd: operator.pos}
-
-
 def parse_number(text: str, what: str) -> float:
-    """A float, or simple arithmetic with pi ("pi/3", "-2*pi/3"); raises BadInput naming `what`."""
-    def evaluate(node):
-        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
-            return float(node.value)
-        if isinstance(node, ast.Name) and node.id == "pi":
-            return math.pi
-        if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
-            return _OPERATORS[type(node.op)](evaluate(node.left), evaluate(node.right))
-        if isinstance(node, ast.UnaryOp) and type(node.op) in _OPERATORS:
-            return _OPERATORS[type(node.op)](evaluate(node.operand))
-        raise ValueError
+    """A float, or arithmetic with pi and sqrt ("pi/3", "-2*pi/3"); raises BadInput naming `what`."""
+    from qgtransport.config import evaluate_number
+
     try:
-        value = float(text)
+        value = evaluate_number(text)
     except ValueError:
-        try:
-            value = evaluate(ast.parse(text.strip(), mode="eval").body)
-        except (ValueError, SyntaxError, ZeroDivisionError, TypeError):
-            raise BadInput(f"{what}: {text!r} is not a number (write e.g. 1.5, -2e-3 or pi/3)") from None
+        raise BadInput(f"{what}: {text!r} is not a number (write e.g. 1.5, -2e-3 or pi/3)") from None
     if not math.isfinite(value):
         raise BadInput(f"{what}: {text!r} is not finite")
     return value

@@ -420,8 +420,10 @@ _OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.m
               ast.Pow: operator.pow, ast.USub: operator.neg, ast.UAdd: operator.pos}
 
 
-def _expression(text: str) -> float:
-    """A number written as text: "1.5", "pi/2", "-2*pi/3", "sqrt(3)/2"."""
+def evaluate_number(text: str) -> float:
+    """A number written as text: "1.5", "pi/2", "-2*pi/3", "sqrt(3)/2"; ValueError otherwise.
+
+    Shared by the config and the command line (cli.parse_number)."""
     def evaluate(node):
         if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
             return float(node.value)
@@ -441,7 +443,15 @@ def _expression(text: str) -> float:
         pass
     try:
         return float(evaluate(ast.parse(text.strip(), mode="eval").body))
-    except (ValueError, SyntaxError, ZeroDivisionError, TypeError, OverflowError):
+    except (SyntaxError, ZeroDivisionError, TypeError, OverflowError):
+        raise ValueError(text) from None
+
+
+def _expression(text: str) -> float:
+    """evaluate_number, with the config's error."""
+    try:
+        return evaluate_number(text)
+    except ValueError:
         raise _Bad(f"{text!r} is not a number (write e.g. 1.5, -2e-3, \"pi/2\" or \"sqrt(3)/2\")") from None
 
 
