@@ -95,7 +95,9 @@ def berry_connection(geo: BandGeometry, tol: float = DEGENERACY_TOL) -> np.ndarr
 def velocity_products(geo: BandGeometry) -> np.ndarray:
     """P^ab_nm = v^a_nm v^b_mn, shape (nk, n, m, a, b); g^ab_nm e_nm^2 = Re P, Omega e^2 = -2 Im P."""
     v = geo.velocity
-    return np.einsum("kanm,kbmn->knmab", v, v)
+    forward = np.moveaxis(v, 1, -1)  # v^a_nm as [k, n, m, a]
+    backward = np.moveaxis(np.swapaxes(v, -1, -2), 1, -1)  # v^b_mn as [k, n, m, b]
+    return forward[..., :, None] * backward[..., None, :]
 
 
 def quantum_metric_nm(geo: BandGeometry, tol: float = DEGENERACY_TOL) -> np.ndarray:
