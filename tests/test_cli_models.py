@@ -52,3 +52,18 @@ def test_engine_options_on_the_command_line(tmp_path):
     a, b = xr.load_dataset(tmp_path / "a.nc"), xr.load_dataset(tmp_path / "b.nc")
     assert np.allclose(a.anomalous_hall.values, b.anomalous_hall.values, rtol=1e-6, atol=1e-12)
     assert any((tmp_path / "ck").iterdir())
+
+
+def test_positions_full_from_a_tb_file():
+    args = ["compute", "--tb", str(PB / "lead_tb.dat"), "--mu", "5.27", "--T", "300", "--tau", "10", "--nk", "8",
+            "--quantities", "drude,entropy_production_interband"]
+    diagonal = CliRunner().invoke(main, args)
+    full = CliRunner().invoke(main, args + ["--positions", "full"])
+    assert diagonal.exit_code == 0 and full.exit_code == 0, full.output
+    pick = [line for line in full.output.splitlines() if line.startswith("drude")]
+    assert pick == [line for line in diagonal.output.splitlines() if line.startswith("drude")]  # band velocities
+    assert [line for line in full.output.splitlines() if line.startswith("entropy_production_interband")] != [
+        line for line in diagonal.output.splitlines() if line.startswith("entropy_production_interband")]
+    bad = CliRunner().invoke(main, ["compute", "--hr", str(PB / "lead_hr.dat"), "--positions", "full", "--mu", "5",
+                                    "--T", "300", "--nk", "4"])
+    assert bad.exit_code == 2 and "--positions full needs" in bad.output

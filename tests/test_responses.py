@@ -247,3 +247,30 @@ def test_bad_options_are_named(kwargs, match):
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         compute(builtin_model("qwz"), **args)
+
+
+def test_compute_with_the_full_position_matrix():
+    # Haldane with orbitals at the origin plus the position matrix diag(tau): positions="full" must give the
+    # responses of the convention-I Haldane model (band-resolved geometry, Pi interband, AHC)
+    from qgtransport.models.tightbinding import TightBinding, with_position_matrix
+
+    model = builtin_model("haldane", M=0.2)
+    flat = TightBinding(lattice=model.lattice, positions=np.zeros_like(model.positions), R=model.R, H_R=model.H_R)
+    tau = model.positions @ model.lattice
+    r = np.zeros((1, 2, 2, 2), dtype=complex)
+    for a in range(2):
+        r[0, a] = np.diag(tau[:, a])
+    full = with_position_matrix(flat, np.zeros((1, 2), dtype=int), r)
+    q = ["entropy_production_interband", "anomalous_hall", "entropy_hall"]
+    common = dict(mu=[0.0, 0.9], T=0.2, tau=5.0, nk=24, units="natural", error_estimate=False)
+    reference = compute(model, q, **common)
+    with_positions = compute(full, q, positions="full", **common)
+    for name in q:
+        assert np.allclose(with_positions[name].values, reference[name].values, rtol=1e-10, atol=1e-14), name
+    diagonal = compute(flat, ["entropy_production_interband"], **common)
+    assert not np.allclose(diagonal.entropy_production_interband.values,
+                           reference.entropy_production_interband.values, rtol=1e-3)
+    with pytest.raises(ValueError, match="needs a model with a position matrix"):
+        compute(flat, q, positions="full", **common)
+    with pytest.raises(ValueError, match="runs with the defaults"):
+        compute(full, q, positions="full", scan="binned", **common)

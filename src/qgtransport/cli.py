@@ -108,9 +108,14 @@ def parse_params(pairs) -> dict:
 
 
 def load_model(name, params: dict, *, hr=None, tb=None, model_file=None, wsvec="auto", win="auto",
-               centres="auto", spin_degeneracy=None):
-    """The model of the command line: a built-in model (--model) or a file (--hr, --tb, --model-file)."""
-    from qgtransport.models import read_hr, read_model, read_tb
+               centres="auto", spin_degeneracy=None, positions="diagonal"):
+    """The model of the command line: a built-in model (--model) or a file (--hr, --tb, --model-file);
+    with positions="full" and --tb, the file's position matrix is attached."""
+    from qgtransport.models import read_hr, read_model, read_tb, read_tb_positions
+    from qgtransport.models.tightbinding import with_position_matrix
+
+    if positions == "full" and tb is None and model_file is None:
+        raise BadInput("--positions full needs the position matrix of a --tb file (or a --model-file that has one)")
 
     sources = [x for x in (name, hr, tb, model_file) if x is not None]
     if len(sources) != 1:
@@ -128,7 +133,11 @@ def load_model(name, params: dict, *, hr=None, tb=None, model_file=None, wsvec="
             return read_hr(hr, wsvec=companion(wsvec), win=companion(win), centres=companion(centres),
                            spin_degeneracy=spin_degeneracy)
         if tb is not None:
-            return read_tb(tb, wsvec=companion(wsvec), win=companion(win), spin_degeneracy=spin_degeneracy)
+            model = read_tb(tb, wsvec=companion(wsvec), win=companion(win), spin_degeneracy=spin_degeneracy)
+            if positions == "full":
+                matrix = read_tb_positions(tb, wsvec=companion(wsvec))
+                model = with_position_matrix(model, matrix.R, matrix.r)
+            return model
         return read_model(model_file)
     except (ValueError, OSError) as exc:
         raise BadInput(str(exc)) from None
@@ -393,9 +402,12 @@ energy units (k_B = e = hbar = 1).
               help="binned: energy histograms once, then every (mu, T) by quadrature (DC linear responses).")
 @click.option("--refine-levels", type=click.IntRange(min=0), default=0, show_default=True,
               help="Adaptive refinement levels around Berry-curvature / quantum-metric hot spots.")
+@click.option("--positions", type=click.Choice(["diagonal", "full"]), default="diagonal", show_default=True,
+              help="full: the off-diagonal position matrix of a --tb file enters the Berry connection.")
 def compute_command(model_name, params, hr, tb, model_file, wsvec, win, centres, spin_degeneracy, mu_spec, T_spec,
                     tau_text, nk, quantities, units, kernel, rho1, omega_spec, broadening, width_text, component,
-                    output, json_path, progress, executor, workers, scheduler, checkpoint, scan, refine_levels):
+                    output, json_path, progress, executor, workers, scheduler, checkpoint, scan, refine_levels,
+                    positions):
     """Compute responses of a built-in model on a k-grid for every (mu, T).
 
     Writes the dataset (netCDF, --output) and a JSON summary (--json), and prints each response at
@@ -413,7 +425,8 @@ def compute_command(model_name, params, hr, tb, model_file, wsvec, win, centres,
       qgt compute --hr lead_hr.dat --mu 11.0:13.0:21 --T 300 --tau 10 --nk 24 --quantities drude,entropy_production
     """
     model = load_model(model_name, parse_params(params), hr=hr, tb=tb, model_file=model_file, wsvec=wsvec, win=win,
-                       centres=centres, spin_degeneracy=None if spin_degeneracy is None else int(spin_degeneracy))
+                       centres=centres, spin_degeneracy=None if spin_degeneracy is None else int(spin_degeneracy),
+                       positions=positions)
     mu = parse_spec(mu_spec, "--mu")
     T = parse_spec(T_spec, "--T")
     tau = None if tau_text is None else parse_number(tau_text, "--tau")
@@ -424,7 +437,7 @@ def compute_command(model_name, params, hr, tb, model_file, wsvec, win, centres,
     omega = None if omega_spec is None else parse_spec(omega_spec, "--omega")
     width = parse_number(width_text, "--width")
     engine = dict(executor=executor, workers=workers, scheduler=scheduler, checkpoint=checkpoint, scan=scan,
-                  refine={"levels": refine_levels} if refine_levels else None)
+                  refine={"levels": refine_levels} if refine_levels else None, positions=positions)
     ds = run_compute(model, names, mu=mu, T=T, tau=tau, nk=nk, units=units, kernel=kernel, rho1=rho1,
                      progress=progress, omega=omega, broadening=broadening, width=width, **engine)
     written = write_outputs(ds, output, json_path)

@@ -33,6 +33,7 @@ class Request:
     omega: np.ndarray
     settings: Settings
     max_elements: int = 2**21
+    positions: str = "diagonal"
 
     def points(self, quantity: str):
         """(mu, T, omega) flattened for this quantity: omega = 0 for static responses."""
@@ -49,7 +50,7 @@ def chunk_sums(model, k_reduced: np.ndarray, request: Request) -> dict:
     quantity and every (mu, T) point.
     """
     order = 2 if any(RESPONSES[q].needs_curvature for q in request.quantities) else 1
-    geo = band_geometry(model, model.to_cartesian(k_reduced), order=order)
+    geo = band_geometry(model, model.to_cartesian(k_reduced), order=order, positions=request.positions)
     return thermal_block_sums(geo, request)
 
 
@@ -125,7 +126,7 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
             kernel="divided_difference", rho1="finite_eta", broadening="gaussian", width=0.02,
             degeneracy_tol=DEGENERACY_TOL, max_elements=2**21, error_estimate=True, progress=False,
             executor="serial", workers=None, scheduler=None, checkpoint=None, task_size=None, scan="direct",
-            bin_width=None, refine=None, backend="numpy"):
+            bin_width=None, refine=None, backend="numpy", positions="diagonal"):
     """Compute responses of a model on a uniform k-grid for every (mu, T[, omega]).
 
     Parameters
@@ -175,6 +176,11 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
         (default), True, a dict or a `qgtransport.refine.Refinement` (levels, subdivision,
         fraction or threshold). <name>_error is then |I_refined(nk) - I_refined(nk/2)| and
         <name>_refinement what the refinement changed.
+    positions : "diagonal" (default: the tight-binding approximation, orbital positions only) or
+        "full": the model's off-diagonal position matrix (e.g. a Wannier90 _tb.dat attached with
+        models.tightbinding.with_position_matrix) enters the Berry connection and the velocity,
+        v = dH/dk + i[H, A]. Linear and optical responses only; runs in this process on the
+        reference band_geometry (executor "serial", scan "direct", no refinement, numpy).
     backend : "numpy" (default) or "cupy" (GPU; the [gpu] extra and a CUDA device): where H(k),
         eigh and (scan="binned") the band quantities and histograms are computed.
 
@@ -199,17 +205,52 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
     power = max(RESPONSES[q].band_power for q in quantities)
     chunk_size = int(np.clip(max_elements // (max(n**power, n * n * model.dim**2) * 4), 1, 1 << 20))
     order = 2 if any(RESPONSES[q].needs_curvature for q in quantities) else 1
+    common = dict(mu=mu, T=T, omega=omega, units=units, shape=shape, shift=shift, tau=tau, settings=settings)
+    if positions != "diagonal":
+        return compute_with_positions(model, request, positions, shape, shift, chunk_size, progress, error_estimate,
+                                      order, common, dict(executor=executor, scan=scan, refine=refine, backend=backend))
     result = integrate_request(
         model, request, shape, shift, chunk_size=chunk_size, direct_sums=partial(thermal_block_sums, request=request),
         order=order, progress=progress, error_estimate=error_estimate, scan=scan, bin_width=bin_width,
         backend=backend, refine=refine, executor=executor, workers=workers, scheduler=scheduler,
         checkpoint=checkpoint, task_size=task_size)
-    common = dict(mu=mu, T=T, omega=omega, units=units, shape=shape, shift=shift, tau=tau, settings=settings)
     ds = build_dataset(model, result.values, result.errors, **common)
     ds.attrs.update(result.attrs)
+    ds.attrs["positions"] = "diagonal (tight-binding approximation: orbital positions only)"
     if result.changes:
         changes = build_dataset(model, result.changes, {}, **common)
         for q in quantities:
             ds[q + "_refinement"] = changes[q].assign_attrs(
                 description=f"change of {q} made by the adaptive refinement (refined - uniform grid)")
+    return ds
+
+
+def compute_with_positions(model, request, positions, shape, shift, chunk_size, progress, error_estimate, order,
+                           common, engine):
+    """compute() with positions="full": the reference band_geometry with the position matrix, in process."""
+    from dataclasses import replace
+
+    from qgtransport.integrate import coarse_shape
+
+    if positions != "full":
+        raise ValueError(f"positions must be 'diagonal' or 'full', got {positions!r}")
+    if model.position_R is None:
+        raise ValueError("positions='full' needs a model with a position matrix (position_R): "
+                         "see models.tightbinding.with_position_matrix and models.wannier90.read_tb_positions")
+    if order == 2:
+        raise ValueError("positions='full' is not implemented for second-order responses (they need d2H)")
+    defaults = dict(executor="serial", scan="direct", refine=None, backend="numpy")
+    changed = [k for k, v in engine.items() if v != defaults[k]]
+    if changed:
+        raise ValueError(f"positions='full' runs with the defaults of {changed} only (serial, direct, no refinement, "
+                         "numpy)")
+    request = replace(request, positions="full")
+    values = integrate_on_grid(model, request, shape, shift, chunk_size, progress)
+    coarse = coarse_shape(shape) if error_estimate else None
+    errors = {}
+    if coarse is not None:
+        coarse_values = integrate_on_grid(model, request, coarse, shift, chunk_size, False)
+        errors = {q: np.abs(values[q] - coarse_values[q]) for q in request.quantities}
+    ds = build_dataset(model, values, errors, **common)
+    ds.attrs["positions"] = "full (off-diagonal position matrix in the Berry connection)"
     return ds
