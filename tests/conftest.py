@@ -26,3 +26,18 @@ def random_model(rng, norb=3, dim=2, nR=3, scale=1.0):
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+def haldane_with_position_matrix(M=0.2):
+    """(convention-I Haldane, the same hoppings with every orbital at the origin, and that flat model
+    carrying the diagonal position matrix diag(tau)): with positions="full" the last must reproduce the first."""
+    from qgtransport import builtin_model
+    from qgtransport.models.tightbinding import with_position_matrix
+
+    model = builtin_model("haldane", M=M)
+    flat = TightBinding(lattice=model.lattice, positions=np.zeros_like(model.positions), R=model.R, H_R=model.H_R)
+    tau = model.positions @ model.lattice
+    r = np.zeros((1, 2, 2, 2), dtype=complex)
+    for a in range(2):
+        r[0, a] = np.diag(tau[:, a])
+    return model, flat, with_position_matrix(flat, np.zeros((1, 2), dtype=int), r)

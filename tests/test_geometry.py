@@ -137,15 +137,9 @@ def test_degenerate_bands_give_gauge_invariant_level_sums(rng):
 def test_full_position_matrix_reproduces_the_orbital_positions():
     # Haldane in convention I (positions in the phases) equals the same hoppings with all positions at
     # the origin plus a diagonal position matrix diag(tau), used through positions="full"
-    from qgtransport.models.tightbinding import with_position_matrix
+    from conftest import haldane_with_position_matrix
 
-    model = builtin_model("haldane", M=0.2)
-    flat = TightBinding(lattice=model.lattice, positions=np.zeros_like(model.positions), R=model.R, H_R=model.H_R)
-    tau = model.positions @ model.lattice
-    r = np.zeros((1, 2, 2, 2), dtype=complex)
-    for a in range(2):
-        r[0, a] = np.diag(tau[:, a])
-    with_positions = with_position_matrix(flat, np.zeros((1, 2), dtype=int), r)
+    model, flat, with_positions = haldane_with_position_matrix()
     k = np.random.default_rng(0).uniform(-3, 3, size=(20, 2))
     reference = band_geometry(model, k)
     full = band_geometry(with_positions, k, positions="full")

@@ -252,15 +252,9 @@ def test_bad_options_are_named(kwargs, match):
 def test_compute_with_the_full_position_matrix():
     # Haldane with orbitals at the origin plus the position matrix diag(tau): positions="full" must give the
     # responses of the convention-I Haldane model (band-resolved geometry, Pi interband, AHC)
-    from qgtransport.models.tightbinding import TightBinding, with_position_matrix
+    from conftest import haldane_with_position_matrix
 
-    model = builtin_model("haldane", M=0.2)
-    flat = TightBinding(lattice=model.lattice, positions=np.zeros_like(model.positions), R=model.R, H_R=model.H_R)
-    tau = model.positions @ model.lattice
-    r = np.zeros((1, 2, 2, 2), dtype=complex)
-    for a in range(2):
-        r[0, a] = np.diag(tau[:, a])
-    full = with_position_matrix(flat, np.zeros((1, 2), dtype=int), r)
+    model, flat, full = haldane_with_position_matrix()
     q = ["entropy_production_interband", "anomalous_hall", "entropy_hall"]
     common = dict(mu=[0.0, 0.9], T=0.2, tau=5.0, nk=24, units="natural", error_estimate=False)
     reference = compute(model, q, **common)
