@@ -78,17 +78,13 @@ def parse_spec(text: str, what: str) -> np.ndarray:
     """A number ("0.5"), a comma list ("300,600,1200") or start:stop:num (inclusive linspace)."""
     text = text.strip()
     if ":" in text:
-        parts = text.split(":")
-        if len(parts) != 3:
-            raise BadInput(f"{what}: {text!r} must be start:stop:num, e.g. -3:3:61")
-        start, stop = (parse_number(p, what) for p in parts[:2])
+        from qgtransport.config import split_range
+
         try:
-            num = int(parts[2])
-        except ValueError:
-            raise BadInput(f"{what}: the number of points in {text!r} must be an integer >= 1") from None
-        if num < 1:
-            raise BadInput(f"{what}: the number of points in {text!r} must be >= 1, got {num}")
-        return np.linspace(start, stop, num)
+            start, stop, num = split_range(text)
+        except ValueError as err:
+            raise BadInput(f"{what}: {err}") from None
+        return np.linspace(parse_number(start, what), parse_number(stop, what), num)
     items = text.split(",")
     if not text or any(not p.strip() for p in items):
         raise BadInput(f"{what}: {text!r} must be a number, a comma list or start:stop:num")

@@ -447,6 +447,22 @@ def evaluate_number(text: str) -> float:
         raise ValueError(text) from None
 
 
+def split_range(text: str) -> tuple[str, str, int]:
+    """"start:stop:num" -> (start text, stop text, num >= 1); ValueError naming the problem.
+
+    Shared by the config and the command line (cli.parse_spec)."""
+    parts = text.split(":")
+    if len(parts) != 3:
+        raise ValueError(f"{text!r} must be start:stop:num, e.g. -3:3:61")
+    try:
+        num = int(parts[2])
+    except ValueError:
+        raise ValueError(f"the number of points in {text!r} must be an integer >= 1") from None
+    if num < 1:
+        raise ValueError(f"the number of points in {text!r} must be >= 1, got {num}")
+    return parts[0], parts[1], num
+
+
 def _expression(text: str) -> float:
     """evaluate_number, with the config's error."""
     try:
@@ -570,16 +586,11 @@ def _check_spec(checker, spec, value):
         num = checker.integer(Key("integer", low=1), value["num"])
         values = np.linspace(start, stop, num)
     elif isinstance(value, str) and ":" in value:
-        parts = value.split(":")
-        if len(parts) != 3:
-            raise _Bad(f"{value!r} must be start:stop:num, e.g. \"-3:3:61\"")
         try:
-            num = int(parts[2])
-        except ValueError:
-            raise _Bad(f"the number of points in {value!r} must be an integer >= 1") from None
-        if num < 1:
-            raise _Bad(f"the number of points in {value!r} must be >= 1")
-        values = np.linspace(_expression(parts[0]), _expression(parts[1]), num)
+            start, stop, num = split_range(value)
+        except ValueError as err:
+            raise _Bad(str(err)) from None
+        values = np.linspace(_expression(start), _expression(stop), num)
     elif isinstance(value, list):
         if not value:
             raise _Bad("must not be an empty list")

@@ -415,6 +415,14 @@ def default_component(ds, variable) -> tuple:
     return ("x",) * max(rank, 1)
 
 
+def panel_grid(count: int, height: float):
+    """A figure with `count` panels, up to three per row: (figure, flat array of axes)."""
+    columns = min(3, count)
+    rows = (count + columns - 1) // columns
+    fig = Figure(figsize=(4.8 * columns, height * rows), layout="constrained")
+    return fig, np.atleast_1d(fig.subplots(rows, columns)).ravel()
+
+
 def more_responses_figure(ds, skip) -> Figure | None:
     """Small panels against mu for every other real (mu, T) response of the dataset."""
     names = [v for v in ds.data_vars if not v.endswith("_error") and v not in skip
@@ -422,10 +430,7 @@ def more_responses_figure(ds, skip) -> Figure | None:
              and _plottable(ds, v, default_component(ds, v))]
     if not names:
         return None
-    columns = min(3, len(names))
-    rows = (len(names) + columns - 1) // columns
-    fig = Figure(figsize=(4.8 * columns, 3.7 * rows), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(rows, columns)).ravel()
+    fig, axes = panel_grid(len(names), 3.7)
     for ax, name in zip(axes, names, strict=False):
         plot.plot_vs_mu(ds, name, default_component(ds, name), ax=ax)
         ax.set_title(name.replace("_", " "), fontsize=9)
@@ -440,10 +445,7 @@ def frequency_figure(ds) -> Figure | None:
     names = [v for v in ds.data_vars if not v.endswith("_error") and "omega" in ds[v].dims]
     if not names:
         return None
-    columns = min(3, len(names))
-    rows = (len(names) + columns - 1) // columns
-    fig = Figure(figsize=(4.8 * columns, 3.6 * rows), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(rows, columns)).ravel()
+    fig, axes = panel_grid(len(names), 3.6)
     omega = ds["omega"].values
     mu0, T0 = float(ds["mu"].values[0]), float(ds["T"].values[0])
     for ax, name in zip(axes, names, strict=False):
