@@ -619,14 +619,18 @@ def convert_command(model_name, params, hr, tb, model_file, wsvec, win, centres,
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="Model parameter; repeat for several.")
 @click.option("--mu", "mu_text", required=True, metavar="X", help="Chemical potential (model energy unit).")
 @click.option("--T", "T_text", required=True, metavar="X", help="Temperature (model energy unit), > 0.")
-@click.option("--tau", "tau_text", required=True, metavar="X", help="Relaxation time (hbar/energy), > 0.")
+@click.option("--tau", "tau_text", default=None, metavar="X",
+              help="Relaxation time (hbar/energy), > 0 (not needed with --intrinsic).")
+@click.option("--intrinsic", is_flag=True,
+              help="Compare the tau^0 second-order currents (seed, Gao-Yang-Niu, Kaplan-Holder-Yan) with the "
+                   "exact tau^0 current of the seed's equation instead.")
 @click.option("--nk", type=click.IntRange(min=4), default=48, show_default=True,
               help="k-points per reciprocal direction (closed forms and exact solver share the grid).")
 @click.option("--direction", default=None, metavar="n1,n2[,n3]",
               help="Field along g = n . b (integers; default b_1).")
 @click.option("--tolerance", "tolerance_text", default="1e-3", show_default=True, metavar="X",
               help="Relative difference that counts as agreement.")
-def verify_command(model_name, params, mu_text, T_text, tau_text, nk, direction, tolerance_text):
+def verify_command(model_name, params, mu_text, T_text, tau_text, intrinsic, nk, direction, tolerance_text):
     """Each perturbative closed form beside the exact steady state of the seed's equation of motion.
 
     Natural units (k_B = e = hbar = 1; the model's energy and length units). Prints quantity,
@@ -637,11 +641,15 @@ def verify_command(model_name, params, mu_text, T_text, tau_text, nk, direction,
     Examples:
       qgt verify --model qwz --mu 1.5 --T 0.2 --tau 10
       qgt verify --model pt_symmetric --mu 1.2 --T 0.2 --tau 3 --nk 64 --direction 1,1
+      qgt verify --model pt_symmetric --mu 1.2 --T 0.2 --intrinsic --nk 64
     """
-    from qgtransport.verify import format_verify_table, verify
+    from qgtransport.verify import format_verify_table, verify, verify_intrinsic
 
     model = make_model(model_name, parse_params(params))
-    mu, T, tau = (parse_number(t, w) for t, w in ((mu_text, "--mu"), (T_text, "--T"), (tau_text, "--tau")))
+    mu, T = (parse_number(t, w) for t, w in ((mu_text, "--mu"), (T_text, "--T")))
+    if tau_text is None and not intrinsic:
+        raise BadInput("--tau is required (or give --intrinsic for the tau^0 comparison)")
+    tau = None if tau_text is None else parse_number(tau_text, "--tau")
     tolerance = parse_number(tolerance_text, "--tolerance")
     n = None
     if direction is not None:
@@ -650,10 +658,14 @@ def verify_command(model_name, params, mu_text, T_text, tau_text, nk, direction,
         except ValueError:
             raise BadInput(f"--direction must be comma-separated integers, got {direction!r}") from None
     try:
-        rows = verify(model, mu, T, tau, nk, direction=n, tolerance=tolerance)
+        if intrinsic:
+            rows = verify_intrinsic(model, mu, T, nk, directions=None if n is None else [n], tolerance=tolerance)
+        else:
+            rows = verify(model, mu, T, tau, nk, direction=n, tolerance=tolerance)
     except (ValueError, OverflowError) as exc:
         raise BadInput(str(exc)) from None
-    click.echo(f"{model.name} {model.parameters}, mu = {mu:g}, T = {T:g}, tau = {tau:g}, grid {nk}^{model.dim}\n")
+    relaxation = "tau^0 terms" if intrinsic else f"tau = {tau:g}"
+    click.echo(f"{model.name} {model.parameters}, mu = {mu:g}, T = {T:g}, {relaxation}, grid {nk}^{model.dim}\n")
     click.echo(format_verify_table(rows))
     if any(r["verdict"] == "DISAGREES" for r in rows):
         raise click.exceptions.Exit(EXIT_UNEXPECTED)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 import numpy as np
@@ -15,6 +15,7 @@ from qgtransport.occupation import check_temperature
 from qgtransport.responses import RESPONSES
 from qgtransport.responses.kernels import Block, Settings
 from qgtransport.results import build_dataset
+from qgtransport.spectral import band_resolved, band_resolved_sums
 
 KERNELS = ("divided_difference", "printed")
 RHO1 = ("finite_eta", "dc_limit")
@@ -81,6 +82,20 @@ def thermal_block_sums(geo: BandGeometry, request: Request) -> dict:
                 parts[q].append(RESPONSES[q].function(block))
         out.update({q: np.concatenate(v, axis=0) for q, v in parts.items()})
     return out
+
+
+def engine_block_sums(geo: BandGeometry, request: Request) -> dict:
+    """The direct scan's band sums in the engine: the quantities that are c(T) sum_n w(x_n) Q_n
+    (Berry curvature, Drude, band curvature; `qgtransport.spectral.band_resolved`) from the band
+    quantities Q_n with exact weights, the others by `thermal_block_sums`. Same values, to rounding."""
+    diagonal = tuple(q for q in request.quantities if band_resolved(q))
+    rest = tuple(q for q in request.quantities if q not in diagonal)
+    out = {}
+    if diagonal:
+        out.update(band_resolved_sums(geo, diagonal, request.mu, request.T, request.settings, request.max_elements))
+    if rest:
+        out.update(thermal_block_sums(geo, replace(request, quantities=rest)))
+    return {q: out[q] for q in request.quantities}
 
 
 def validate(model, quantities, mu, T, tau, omega, units, kernel, rho1, broadening, width):
@@ -210,7 +225,7 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
         return compute_with_positions(model, request, positions, shape, shift, chunk_size, progress, error_estimate,
                                       order, common, dict(executor=executor, scan=scan, refine=refine, backend=backend))
     result = integrate_request(
-        model, request, shape, shift, chunk_size=chunk_size, direct_sums=partial(thermal_block_sums, request=request),
+        model, request, shape, shift, chunk_size=chunk_size, direct_sums=partial(engine_block_sums, request=request),
         order=order, progress=progress, error_estimate=error_estimate, scan=scan, bin_width=bin_width,
         backend=backend, refine=refine, executor=executor, workers=workers, scheduler=scheduler,
         checkpoint=checkpoint, task_size=task_size)
@@ -228,8 +243,6 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
 def compute_with_positions(model, request, positions, shape, shift, chunk_size, progress, error_estimate, order,
                            common, engine):
     """compute() with positions="full": the reference band_geometry with the position matrix, in process."""
-    from dataclasses import replace
-
     from qgtransport.integrate import coarse_shape
 
     if positions != "full":

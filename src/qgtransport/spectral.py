@@ -190,6 +190,74 @@ def band_quantities(geo, names, settings, delta: float, xp) -> dict:
     return {name: out[name] for name in names}
 
 
+DIAGONAL_BAND_QUANTITIES = ("berry_curvature", "level_products", "drude_metric", "band_curvature", "velocity")
+
+
+def band_resolved(quantity: str) -> bool:
+    """True when every term of the quantity is c(T) sum_n w(x_n) Q_n with a band quantity that needs
+    no pair kernel (no interband entropy production): then the direct scan evaluates it exactly
+    from Q_n, without the (k, n, m, p) kernels of `qgtransport.responses`."""
+    terms = TERMS.get(quantity)
+    return terms is not None and all(t.band_quantity in DIAGONAL_BAND_QUANTITIES for t in terms)
+
+
+# The direct scan weighs the anomalous Nernst coefficient with Xiao et al.'s own expression (equal
+# to s by an identity, ERRATA E7), so that the Onsager check alpha = sigma^s compares two formulas.
+DIRECT_WEIGHTS = {("anomalous_nernst", "s"): "xiao"}
+
+
+def weight_values(weight: str, x: np.ndarray, T: np.ndarray) -> np.ndarray:
+    """w(x) for w in f, s, df/de = -f(1 - f)/T, ds/de = x df/de (x = (e - mu)/T), and
+    xiao = x f + ln(1 + exp(-x)) (Xiao, Yao, Fang, Niu, PRL 97, 026603 (2006), Eq. 8)."""
+    if weight == "xiao":
+        return x * occ.fermi(x) + occ.softplus(-x)
+    if weight == "f":
+        return occ.fermi(x)
+    if weight == "s":
+        return occ.entropy(x)
+    f = occ.fermi(x)
+    df = -f * (1 - f) / T
+    if weight == "df":
+        return df
+    if weight == "ds":
+        return x * df
+    raise ValueError(f"unknown weight {weight!r}")
+
+
+def band_resolved_sums(geo, quantities, mu, T, settings, max_elements: int = 2**21) -> dict:
+    """{quantity: (p, ...)} = sum_k sum_terms c(T_p) sum_n w((e_n - mu_p)/T_p) Q_n(k) over one batch,
+    with the weights evaluated exactly at every band energy (no bins): the direct scan's route for
+    the `band_resolved` quantities. Equal to the pair-kernel forms of qgtransport.responses up to
+    rounding (tests/test_integrate.py); the Berry curvature enters as Omega_n (Fermi sea), as in
+    Wang et al., PRB 74, 195118 (2006)."""
+    def weight_of(q, term):
+        return DIRECT_WEIGHTS.get((q, term.weight), term.weight)
+
+    names = sorted({t.band_quantity for q in quantities for t in TERMS[q]})
+    pairs = sorted({(t.band_quantity, weight_of(q, t)) for q in quantities for t in TERMS[q]})
+    Q = band_quantities(geo, names, settings, 0.0, np)
+    e = geo.energies.reshape(-1, 1)
+    p_block = max(1, max_elements // max(1, e.shape[0]))
+    cache: dict = {pair: [] for pair in pairs}
+    for start in range(0, len(mu), p_block):
+        window = slice(start, start + p_block)
+        x = (e - mu[window]) / T[window]
+        for weight in sorted({w for _, w in pairs}):
+            w = weight_values(weight, x, T[window])
+            for name, _ in (pair for pair in pairs if pair[1] == weight):
+                cache[(name, weight)].append(w.T @ Q[name].reshape(e.shape[0], -1))
+    out = {}
+    for q in quantities:
+        total = 0.0
+        for term in TERMS[q]:
+            value = np.concatenate(cache[(term.band_quantity, weight_of(q, term))], axis=0)
+            value = value.reshape((len(mu),) + Q[term.band_quantity].shape[2:])
+            c = factor_values(term.factor, T, settings).reshape((-1,) + (1,) * (value.ndim - 1))
+            total = total + c * value
+        out[q] = total
+    return out
+
+
 MOMENTS = 4  # M^0, M^1, M^2 and A = sum |Q_n| per bin (for the error bound)
 
 

@@ -118,6 +118,17 @@ RESPONSES = {
         nonlinear.intrinsic_second_order_closed_form, "second_order_conductivity",
         "closed form of the tau^0 second-order charge response (BCP Fermi-surface + interband metric dipole)",
         "charge", rank=3),
+    "berry_connection_polarizability_current": Response(
+        nonlinear.berry_connection_polarizability_current, "second_order_conductivity",
+        "tau^0 BCP nonlinear anomalous Hall response (Gao-Yang-Niu 2014; Liu et al., Wang et al. 2021)",
+        "charge", rank=3),
+    "kaplan_holder_yan_current": Response(
+        nonlinear.kaplan_holder_yan_current, "second_order_conductivity",
+        "tau^0 second-order response of Kaplan-Holder-Yan 2024 (BCP + normalized quantum-metric dipole)",
+        "charge", rank=3),
+    "quantum_metric_dipole_current": Response(
+        nonlinear.quantum_metric_dipole_current, "second_order_conductivity",
+        "tau^0 normalized quantum-metric dipole term sum_n f'_n v^a_n G^bc_n (dissipative)", "charge", rank=3),
     "second_order_entropy_current_replaced": Response(
         nonlinear.second_order_entropy_current_replaced, "second_order_entropy_conductivity",
         "f -> s replaced second-order entropy current (not Tr[v s(rho)], ERRATA S1)", "entropy", rank=3,

@@ -287,9 +287,78 @@ def occupation_second_order(block: Block, variant: str = "single_eta") -> np.nda
 
 def band_normalized_metric(block: Block) -> np.ndarray:
     """Berry-connection polarizability G^ab_n = 2 sum_{m != n} g^ab_nm/(e_n - e_m), shape (k, n, a, b)
-    (Gao, Yang, Niu, PRL 112, 166601 (2014))."""
+    (Gao, Yang, Niu, PRL 112, 166601 (2014)): the field-induced Berry connection A'^a_n = G^ab_n E_b
+    of a band under the potential energy +E.r of an electron (charge -1)."""
     inverse = block.inverse_gap[..., 0]
     return 2 * np.einsum("knmab,knm->knab", block.products.real, inverse**3)
+
+
+def polarizability_velocity(block: Block) -> np.ndarray:
+    """X^{a,bc}_n = Re sum_{n' in the level of n} v^a_{n'n} G^bc_{nn'}, shape (k, n, a, b, c), with the
+    level matrix G^bc_{nn'} = sum_{m not in the level} (v^b_nm v^c_mn' + v^c_nm v^b_mn')/(e_n - e_m)^3.
+
+    For a non-degenerate band X^{a,bc}_n = v^a_n G^bc_n; for a degenerate level (e.g. Kramers pairs of
+    PT-symmetric antiferromagnets) the level sum of X is gauge invariant, which v^a_n G^bc_n is not.
+    """
+    v = block.geo.velocity  # (k, a, n, m)
+    weight = block.inverse_gap[..., 0] ** 3  # (k, n, m), zero within a level
+    half = np.einsum("kbnm,knm,kcml->knlbc", v, weight, v)
+    G = half + np.swapaxes(half, -1, -2)
+    same = block.same_level[..., 0]  # (k, n, l)
+    return np.einsum("kaln,knl,knlbc->knabc", v, same, G).real
+
+
+def fermi_surface_bcp_sum(block: Block, weights) -> np.ndarray:
+    """sum_n int f'_n [w1 X^{a,bc} + w2 (X^{b,ac} + X^{c,ab})] for weights (w1, w2), shape (p, a, b, c)
+    (X: polarizability_velocity; f'_n = df/de at e_n)."""
+    f1 = occ.fermi_derivative(block.x, 1) / block.T  # (k, n, p)
+    X = np.einsum("knp,knabc->pabc", f1, polarizability_velocity(block))
+    w1, w2 = weights
+    return w1 * X + w2 * (np.swapaxes(X, 1, 2) + np.swapaxes(np.swapaxes(X, 1, 2), 2, 3))
+
+
+def berry_connection_polarizability_current(block: Block) -> np.ndarray:
+    """Intrinsic second-order (nonlinear anomalous Hall) charge response of the Berry-connection
+    polarizability: Gao, Yang, Niu, PRL 112, 166601 (2014); in this form Liu et al., PRL 127, 277202
+    (2021) and Wang et al., PRL 127, 277201 (2021). From J = -sum_n int f_n Omega'^ab_n E_b with the
+    field-induced curvature Omega'^ab = d_a A'^b - d_b A'^a, A'^b = G^bc E_c, symmetrised in (b, c):
+
+        chi^BCP_abc = -sum_n int f_n [d_a G^bc_n - (1/2)(d_b G^ac_n + d_c G^ab_n)]
+                    =  sum_n int f'_n [v^a_n G^bc_n - (1/2)(v^b_n G^ac_n + v^c_n G^ab_n)].
+
+    Transcribed into docs/conventions.md (electron charge -1, Omega = -2 Im sum r r, sigma_xy = -sum f Omega)
+    by that derivation, so that its sign follows ours. Purely Hall: its fully symmetric part vanishes,
+    J.E = 0 (tests/test_nonlinear.py). Not what the seed's equation gives (docs/physics.md, ERRATA O3).
+    """
+    return fermi_surface_bcp_sum(block, (1.0, -0.5))
+
+
+def quantum_metric_dipole_current(block: Block) -> np.ndarray:
+    """The normalized-quantum-metric dipole term on its own:
+
+        chi^QMD_abc = sum_n int f'_n v^a_n G^bc_n = -sum_n int f_n d_a G^bc_n,
+
+    G^bc_n = 2 sum_m g^bc_nm/(e_n - e_m) (the quantum metric normalised by the gap). It is the
+    longitudinal, dissipative tau^0 term that Kaplan, Holder, Yan, PRL 132, 026301 (2024) add to the
+    BCP Hall current (kaplan_holder_yan_current = BCP + this term); Das et al., PRB 108, L201405 (2023)
+    report a dissipative tau^0 quantum-metric current of the same kind. Its fully symmetric part is
+    what makes J.E != 0.
+    """
+    return fermi_surface_bcp_sum(block, (1.0, 0.0))
+
+
+def kaplan_holder_yan_current(block: Block) -> np.ndarray:
+    """Intrinsic second-order charge response of Kaplan, Holder, Yan, PRL 132, 026301 (2024):
+
+        chi^KHY_abc = -sum_n int f_n [2 d_a G^bc_n - (1/2)(d_b G^ac_n + d_c G^ab_n)]
+                    =  sum_n int f'_n [2 v^a_n G^bc_n - (1/2)(v^b_n G^ac_n + v^c_n G^ab_n)]
+                    =  chi^BCP + chi^QMD,
+
+    the coefficient 2 on the current index (a) is theirs (Gao-Yang-Niu's is 1); the overall sign is
+    fixed so that its Hall part is the BCP current in our conventions. Not what the seed's equation
+    gives (docs/physics.md, ERRATA O3).
+    """
+    return fermi_surface_bcp_sum(block, (2.0, -0.5))
 
 
 def intrinsic_second_order_closed_form(block: Block) -> np.ndarray:
@@ -298,24 +367,23 @@ def intrinsic_second_order_closed_form(block: Block) -> np.ndarray:
         chi^(0)_abc = (1/2) sum_n int f'_n [v^a_n G^bc_n - v^b_n G^ac_n - v^c_n G^ab_n]
                       + (1/2) sum_{n, m} int (f_n - f_m)(v^a_n - v^a_m) g^bc_nm / e_nm^2,
 
-    f'_n = df/de at e_n, G the Berry-connection polarizability (band_normalized_metric). Found here as
-    the exact eta^0 coefficient (`intrinsic_second_order`, contour average) and checked against it on
-    two- and three-band models to the grid accuracy (tests/test_nonlinear.py): the Fermi-surface BCP
-    terms with weights (1/2, -1/2, -1/2) plus a Fermi-sea interband quantum-metric-dipole term. The
-    weights differ from those of Kaplan, Holder, Yan, PRL 132, 026301 (2024) and of the BCP theory of
-    Gao, Yang, Niu (2014), which assume other relaxation schemes (ERRATA O3).
+    f'_n = df/de at e_n, G the Berry-connection polarizability (band_normalized_metric; v^a_n G^bc_n
+    taken as polarizability_velocity, a level trace). Found here as the exact eta^0 coefficient
+    (`intrinsic_second_order`, contour average) and checked against it on two- and three-band models
+    to the grid accuracy (tests/test_nonlinear.py): the Fermi-surface BCP terms with weights
+    (1/2, -1/2, -1/2) plus a Fermi-sea interband quantum-metric-dipole term. The weights differ from
+    those of Gao, Yang, Niu (1, -1/2, -1/2: berry_connection_polarizability_current) and of Kaplan,
+    Holder, Yan (2, -1/2, -1/2: kaplan_holder_yan_current), which assume other relaxation schemes
+    (ERRATA O3; the comparison table is in docs/physics.md).
     """
-    G = band_normalized_metric(block)
-    f1 = occ.fermi_derivative(block.x, 1) / block.T  # (k, n, p)
+    surface = fermi_surface_bcp_sum(block, (0.5, -0.5))
     v = block.velocity  # (k, n, a)
-    surface = np.einsum("knp,kna,knbc->pabc", f1, v, G)
-    surface = surface - 2 * symmetrise_bc(np.einsum("knp,knb,knac->pabc", f1, v, G))
     f = block.fermi
     f_nm = f[:, :, None, :] - f[:, None, :, :]
     v_nm = v[:, :, None, :] - v[:, None, :, :]
     metric = block.products.real * block.inverse_gap[..., None] ** 2  # g^bc_nm, [k, n, m, b, c]
     sea = np.einsum("knmp,knma,knmbc,knm->pabc", f_nm, v_nm, metric, block.inverse_gap[..., 0] ** 2)
-    return (surface + sea) / 2
+    return surface + sea / 2
 
 
 def contour_radius(energies: np.ndarray, tol: float) -> np.ndarray:
@@ -389,4 +457,5 @@ def berry_curvature_dipole_current(block: Block) -> np.ndarray:
 
 
 __all__ = ["second_order_current", "second_order_entropy_current_replaced", "nonlinear_drude",
-           "berry_curvature_dipole_current", "band_sum"]
+           "berry_curvature_dipole_current", "berry_connection_polarizability_current",
+           "kaplan_holder_yan_current", "quantum_metric_dipole_current", "band_sum"]
