@@ -138,7 +138,7 @@ def test_defaults_and_value_forms():
      ["[model] parameters: m: 'pi/0' is not a number"]),
     ("[model]\n[scan]\nmu = 0\nT = 1", ["[model]: give exactly one of builtin, wannier90 or file"]),
     ("[model]\nbuiltin = 'qwz'\n[scan]\nmu = 0\nT = 1\n[execution]\nexecutor = 'threads'",
-     ["[execution] executor: 'threads' is not one of 'serial', 'processes', 'dask'"]),
+     ["[execution] executor: 'threads' is not one of 'auto', 'serial', 'processes', 'dask'"]),
     ("[model]\nbuiltin = 'qwz'\n[scan]\nmu = 0\nT = 1\n[execution]\nmax_elements = 'x'", []),  # passed on
     ("[model]\nbuiltin = 'qwz'\n[scan]\nmu = 0\nT = 1\n[execution]\nwarp_drive = true",
      ["[execution]: unknown key 'warp_drive'"]),

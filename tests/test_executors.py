@@ -69,6 +69,23 @@ def test_processes_agree_with_serial_to_the_last_bit():
         assert np.array_equal(a[name].values, b[name].values), name
 
 
+def test_auto_uses_worker_processes_for_long_runs_on_several_cores(monkeypatch):
+    from qgtransport import executors
+
+    assert executors.resolve_auto(None, 10, 2) == "serial" or executors.available_cores() == 1
+    assert executors.resolve_auto(1, 10**9, 18) == "serial"  # one core: no workers
+    assert executors.resolve_auto(2, 10**4, 18) == "serial"  # 0.06 x AUTO_MIN_WORK: workers do not pay
+    assert executors.resolve_auto(2, 10**5, 18) == "processes"
+    assert executors.resolve_auto(2, 10**6, 2) == "serial" and executors.resolve_auto(2, 4 * 10**6, 2) == "processes"
+    serial = compute(MODEL, task_size=50, executor="serial", **COMMON)
+    assert serial.attrs["executor"] == "serial"
+    monkeypatch.setattr(executors, "AUTO_MIN_WORK", 1.0)  # this small run counts as long
+    auto = compute(MODEL, task_size=50, workers=2, **COMMON)
+    assert auto.attrs["executor"] == "processes (2 workers)"
+    for name in serial.data_vars:
+        assert np.array_equal(serial[name].values, auto[name].values), name
+
+
 def test_options_are_validated():
     with pytest.raises(ValueError, match="executor must be one of"):
         compute(MODEL, executor="threads", **COMMON)

@@ -388,8 +388,10 @@ energy units (k_B = e = hbar = 1).
               help="JSON summary to write.")
 @click.option("--progress/--quiet", default=None,
               help="Show a progress bar over the k-grid (default: when stderr is a terminal).")
-@click.option("--executor", type=click.Choice(["serial", "processes", "dask"]), default="serial", show_default=True,
-              help="Where the k-chunks run: this process, local worker processes, or Dask.")
+@click.option("--executor", type=click.Choice(["auto", "serial", "processes", "dask"]), default="auto",
+              show_default=True,
+              help="Where the k-chunks run: auto (local worker processes on every core for runs longer than a "
+                   "few seconds, else this process), this process, local worker processes, or Dask.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes (processes, dask).")
 @click.option("--scheduler", default=None, metavar="ADDRESS", help="Address of a running Dask scheduler.")
 @click.option("--checkpoint", type=click.Path(file_okay=False), default=None,

@@ -140,7 +140,7 @@ def validate(model, quantities, mu, T, tau, omega, units, kernel, rho1, broadeni
 def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.5, units="SI",
             kernel="divided_difference", rho1="finite_eta", broadening="gaussian", width=0.02,
             degeneracy_tol=DEGENERACY_TOL, max_elements=2**21, error_estimate=True, progress=False,
-            executor="serial", workers=None, scheduler=None, checkpoint=None, task_size=None, scan="direct",
+            executor="auto", workers=None, scheduler=None, checkpoint=None, task_size=None, scan="direct",
             bin_width=None, refine=None, backend="numpy", positions="diagonal"):
     """Compute responses of a model on a uniform k-grid for every (mu, T[, omega]).
 
@@ -173,8 +173,10 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
     error_estimate : also integrate the grid of nk/2 (cost 1/2^d more) and report
         |I(nk) - I(nk/2)| as <name>_error.
     progress : show a progress bar (k-points/s, time left).
-    executor : "serial" (default, in this process), "processes" (local worker processes, one BLAS
-        thread each) or "dask" (dask.distributed), or an open `qgtransport.executors.Executor`.
+    executor : "auto" (default: worker processes on every core when there are several and the run is
+        longer than a few seconds, else this process; `qgtransport.executors`), "serial" (in this
+        process), "processes" (local worker processes, one BLAS thread each) or "dask"
+        (dask.distributed), or an open `qgtransport.executors.Executor`.
         Results agree to rounding whatever the executor and the number of workers (chunk results
         are added in a fixed order; bit for bit for a given task_size).
     workers : worker processes for "processes" and a Dask LocalCluster (default: available cores).
@@ -253,7 +255,7 @@ def compute_with_positions(model, request, positions, shape, shift, chunk_size, 
     if order == 2:
         raise ValueError("positions='full' is not implemented for second-order responses (they need d2H)")
     defaults = dict(executor="serial", scan="direct", refine=None, backend="numpy")
-    changed = [k for k, v in engine.items() if v != defaults[k]]
+    changed = [k for k, v in engine.items() if v != defaults[k] and not (k == "executor" and v == "auto")]
     if changed:
         raise ValueError(f"positions='full' runs with the defaults of {changed} only (serial, direct, no refinement, "
                          "numpy)")

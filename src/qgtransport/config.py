@@ -133,7 +133,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
                         "E tau against the perturbative limit", low=0.0, low_open=True),
     },
     "execution": {
-        "executor": Key("choice", "serial", "where the k-chunks run: serial, processes or dask", choices=EXECUTORS),
+        "executor": Key("choice", "auto", "where the k-chunks run: auto (worker processes for long runs on several "
+                        "cores), serial, processes or dask", choices=EXECUTORS),
         "workers": Key("integer", None, "worker processes (default: available cores)", low=1),
         "scheduler": Key("string", None, "address of a running Dask scheduler (executor = \"dask\")"),
         "checkpoint": Key("path", None, "folder for finished chunks; a rerun resumes from them"),
@@ -663,7 +664,7 @@ def _assemble(tables: dict, checker: _Checker, text: str, source: str, base: Pat
     for key in execution:
         if key not in accepted:
             checker.problem(f"[execution] {key}", "this version of qgtransport.compute does not accept it")
-    if execution.get("scheduler") is not None and execution.get("executor", "serial") != "dask":
+    if execution.get("scheduler") is not None and execution.get("executor", "auto") not in ("dask", "auto"):
         checker.problem("[execution] scheduler", "only used with executor = \"dask\"")
     report = tables["report"]
     if (report["path_labels"] is None) != (report["path_points"] is None):
@@ -811,7 +812,7 @@ direction = {direction}           # field along g = n . b (integers; [1, 0] = b1
 # strength = 1e5             # V/m: the report gives Pi at this field and checks E tau < 0.2/Angstrom
 
 [execution]
-executor = "serial"          # "serial", "processes" (local cores) or "dask"
+executor = "auto"            # "auto" (cores for long runs), "serial", "processes" or "dask"
 # workers = 2                # worker processes (default: available cores)
 # checkpoint = "checkpoint"  # folder of finished chunks: an interrupted run resumes from it
 # progress = true            # progress bar (default: when stderr is a terminal)

@@ -68,7 +68,7 @@ def validate_engine(scan, backend, executor, workers, scheduler, refine):
 
 def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_sums, order: int,
                       progress: bool = False, error_estimate: bool = True, scan: str = "direct",
-                      bin_width=None, backend: str = "numpy", refine=None, executor="serial", workers=None,
+                      bin_width=None, backend: str = "numpy", refine=None, executor="auto", workers=None,
                       scheduler=None, checkpoint=None, task_size=None) -> EngineResult:
     """Integrals of the request on the grid `shape` (and nk/2 for the error estimate).
 
@@ -91,7 +91,11 @@ def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_s
     if grid is not None:
         attrs.update(energy_bin_width=grid.width,
                      error_estimate="|I(nk) - I(nk/2)| + binning-error bound (qgtransport.spectral)")
-    runner, owned = open_executor(executor, workers, scheduler)
+    if executor == "auto" and scheduler is not None:
+        executor = "dask"
+    coarse_points = int(np.prod(coarse_shape(shape))) if error_estimate and coarse_shape(shape) else 0
+    runner, owned = open_executor(executor, workers, scheduler, int(np.prod(shape)) + coarse_points, model.norb)
+    attrs["executor"] = f"processes ({runner.workers} workers)" if runner.kind == "processes" else runner.kind
     try:
         def run(grid_shape, function, show, label=None):
             identity = (scan, model, request, grid, backend, refinement, getattr(function, "threshold", None), label)
