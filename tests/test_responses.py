@@ -266,5 +266,13 @@ def test_compute_with_the_full_position_matrix():
                            reference.entropy_production_interband.values, rtol=1e-3)
     with pytest.raises(ValueError, match="needs a model with a position matrix"):
         compute(flat, q, positions="full", **common)
-    with pytest.raises(ValueError, match="runs with the defaults"):
-        compute(full, q, positions="full", scan="binned", **common)
+    # the same through the engine's other paths: binned scan, refinement, worker processes
+    for options in (dict(scan="binned"), dict(refine=True), dict(executor="processes", workers=2)):
+        other = compute(full, q, positions="full", **options, **common)
+        same = compute(model, q, **options, **common)
+        for name in q:
+            tolerance = 1e-7 if options.get("scan") == "binned" else 1e-10
+            scale = np.abs(same[name].values).max()
+            assert np.allclose(other[name].values, same[name].values, rtol=0, atol=tolerance * scale), (name, options)
+    with pytest.raises(ValueError, match="second-order"):
+        compute(full, ["second_order_current"], positions="full", **common)

@@ -30,3 +30,13 @@ def test_qgt_verify_command():
     assert "second_order_current" in result.output and "DISAGREES" not in result.output
     bad = CliRunner().invoke(main, ["verify", "--model", "qwz", "--mu", "0", "--T", "0", "--tau", "10"])
     assert bad.exit_code == 2
+
+
+def test_qgt_verify_intrinsic_command():
+    result = CliRunner().invoke(main, ["verify", "--model", "pt_symmetric", "--mu", "1.2", "--T", "0.2",
+                                       "--intrinsic", "--nk", "48"])
+    assert result.exit_code == 0, result.output
+    assert "tau^0 terms" in result.output and "Gao-Yang-Niu" in result.output and "Kaplan-Holder-Yan" in result.output
+    assert "DISAGREES" not in result.output
+    missing = CliRunner().invoke(main, ["verify", "--model", "qwz", "--mu", "0", "--T", "0.2"])
+    assert missing.exit_code == 2 and "--tau is required" in missing.output

@@ -78,14 +78,19 @@ class FastBands:
     Picklable: the tables are rebuilt lazily in each process (they cost O(nR n^2)).
     """
 
-    def __init__(self, model, backend: BackendName = "numpy"):
+    def __init__(self, model, backend: BackendName = "numpy", positions: str = "diagonal"):
         array_module(backend)  # fail early, with the reason
+        if positions not in ("diagonal", "full"):
+            raise ValueError(f"positions must be 'diagonal' or 'full', got {positions!r}")
+        if positions == "full" and backend != "numpy":
+            raise ValueError("positions='full' runs on the numpy backend only")
         self.model = model
         self.backend = backend
+        self.positions = positions
         self._tables = None
 
     def __getstate__(self):
-        return {"model": self.model, "backend": self.backend, "_tables": None}
+        return {"model": self.model, "backend": self.backend, "positions": self.positions, "_tables": None}
 
     @property
     def xp(self):
@@ -183,6 +188,11 @@ class FastBands:
         gauge = self.gauge(k)
         if gauge is not None:
             U = gauge.conj()[:, :, None] * U
+        if self.positions == "full":  # v += i (e_n - e_m) U^+ A U, as in geometry.band_geometry
+            if order >= 2:
+                raise ValueError("positions='full' is not implemented for second-order responses (d2H)")
+            A = xp.conj(xp.swapaxes(U, -1, -2))[:, None] @ self.model.connection(k) @ U[:, None]
+            velocity = velocity + 1j * (energies[:, None, :, None] - energies[:, None, None, :]) * A
         if host:
             return BandGeometry(to_host(energies), to_host(U), to_host(velocity), to_host(curvature))
         return BandGeometry(energies, U, velocity, curvature)
@@ -241,11 +251,12 @@ class GridChunks:
     sum `base`: base.prepare(geo) per batch, base.finish(parts) once per chunk (base.host: whether
     it wants numpy arrays). Picklable when base is."""
 
-    def __init__(self, model, base, order: int = 1, backend: BackendName = "numpy", batch: int | None = None):
+    def __init__(self, model, base, order: int = 1, backend: BackendName = "numpy", batch: int | None = None,
+                 positions: str = "diagonal"):
         self.model = model
         self.base = base
         self.order = order
-        self.bands = FastBands(model, backend)
+        self.bands = FastBands(model, backend, positions)
         self.batch = batch or default_batch(model)
 
     def geometry(self, k_reduced) -> BandGeometry:

@@ -10,7 +10,7 @@ import numpy as np
 from qgtransport import units as U
 from qgtransport.engine import integrate_request
 from qgtransport.geometry import DEGENERACY_TOL, BandGeometry, band_geometry
-from qgtransport.integrate import grid_shape, integrate
+from qgtransport.integrate import grid_shape
 from qgtransport.occupation import check_temperature
 from qgtransport.responses import RESPONSES
 from qgtransport.responses.kernels import Block, Settings
@@ -53,13 +53,6 @@ def chunk_sums(model, k_reduced: np.ndarray, request: Request) -> dict:
     order = 2 if any(RESPONSES[q].needs_curvature for q in request.quantities) else 1
     geo = band_geometry(model, model.to_cartesian(k_reduced), order=order, positions=request.positions)
     return thermal_block_sums(geo, request)
-
-
-def integrate_on_grid(model, request: Request, shape, shift, chunk_size, progress) -> dict:
-    """int_k of every requested quantity: chunk sums added in order, times g_s/(N_k V_cell)."""
-    sums = integrate(lambda k: chunk_sums(model, k, request), shape, shift, chunk_size, progress)
-    scale = model.spin_degeneracy / (int(np.prod(shape)) * model.cell_volume)
-    return {q: value * scale for q, value in sums.items()}
 
 
 def thermal_block_sums(geo: BandGeometry, request: Request) -> dict:
@@ -196,8 +189,8 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
     positions : "diagonal" (default: the tight-binding approximation, orbital positions only) or
         "full": the model's off-diagonal position matrix (e.g. a Wannier90 _tb.dat attached with
         models.tightbinding.with_position_matrix) enters the Berry connection and the velocity,
-        v = dH/dk + i[H, A]. Linear and optical responses only; runs in this process on the
-        reference band_geometry (executor "serial", scan "direct", no refinement, numpy).
+        v = dH/dk + i[H, A]. Linear and optical responses only; every scan, executor and refinement,
+        on the numpy backend.
     backend : "numpy" (default) or "cupy" (GPU; the [gpu] extra and a CUDA device): where H(k),
         eigh and (scan="binned") the band quantities and histograms are computed.
 
@@ -224,8 +217,8 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
     order = 2 if any(RESPONSES[q].needs_curvature for q in quantities) else 1
     common = dict(mu=mu, T=T, omega=omega, units=units, shape=shape, shift=shift, tau=tau, settings=settings)
     if positions != "diagonal":
-        return compute_with_positions(model, request, positions, shape, shift, chunk_size, progress, error_estimate,
-                                      order, common, dict(executor=executor, scan=scan, refine=refine, backend=backend))
+        check_positions(model, positions, order)
+        request = replace(request, positions=positions)
     result = integrate_request(
         model, request, shape, shift, chunk_size=chunk_size, direct_sums=partial(engine_block_sums, request=request),
         order=order, progress=progress, error_estimate=error_estimate, scan=scan, bin_width=bin_width,
@@ -233,7 +226,8 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
         checkpoint=checkpoint, task_size=task_size)
     ds = build_dataset(model, result.values, result.errors, **common)
     ds.attrs.update(result.attrs)
-    ds.attrs["positions"] = "diagonal (tight-binding approximation: orbital positions only)"
+    ds.attrs["positions"] = ("full (off-diagonal position matrix in the Berry connection)" if positions == "full"
+                             else "diagonal (tight-binding approximation: orbital positions only)")
     if result.changes:
         changes = build_dataset(model, result.changes, {}, **common)
         for q in quantities:
@@ -242,11 +236,8 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
     return ds
 
 
-def compute_with_positions(model, request, positions, shape, shift, chunk_size, progress, error_estimate, order,
-                           common, engine):
-    """compute() with positions="full": the reference band_geometry with the position matrix, in process."""
-    from qgtransport.integrate import coarse_shape
-
+def check_positions(model, positions, order):
+    """positions="full" needs a position matrix and first-order band data."""
     if positions != "full":
         raise ValueError(f"positions must be 'diagonal' or 'full', got {positions!r}")
     if model.position_R is None:
@@ -254,18 +245,3 @@ def compute_with_positions(model, request, positions, shape, shift, chunk_size, 
                          "see models.tightbinding.with_position_matrix and models.wannier90.read_tb_positions")
     if order == 2:
         raise ValueError("positions='full' is not implemented for second-order responses (they need d2H)")
-    defaults = dict(executor="serial", scan="direct", refine=None, backend="numpy")
-    changed = [k for k, v in engine.items() if v != defaults[k] and not (k == "executor" and v == "auto")]
-    if changed:
-        raise ValueError(f"positions='full' runs with the defaults of {changed} only (serial, direct, no refinement, "
-                         "numpy)")
-    request = replace(request, positions="full")
-    values = integrate_on_grid(model, request, shape, shift, chunk_size, progress)
-    coarse = coarse_shape(shape) if error_estimate else None
-    errors = {}
-    if coarse is not None:
-        coarse_values = integrate_on_grid(model, request, coarse, shift, chunk_size, False)
-        errors = {q: np.abs(values[q] - coarse_values[q]) for q in request.quantities}
-    ds = build_dataset(model, values, errors, **common)
-    ds.attrs["positions"] = "full (off-diagonal position matrix in the Berry connection)"
-    return ds

@@ -119,7 +119,7 @@ def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_s
                          refinement_threshold=threshold, error_estimate="|I_refined(nk) - I_refined(nk/2)|")
         else:
             def chunks(grid_shape):
-                return GridChunks(model, base, order, backend)
+                return GridChunks(model, base, order, backend, positions=request.positions)
 
         raw = run(shape, chunks(shape), progress)
         coarse_raw = run(coarse, chunks(coarse), False) if coarse is not None else None

@@ -128,7 +128,7 @@ class RefinedChunks(GridChunks):
 
     def __init__(self, model, base, order: int, shape, refinement: Refinement, threshold: float, request,
                  backend: str = "numpy", batch: int | None = None):
-        super().__init__(model, base, order, backend, batch)
+        super().__init__(model, base, order, backend, batch, request.positions)
         self.spacing = 1.0 / np.asarray(shape, dtype=float)
         self.refinement = refinement
         self.threshold = threshold
@@ -184,7 +184,7 @@ class IndicatorHistogram(GridChunks):
     """Chunk function: histogram of log10 h(k) over LOG_BINS (for the quantile threshold)."""
 
     def __init__(self, model, request, backend: str = "numpy", batch: int | None = None):
-        super().__init__(model, IndicatorBase(request), 1, backend, batch)
+        super().__init__(model, IndicatorBase(request), 1, backend, batch, request.positions)
 
 
 class IndicatorBase:
