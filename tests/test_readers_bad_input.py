@@ -446,3 +446,14 @@ def test_fuzzed_model_file_truncations(cut, garbage):
             assert str(err).startswith(str(path))
         else:
             check_valid_model(model)
+
+
+@pytest.mark.parametrize("kind,line", [("wsvec", 2), ("hr", 5)])
+def test_a_doubled_sign_is_a_named_error(tmp_path, kind, line):
+    # found by the fuzzer: "--1" passed the digit check and reached int() unnamed
+    lines = FILES[kind][1]()
+    fields = lines[line - 1].split()
+    fields[0] = "--1"
+    lines[line - 1] = " ".join(fields)
+    with pytest.raises(ModelFileError, match=f"line {line}: '--1' is not an? (integer|number)"):
+        read_tiny(write_files(tmp_path, kind, lines), kind)

@@ -160,7 +160,7 @@ def integer_list(file: TextFile, first: int, count: int, what: str) -> tuple[np.
             raise file.error(f"{what}: expected {count - len(values)} more integers, found {len(tokens)} fields: "
                              f"{text.strip()!r}", number)
         for token in tokens:
-            digits = token.lstrip("+-")
+            digits = token[1:] if token[:1] in ("+", "-") else token  # one sign at most ("--1" is no integer)
             if not (digits.isascii() and digits.isdigit()) or len(digits) > 18:
                 raise file.error(f"{what}: {token!r} is not an integer (at most 18 digits)", number)
         values.extend(tokens)

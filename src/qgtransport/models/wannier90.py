@@ -620,7 +620,7 @@ def wsvec_integers(file: TextFile, number, row: list[str], count: int, what: str
         raise file.error(f"expected {what} ({count} integers), found {len(row)} fields", int(number))
     out = []
     for token in row:
-        digits = token.lstrip("+-")
+        digits = token[1:] if token[:1] in ("+", "-") else token  # one sign at most ("--1" is no integer)
         if not (digits.isascii() and digits.isdigit()) or len(digits) > 18:
             raise file.error(f"{token!r} is not an integer (in {what})", int(number))
         out.append(int(token))

@@ -118,6 +118,22 @@ RESPONSES = {
         nonlinear.intrinsic_second_order_closed_form, "second_order_conductivity",
         "closed form of the tau^0 second-order charge response (BCP Fermi-surface + interband metric dipole)",
         "charge", rank=3),
+    "second_harmonic_current": Response(
+        nonlinear.second_harmonic_current, "second_order_conductivity",
+        "second-harmonic charge response chi(omega, omega): J(2 omega) = Re[chi E E e^{-2i omega t}]/2, exact in tau",
+        "charge", rank=3, needs_tau=True, needs_curvature=True, band_power=3, frequency=True),
+    "rectified_current": Response(
+        nonlinear.rectified_current, "second_order_conductivity",
+        "rectification charge response chi(omega, -omega): J_DC = Re[chi E E*]/2, exact in tau", "charge",
+        rank=3, needs_tau=True, needs_curvature=True, band_power=3, frequency=True),
+    "second_harmonic_entropy_current": Response(
+        nonlinear.second_harmonic_entropy_current, "second_order_entropy_conductivity",
+        "second-harmonic entropy current Tr[v s(rho)], chi^s(omega, omega) (ERRATA S1: not f -> s)", "entropy",
+        rank=3, needs_tau=True, needs_curvature=True, band_power=3, frequency=True),
+    "rectified_entropy_current": Response(
+        nonlinear.rectified_entropy_current, "second_order_entropy_conductivity",
+        "rectified entropy current Tr[v s(rho)], chi^s(omega, -omega): <j^s> = Re[chi^s E E*]/2", "entropy",
+        rank=3, needs_tau=True, needs_curvature=True, band_power=3, frequency=True),
     "berry_connection_polarizability_current": Response(
         nonlinear.berry_connection_polarizability_current, "second_order_conductivity",
         "tau^0 BCP nonlinear anomalous Hall response (Gao-Yang-Niu 2014; Liu et al., Wang et al. 2021)",

@@ -113,10 +113,13 @@ def first_order_density_matrix(block: Block, g: Occupation, eta=None) -> np.ndar
     return np.einsum("kmnp,kbmn->kmnpb", lam, block.geo.velocity)
 
 
-def second_order_density_matrix(block: Block, g: Occupation, eta=None) -> np.ndarray:
-    """rho(2)^bc_mn = [D_c rho(1)^b]_mn / (eta + i e_mn) (module docstring), symmetrised in (b, c).
+def second_order_density_matrix(block: Block, g: Occupation, eta=None, outer=None,
+                                symmetrise: bool = True) -> np.ndarray:
+    """rho(2)^bc_mn = [D_c rho(1)^b]_mn / (eta' + i e_mn) (module docstring), symmetrised in (b, c).
 
-    Shape (k, m, n, p, b, c), complex; E_b = E_c = 1.
+    Shape (k, m, n, p, b, c), complex; E_b = E_c = 1. eta: the rate of rho(1) (default 1/tau; eta - i
+    omega_1 for a field b at frequency omega_1); outer: eta' of rho(2) (default eta; eta - i(omega_1 +
+    omega_2) at second order in AC fields). symmetrise=False keeps b (the field of rho(1)) and c apart.
     """
     eta = block.settings.eta if eta is None else eta
     e = block.energies[..., None]  # (k, n, p)
@@ -126,22 +129,64 @@ def second_order_density_matrix(block: Block, g: Occupation, eta=None) -> np.nda
     first = kernel.divided_first(em, el, en)  # Lambda[ml;n], (k, m, l, n, p)
     second = kernel.divided_second(em, el, en)  # Lambda[m;ln]
     e_mn = block.energies[:, :, None] - block.energies[:, None, :]  # [k, m, n] = e_m - e_n
-    propagator = 1.0 / (kernel.eta_like(e_mn) + 1j * e_mn)
+    outer_kernel = kernel if outer is None else PairKernel(g, block.mu, block.T, outer)
+    propagator = 1.0 / (outer_kernel.eta_like(e_mn) + 1j * e_mn)
     v, W = block.geo.velocity, block.geo.curvature
     derivative = np.einsum("kmnp,kbcmn->kmnpbc", lam, W)
     derivative = derivative + np.einsum("kcml,kbln,kmlnp->kmnpbc", v, v, first, optimize=True)
     derivative = derivative + np.einsum("kbml,kcln,kmlnp->kmnpbc", v, v, second, optimize=True)
     rho2 = propagator[:, :, :, None, None, None] * derivative
-    return symmetrise_bc(rho2)
+    return symmetrise_bc(rho2) if symmetrise else rho2
 
 
-def second_order_response(block: Block, g: Occupation, eta=None) -> np.ndarray:
+def second_order_response(block: Block, g: Occupation, eta=None, outer=None, symmetrise: bool = True) -> np.ndarray:
     """chi_abc(eta) = sum_mn v^a_nm rho(2)^bc_mn: of Tr[v rho(2)] (g = f) or of the f -> s replaced
     current (g = s), exact in eta. eta: the settings' 1/tau, or one complex value per k-point (for the
-    contour average of `intrinsic_second_order`). Shape (p, a, b, c), complex.
+    contour average of `intrinsic_second_order`); outer, symmetrise: as in second_order_density_matrix.
+    Shape (p, a, b, c), complex.
     """
-    rho2 = second_order_density_matrix(block, g, eta)
+    rho2 = second_order_density_matrix(block, g, eta, outer, symmetrise)
     return np.einsum("kanm,kmnpbc->pabc", block.geo.velocity, rho2, optimize=True)
+
+
+def ac_second_order_response(block: Block, g: Occupation, kind: str) -> np.ndarray:
+    """Second-order response to E(t) = sum over +-omega of E(omega) e^{-i omega t} (one omega per point
+    of the block), J(t) = sum_{w1, w2} chi_abc(w1, w2) E_b(w1) E_c(w2) e^{-i(w1 + w2)t}, of Tr[v rho(2)]:
+
+        kind "second_harmonic": chi(omega, omega) = Sym_bc X(eta - i omega, eta - 2 i omega),
+        kind "rectification":   chi(omega, -omega) = (1/2)[X_abc(eta - i omega, eta) + conj X_acb(eta - i omega, eta)],
+
+    X_abc(eta1, eta2) = sum v^a rho(2)^bc with rho(1) at rate eta1 (field b) and rho(2) at eta2 (Eq. 12
+    with eta -> eta - i omega per order). Both tend to the DC response as omega -> 0. Shape (p, a, b, c).
+    """
+    if np.any(block.omega != block.omega[0]):  # the rates depend on omega: one point at a time
+        return np.concatenate([ac_second_order_response(sub, g, kind) for sub in split_by_point(block)], axis=0)
+    eta, w = block.settings.eta, float(block.omega[0])
+    if kind == "second_harmonic":
+        return second_order_response(block, g, eta - 1j * w, eta - 2j * w)
+    X = second_order_response(block, g, eta - 1j * w, eta, symmetrise=False)
+    return 0.5 * (X + np.conj(np.swapaxes(X, -1, -2)))
+
+
+def split_by_point(block: Block) -> list:
+    """One Block per (mu, T, omega) point (the AC second order has per-point rates)."""
+    return [Block(block.geo, block.mu[i:i + 1], block.T[i:i + 1], block.settings, block.omega[i:i + 1])
+            for i in range(len(block.mu))]
+
+
+def second_harmonic_current(block: Block) -> np.ndarray:
+    """Second-harmonic charge response chi_abc(omega, omega) of the seed's equation, exact in tau:
+    for E(t) = Re[E e^{-i omega t}] the 2 omega current is Re[(1/2) chi_abc E_b E_c e^{-2 i omega t}]
+    (`ac_second_order_response`). Checked against the Floquet steady state of the exact solver."""
+    return -ac_second_order_response(block, FERMI, "second_harmonic")
+
+
+def rectified_current(block: Block) -> np.ndarray:
+    """Rectification (photogalvanic) charge response chi_abc(omega, -omega) of the seed's equation,
+    exact in tau: for E(t) = Re[E e^{-i omega t}] the DC current is (1/2) Re[chi_abc E_b E_c^*]
+    (`ac_second_order_response`; Im chi, antisymmetric in (b, c), is the circular part). Checked
+    against the Floquet steady state of the exact solver."""
+    return -ac_second_order_response(block, FERMI, "rectification")
 
 
 def entropy_first_divided_difference(x_a, x_b):
@@ -191,6 +236,52 @@ def second_order_entropy_current(block: Block) -> np.ndarray:
     linear = np.einsum("kanm,kmnp,kmnpbc->pabc", block.geo.velocity, s1, rho2, optimize=True)
     quadratic = np.einsum("kanm,kmlnp,kmlpb,klnpc->pabc", block.geo.velocity, s2, rho1, rho1, optimize=True)
     return symmetrise_bc(linear + quadratic).real
+
+
+def ac_second_order_entropy_current(block: Block, kind: str) -> np.ndarray:
+    """Tr[v s(rho)] at second order in AC fields (Frechet expansion as second_order_entropy_current,
+    with the rates of `ac_second_order_response`):
+
+        Y_abc(w1, w2) = sum_mn v^a_nm [ s^[1]_mn rho(2)^bc_mn(w1, w2)
+                                         + sum_l s^[2]_mln rho(1)^b_ml(w1) rho(1)^c_ln(w2) ],
+
+    kind "second_harmonic": Sym_bc Y(omega, omega); "rectification": (1/2)[Y_abc(omega, -omega) +
+    Y_acb(-omega, omega)] (the rho(2) part of the second term is the complex conjugate of the first's,
+    the quadratic part is the product in the other order). Entropy-current sign; shape (p, a, b, c).
+    """
+    if np.any(block.omega != block.omega[0]):
+        return np.concatenate([ac_second_order_entropy_current(sub, kind) for sub in split_by_point(block)], axis=0)
+    eta, w = block.settings.eta, float(block.omega[0])
+    rho1_b = first_order_density_matrix(block, FERMI, eta - 1j * w)
+    if kind == "second_harmonic":
+        rho1_c = rho1_b
+        rho2 = second_order_density_matrix(block, FERMI, eta - 1j * w, eta - 2j * w, symmetrise=False)
+    else:
+        rho1_c = first_order_density_matrix(block, FERMI, eta + 1j * w)
+        rho2 = second_order_density_matrix(block, FERMI, eta - 1j * w, eta, symmetrise=False)
+    x = block.x
+    v = block.geo.velocity
+    s1 = entropy_first_divided_difference(x[:, :, None, :], x[:, None, :, :])
+    s2 = entropy_second_divided_difference(x[:, :, None, None, :], x[:, None, :, None, :], x[:, None, None, :, :])
+    linear = np.einsum("kanm,kmnp,kmnpbc->pabc", v, s1, rho2, optimize=True)
+    quadratic = np.einsum("kanm,kmlnp,kmlpb,klnpc->pabc", v, s2, rho1_b, rho1_c, optimize=True)
+    if kind == "second_harmonic":
+        return symmetrise_bc(linear + quadratic)
+    # rho(1)(t)^2 has the DC part rho1^b(w) rho1^c(-w) + rho1^c(-w) rho1^b(w): both orders of the product
+    swapped = np.einsum("kanm,kmlnp,kmlpc,klnpb->pabc", v, s2, rho1_c, rho1_b, optimize=True)
+    return 0.5 * (linear + np.conj(np.swapaxes(linear, -1, -2)) + quadratic + swapped)
+
+
+def second_harmonic_entropy_current(block: Block) -> np.ndarray:
+    """Second-harmonic entropy current Tr[v s(rho)] per E^2, chi^s(omega, omega) (conventions of
+    second_harmonic_current; entropy-current sign). Not the f -> s replacement (ERRATA S1)."""
+    return ac_second_order_entropy_current(block, "second_harmonic")
+
+
+def rectified_entropy_current(block: Block) -> np.ndarray:
+    """Rectified (DC) entropy current Tr[v s(rho)] per E^2, chi^s(omega, -omega): for E(t) =
+    Re[E e^{-i omega t}] the time-averaged entropy current is (1/2) Re[chi^s_abc E_b E_c^*]."""
+    return ac_second_order_entropy_current(block, "rectification")
 
 
 def phi_first_divided_difference(x_a, x_b):
@@ -458,4 +549,5 @@ def berry_curvature_dipole_current(block: Block) -> np.ndarray:
 
 __all__ = ["second_order_current", "second_order_entropy_current_replaced", "nonlinear_drude",
            "berry_curvature_dipole_current", "berry_connection_polarizability_current",
-           "kaplan_holder_yan_current", "quantum_metric_dipole_current", "band_sum"]
+           "kaplan_holder_yan_current", "quantum_metric_dipole_current", "second_harmonic_current",
+           "rectified_current", "second_harmonic_entropy_current", "rectified_entropy_current", "band_sum"]
