@@ -228,3 +228,62 @@ def test_cupy_backend_without_a_gpu_is_a_clear_error():
         compute(builtin_model("qwz"), ["anomalous_hall"], mu=0.0, T=0.1, nk=4, units="natural", backend="cupy")
     with pytest.raises(ValueError, match="backend must be one of"):
         compute(builtin_model("qwz"), ["anomalous_hall"], mu=0.0, T=0.1, nk=4, units="natural", backend="torch")
+
+
+# --- the backend="cupy" code paths on a stand-in that keeps CuPy's rules (tests/fake_cupy.py) ----
+
+@pytest.fixture
+def fake_gpu(monkeypatch):
+    import sys
+
+    from fake_cupy import make_module
+
+    monkeypatch.setitem(sys.modules, "cupy", make_module())
+
+
+@pytest.mark.parametrize("scan", ["direct", "binned"])
+def test_cupy_code_paths_keep_cupys_rules_and_give_the_cpu_numbers(fake_gpu, scan, rng, monkeypatch):
+    # no implicit device -> host conversion, no mixing of host and device arrays anywhere on the path
+    model = random_model(rng, norb=6, dim=3, nR=6)
+    common = dict(mu=[-0.5, 0.3], T=[0.1, 0.3], tau=2.0, nk=8, units="natural", scan=scan)
+    cpu = compute(model, BINNED, **common)
+    import qgtransport.backend as backend
+    import qgtransport.spectral as spectral
+
+    calls = []
+    original = backend.to_host
+    for module in (backend, spectral):
+        monkeypatch.setattr(module, "to_host", lambda a: calls.append(type(a).__name__) or original(a))
+    gpu = compute(model, BINNED, backend="cupy", **common)
+    assert gpu.attrs["backend"] == "cupy" and "DeviceArray" in calls  # device arrays were made and brought back
+    for name in BINNED:
+        x = cpu[name].values
+        scale = 1.0 if name == "equilibrium_entropy_current" else np.abs(x).max()
+        assert np.allclose(gpu[name].values, x, rtol=1e-10, atol=1e-10 * scale), name
+
+
+def test_cupy_code_paths_of_refinement_and_large_matrices(fake_gpu, rng):
+    from qgtransport.backend import CUSOLVER_BATCHED_MAX
+
+    model = builtin_model("haldane", M=0.2)
+    common = dict(mu=[0.0, 0.4], T=0.1, nk=16, units="natural", refine=True)
+    cpu = compute(model, ["anomalous_hall"], **common)
+    gpu = compute(model, ["anomalous_hall"], backend="cupy", **common)
+    assert np.allclose(gpu.anomalous_hall.values, cpu.anomalous_hall.values, rtol=1e-10, atol=1e-14)
+    big = random_model(rng, norb=CUSOLVER_BATCHED_MAX + 2, dim=2, nR=3)  # eigh one matrix at a time
+    k = rng.normal(size=(5, 2))
+    a, b = FastBands(big).geometry(k, 2), FastBands(big, "cupy").geometry(k, 2)
+    assert type(FastBands(big, "cupy").geometry(k, 1, host=False).velocity).__name__ == "DeviceArray"
+    assert np.allclose(a.energies, b.energies, atol=1e-12)
+    assert np.allclose(berry_curvature(a), berry_curvature(b), rtol=1e-8, atol=1e-10)
+
+
+def test_the_fake_cupy_refuses_what_cupy_refuses(fake_gpu):
+    import cupy
+
+    x = cupy.asarray(np.arange(3.0))
+    with pytest.raises(TypeError, match="Implicit conversion"):
+        np.asarray(x)
+    with pytest.raises(TypeError, match="numpy array"):
+        x + np.arange(3.0)
+    assert np.array_equal((x * 2).get(), [0.0, 2.0, 4.0])
