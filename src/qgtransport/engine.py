@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from qgtransport.backend import BACKENDS, GridChunks
-from qgtransport.executors import open_executor, validate_executor
+from qgtransport.backend import BACKENDS, GridChunks, default_batch
+from qgtransport.executors import open_executor, tune_allocator, validate_executor
 from qgtransport.integrate import add_into, coarse_shape, integrate
 from qgtransport.refine import (
     IndicatorHistogram,
@@ -72,20 +72,25 @@ def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_s
                       scheduler=None, checkpoint=None, task_size=None) -> EngineResult:
     """Integrals of the request on the grid `shape` (and nk/2 for the error estimate).
 
-    direct_sums: geo -> {name: sums} (compute's thermal_block_sums for the request); order: 2 when
-    a quantity needs d2H. The other options are those of `qgtransport.compute.compute`.
+    direct_sums: geo -> {name: sums} (compute's engine_block_sums for the request); chunk_size: the
+    most k-points the direct sums may see at once (memory); order: 2 when a quantity needs d2H. The other options are those of `qgtransport.compute.compute`.
     """
     refinement = validate_engine(scan, backend, executor, workers, scheduler, refine)
+    tune_allocator()
     grid = None
     if scan == "binned":
         check_binned(request.quantities, request.settings)
         grid = EnergyGrid.for_points(request.mu, request.T, bin_width)
         base = BinnedSums(request, grid, backend)
         order = max(order, base.order)
-        n, d = model.norb, model.dim
-        chunk_size = int(np.clip(request.max_elements // (n * n * d), 64, 1 << 16))
     else:
         base = DirectSums(direct_sums)
+    # the chunk function works in batches (cache-sized, `default_batch`; for the direct scan at most
+    # chunk_size, the k-points whose (k, n^power, p) kernels fit max_elements), which bound its memory;
+    # chunks of whole batches, large enough that per-chunk costs vanish
+    batch = default_batch(model) if scan == "binned" else max(1, min(default_batch(model), chunk_size))
+    chunk_size = batch * max(1, int(np.clip(request.max_elements // (model.norb**2 * model.dim), 64, 1 << 16))
+                             // batch)
     scale = model.spin_degeneracy / model.cell_volume
     attrs = {"scan": scan, "backend": backend}
     if grid is not None:
@@ -114,12 +119,12 @@ def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_s
                 threshold = quantile_threshold(histogram * np.prod(sample) / scale, refinement.fraction)
 
             def chunks(grid_shape):
-                return RefinedChunks(model, base, order, grid_shape, refinement, threshold, request, backend)
+                return RefinedChunks(model, base, order, grid_shape, refinement, threshold, request, backend, batch)
             attrs.update(refinement_levels=refinement.levels, refinement_subdivision=refinement.subdivision,
                          refinement_threshold=threshold, error_estimate="|I_refined(nk) - I_refined(nk/2)|")
         else:
             def chunks(grid_shape):
-                return GridChunks(model, base, order, backend, positions=request.positions)
+                return GridChunks(model, base, order, backend, batch, positions=request.positions)
 
         raw = run(shape, chunks(shape), progress)
         coarse_raw = run(coarse, chunks(coarse), False) if coarse is not None else None
