@@ -73,7 +73,8 @@ def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_s
     """Integrals of the request on the grid `shape` (and nk/2 for the error estimate).
 
     direct_sums: geo -> {name: sums} (compute's engine_block_sums for the request); chunk_size: the
-    most k-points the direct sums may see at once (memory); order: 2 when a quantity needs d2H. The other options are those of `qgtransport.compute.compute`.
+    most k-points the direct sums may see at once (memory); order: 2 when a quantity needs d2H. The
+    other options are those of `qgtransport.compute.compute`.
     """
     refinement = validate_engine(scan, backend, executor, workers, scheduler, refine)
     tune_allocator()
