@@ -72,6 +72,7 @@ def test_processes_agree_with_serial_to_the_last_bit():
 def test_auto_uses_worker_processes_for_long_runs_on_several_cores(monkeypatch):
     from qgtransport import executors
 
+    monkeypatch.setattr(executors, "auto_start_method", lambda: "fork")
     assert executors.resolve_auto(None, 10, 2) == "serial" or executors.available_cores() == 1
     assert executors.resolve_auto(1, 10**9, 18) == "serial"  # one core: no workers
     assert executors.resolve_auto(2, 10**4, 18) == "serial"  # 0.06 x AUTO_MIN_WORK: workers do not pay
@@ -84,6 +85,30 @@ def test_auto_uses_worker_processes_for_long_runs_on_several_cores(monkeypatch):
     assert auto.attrs["executor"] == "processes (2 workers)"
     for name in serial.data_vars:
         assert np.array_equal(serial[name].values, auto[name].values), name
+    # a script where workers cannot be forked (another thread runs, or not Linux) stays serial:
+    # "spawn" would re-run a main module that may lack the __main__ guard
+    monkeypatch.setattr(executors, "auto_start_method", lambda: None)
+    assert executors.resolve_auto(2, 10**9, 18) == "serial"
+    assert compute(MODEL, task_size=50, workers=2, **COMMON).attrs["executor"] == "serial"
+
+
+def test_auto_start_method_by_situation(monkeypatch):
+    import sys
+    import threading
+    import types
+
+    from qgtransport import executors
+
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    assert executors.auto_start_method() == "fork"
+    monkeypatch.setattr(threading, "active_count", lambda: 3)
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))  # a notebook: no file
+    assert executors.auto_start_method() == "spawn"
+    script = types.ModuleType("__main__")
+    script.__file__ = "/tmp/script.py"
+    monkeypatch.setitem(sys.modules, "__main__", script)
+    assert executors.auto_start_method() is None
 
 
 def test_options_are_validated():

@@ -19,8 +19,10 @@ and not yet taken by the caller), which bounds the memory of a long run.
 - "auto" (the default of `qgtransport.compute` and `qgt compute`): "processes" on all available
   cores when there are several and the run is long enough to repay starting the workers
   (k-points x max(n, 4)^3 >= AUTO_MIN_WORK, about 3 s of serial work: 3.4e4 k-points of an 18-band
-  model, 3e6 of a 2-band one), else "serial". Its workers are forked where the platform allows it
-  (Linux, no other thread running), so scripts need no guard.
+  model, 3e6 of a 2-band one), else "serial". Its workers are forked where that is safe (Linux, no
+  other thread running), so scripts need no guard; elsewhere they are spawned from interactive
+  sessions and notebooks only, and a script runs serially (ask for "processes" explicitly, with the
+  guard below).
 
 Scripts that use "processes" must guard their entry point with ``if __name__ == "__main__":``
 (the "spawn" start method imports the main module in every worker).
@@ -324,21 +326,26 @@ def validate_executor(kind, workers, scheduler):
     return kind, workers, scheduler
 
 
-def auto_start_method() -> str:
-    """"fork" where it is safe and spares the script guard (Linux, this thread alone), else "spawn"."""
+def auto_start_method() -> str | None:
+    """How "auto" may start workers: "fork" where it is safe (Linux, this thread alone), "spawn" from an
+    interactive session or notebook (no main file to re-run), else None: a script that might lack the
+    ``if __name__ == "__main__":`` guard that "spawn" needs, so no workers."""
     import sys
     import threading
 
     if sys.platform.startswith("linux") and threading.active_count() == 1:
         return "fork"
-    return "spawn"
+    if getattr(sys.modules.get("__main__"), "__file__", None) is None:
+        return "spawn"
+    return None
 
 
 def resolve_auto(workers, kpoints: int, norb: int) -> str:
     """The kind "auto" stands for: "processes" with several cores (or workers > 1 asked for) and
-    kpoints x max(norb, 4)^3 >= AUTO_MIN_WORK, else "serial"."""
+    kpoints x max(norb, 4)^3 >= AUTO_MIN_WORK, where workers can be started safely; else "serial"."""
     cores = workers if workers is not None else available_cores()
-    return "processes" if cores > 1 and kpoints * max(norb, 4) ** 3 >= AUTO_MIN_WORK else "serial"
+    long_enough = cores > 1 and kpoints * max(norb, 4) ** 3 >= AUTO_MIN_WORK
+    return "processes" if long_enough and auto_start_method() is not None else "serial"
 
 
 def open_executor(executor, workers=None, scheduler=None, kpoints: int = 0, norb: int = 1) -> tuple[Executor, bool]:
@@ -347,7 +354,9 @@ def open_executor(executor, workers=None, scheduler=None, kpoints: int = 0, norb
     if isinstance(executor, Executor):
         return executor, False
     if executor == "auto":
+        method = auto_start_method()
         kind = resolve_auto(workers, kpoints, norb)
-        return Executor(kind, workers if kind == "processes" else None, scheduler,
-                        start_method=auto_start_method()), True
+        if kind == "serial" or method is None:
+            return Executor("serial"), True
+        return Executor("processes", workers, scheduler, start_method=method), True
     return Executor(executor, workers, scheduler), True
