@@ -70,7 +70,7 @@ UNIT_KINDS = {
     "second_order_conductivity": UnitKind(3, 0, -1, 1, 3, {1: "A m^2/V^2", 2: "A m/V^2", 3: "A/V^2"},
                                           "e^3/(hbar E_unit) length^(3-d)"),
     "second_order_entropy_conductivity": UnitKind(
-        2, 1, -1, 1, 3, {1: "W m/(K V^2)", 2: "W/(K V^2)", 3: "W/(K m V^2)"}, "e^2 k_B/(hbar E_unit) length^(3-d)"),
+        2, 1, -1, 1, 3, {1: "W m^2/(K V^2)", 2: "W m/(K V^2)", 3: "W/(K V^2)"}, "e^2 k_B/(hbar E_unit) length^(3-d)"),
     "second_order_heat_conductivity": UnitKind(2, 0, 0, 1, 3, {1: "W m^2/V^2", 2: "W m/V^2", 3: "W/V^2"},
                                                "e^2/hbar length^(3-d)"),
     "third_order_entropy_production": UnitKind(
