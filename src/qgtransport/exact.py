@@ -718,6 +718,7 @@ class PeriodicSteadyState:
     omega: float
     rho_harmonics: np.ndarray
     current_harmonics: np.ndarray
+    heat_current_harmonics: np.ndarray
     phases: np.ndarray
     observables: tuple
     entropy_production: float
@@ -752,11 +753,15 @@ def periodic_state(system, strength, omega, M, phases, first_order) -> PeriodicS
         samples.append(density_matrix_observables(system, hermitian_part(rho_t), strength * np.cos(angle)))
     measure = system.measure
     currents = measure * np.einsum("lkaij,hlkji->ha", system.velocity, rho_h[M:])
+    shifted = system.W - system.mu * np.eye(system.model.norb)
+    heat_velocity = 0.5 * (system.velocity @ shifted[:, :, None] + shifted[:, :, None] @ system.velocity)
+    heat_currents = measure * np.einsum("lkaij,hlkji->ha", heat_velocity, rho_h[M:])
     flux0 = -system.eta * trace_product((system.W - system.mu * np.eye(system.model.norb)) / system.T,
                                         rho_h[M] - system.rho_eq).real
     return PeriodicSteadyState(
         system=system, strength=float(strength), omega=float(omega),
         rho_harmonics=to_orbital_basis(system, rho_h), current_harmonics=currents,
+        heat_current_harmonics=heat_currents,
         phases=theta, observables=tuple(samples),
         entropy_production=float(np.mean([s.entropy_production for s in samples])),
         entropy_change=float(np.mean([s.entropy_change for s in samples])),

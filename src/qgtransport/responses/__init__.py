@@ -134,6 +134,14 @@ RESPONSES = {
         nonlinear.rectified_entropy_current, "second_order_entropy_conductivity",
         "rectified entropy current Tr[v s(rho)], chi^s(omega, -omega): <j^s> = Re[chi^s E E*]/2", "entropy",
         rank=3, needs_tau=True, needs_curvature=True, band_power=3, frequency=True),
+    "second_harmonic_heat_current": Response(
+        nonlinear.second_harmonic_heat_current, "second_order_heat_conductivity",
+        "second-harmonic heat current Tr[{v, H - mu} rho(2)]/2, chi^q(omega, omega)", "heat",
+        rank=3, needs_tau=True, needs_curvature=True, band_power=3, frequency=True),
+    "rectified_heat_current": Response(
+        nonlinear.rectified_heat_current, "second_order_heat_conductivity",
+        "rectified heat current Tr[{v, H - mu} rho(2)]/2, chi^q(omega, -omega): <j^q> = Re[chi^q E E*]/2", "heat",
+        rank=3, needs_tau=True, needs_curvature=True, band_power=3, frequency=True),
     "berry_connection_polarizability_current": Response(
         nonlinear.berry_connection_polarizability_current, "second_order_conductivity",
         "tau^0 BCP nonlinear anomalous Hall response (Gao-Yang-Niu 2014; Liu et al., Wang et al. 2021)",

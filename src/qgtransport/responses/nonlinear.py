@@ -352,6 +352,33 @@ def second_order_heat_current(block: Block) -> np.ndarray:
     return np.einsum("kanm,knmp,kmnpbc->pabc", block.geo.velocity, energy, rho2, optimize=True).real
 
 
+def ac_second_order_heat_current(block: Block, kind: str) -> np.ndarray:
+    """Tr[(1/2){v, H - mu} rho(2)] in AC fields, with the rho(2) and the combinations of
+    `ac_second_order_response` (kind "second_harmonic" or "rectification"). Shape (p, a, b, c)."""
+    if np.any(block.omega != block.omega[0]):
+        return np.concatenate([ac_second_order_heat_current(sub, kind) for sub in split_by_point(block)], axis=0)
+    eta, w = block.settings.eta, float(block.omega[0])
+    outer = eta - 2j * w if kind == "second_harmonic" else eta
+    rho2 = second_order_density_matrix(block, FERMI, eta - 1j * w, outer, symmetrise=False)
+    energy = (block.energies[:, :, None] + block.energies[:, None, :])[..., None] / 2 - block.mu  # [k, n, m, p]
+    X = np.einsum("kanm,knmp,kmnpbc->pabc", block.geo.velocity, energy, rho2, optimize=True)
+    if kind == "second_harmonic":
+        return symmetrise_bc(X)
+    return 0.5 * (X + np.conj(np.swapaxes(X, -1, -2)))
+
+
+def second_harmonic_heat_current(block: Block) -> np.ndarray:
+    """Second-harmonic heat current Tr[(1/2){v, H - mu} rho(2)] per E^2, chi^q(omega, omega)
+    (conventions of second_harmonic_current). Beside T x second_harmonic_entropy_current it shows
+    j^s != j^q/T (tests/test_nonlinear.py)."""
+    return ac_second_order_heat_current(block, "second_harmonic")
+
+
+def rectified_heat_current(block: Block) -> np.ndarray:
+    """Rectified (DC) heat current per E^2, chi^q(omega, -omega): <j^q> = (1/2) Re[chi^q E E^*]."""
+    return ac_second_order_heat_current(block, "rectification")
+
+
 def occupation_second_order(block: Block, variant: str = "single_eta") -> np.ndarray:
     """Diagonal of rho(2) (Eq. 15) per k, band and (mu, T): shape (k, n, p, b, c).
 
@@ -550,4 +577,5 @@ def berry_curvature_dipole_current(block: Block) -> np.ndarray:
 __all__ = ["second_order_current", "second_order_entropy_current_replaced", "nonlinear_drude",
            "berry_curvature_dipole_current", "berry_connection_polarizability_current",
            "kaplan_holder_yan_current", "quantum_metric_dipole_current", "second_harmonic_current",
-           "rectified_current", "second_harmonic_entropy_current", "rectified_entropy_current", "band_sum"]
+           "rectified_current", "second_harmonic_entropy_current", "rectified_entropy_current",
+           "second_harmonic_heat_current", "rectified_heat_current", "band_sum"]
