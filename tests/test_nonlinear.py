@@ -266,6 +266,12 @@ def test_perturbed_density_matrix_diagonal_is_eq15_single_eta():
     assert np.abs(rho2[:, 0, 1]).max() > 1e-3  # the off-diagonal part is there
     with pytest.raises(ValueError, match="order must be 1 or 2"):
         perturbed_density_matrix(model, k, mu=mu, T=T, tau=tau, order=3)
+    for bad, match in ((dict(mu=float("nan")), "mu must be finite"), (dict(T=0.0), "T"),
+                       (dict(tau=-1.0), "tau must be finite and > 0"), (dict(basis="wannier"), "basis must be one of")):
+        with pytest.raises(ValueError, match=match):
+            perturbed_density_matrix(model, k, **(dict(mu=mu, T=T, tau=tau) | bad))
+    with pytest.raises(ValueError, match="2 Cartesian components"):
+        perturbed_density_matrix(model, np.zeros((3, 3)), mu=mu, T=T, tau=tau)
 
 
 # --- second order in AC fields: second harmonic and rectification --------------------------------

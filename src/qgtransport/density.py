@@ -42,6 +42,8 @@ def perturbed_density_matrix(model, k, *, mu: float, T: float, tau: float, order
         raise ValueError(f"basis must be one of {BASES}, got {basis!r}")
     if not (np.isfinite(tau) and tau > 0):
         raise ValueError(f"tau must be finite and > 0, got {tau!r}")
+    if not np.isfinite(mu):
+        raise ValueError(f"mu must be finite, got {mu!r}")
     T = float(check_temperature(T))
     k = np.atleast_2d(np.asarray(k, dtype=float))
     if k.shape[-1] != model.dim:
