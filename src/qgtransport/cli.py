@@ -254,12 +254,16 @@ def number(value) -> str:
 
 
 def compute_table(ds, component=None) -> str:
-    """Each response at the first and last mu for each T (one component), with its grid error and units."""
+    """Each response at the first and last mu for each T (and the first and last omega of a
+    frequency-dependent one), one component, with its grid error and units."""
     mu = ds["mu"].values
     mu_unit = ds["mu"].attrs.get("units", "")
     T_unit = ds["T"].attrs.get("units", "")
     ends = [float(mu[0])] if len(mu) == 1 else [float(mu[0]), float(mu[-1])]
     header = ["quantity", "comp", f"T ({T_unit})", *(f"mu={m:g} {mu_unit}" for m in ends), "grid error", "units"]
+    has_omega = "omega" in ds.coords and any("omega" in ds[n].dims for n in response_names(ds))
+    if has_omega:
+        header.insert(3, f"omega ({ds['omega'].attrs.get('units', '')})")
     rows = []
     for name in response_names(ds):
         comp = default_component(ds, name, component)
@@ -267,13 +271,22 @@ def compute_table(ds, component=None) -> str:
         scale = 1.0
         if unit == "S/m":  # summaries give 3D conductivities in S/cm
             unit, scale = "S/cm", 0.01
+        omegas = [None]
+        if "omega" in ds[name].dims:
+            w = ds["omega"].values
+            omegas = [float(w[0])] if len(w) == 1 else [float(w[0]), float(w[-1])]
         for T in ds["T"].values:
-            values = [scale * component_value(ds, name, comp, mu=m, T=T) for m in ends]
-            error = "-"
-            if name + "_error" in ds:
-                worst = max(abs(component_value(ds, name + "_error", comp, mu=m, T=T)) for m in ends)
-                error = f"{scale * worst:.1e}"
-            rows.append([name, "".join(comp), f"{T:g}", *(number(v) for v in values), error, unit])
+            for omega in omegas:
+                where = dict(T=T) | ({} if omega is None else dict(omega=omega))
+                values = [scale * component_value(ds, name, comp, mu=m, **where) for m in ends]
+                error = "-"
+                if name + "_error" in ds:
+                    worst = max(abs(component_value(ds, name + "_error", comp, mu=m, **where)) for m in ends)
+                    error = f"{scale * worst:.1e}"
+                row = [name, "".join(comp), f"{T:g}", *(number(v) for v in values), error, unit]
+                if has_omega:
+                    row.insert(3, "-" if omega is None else f"{omega:g}")
+                rows.append(row)
     return format_table(header, rows)
 
 
