@@ -140,3 +140,15 @@ def test_demo_writes_dataset_summary_and_figures(runner, tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert "grid error" in summary["demo"]["table_header"]
     assert {row[0] for row in summary["demo"]["table"]} >= {"entropy_hall", "anomalous_nernst", "entropy_production"}
+
+
+def test_compute_table_shows_each_end_of_the_omega_axis(tmp_path):
+    result = CliRunner().invoke(main, ["compute", "--model", "qwz", "--mu", "1.5", "--T", "1000", "--tau", "10",
+                                       "--nk", "8", "--omega", "0:2:3", "--quantities",
+                                       "anomalous_hall,conductivity_ac", "--output", str(tmp_path / "o.nc")])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert any("omega (eV)" in line for line in lines)
+    ac_rows = [line.split() for line in lines if line.startswith("conductivity_ac")]
+    assert [row[3] for row in ac_rows] == ["0", "2"]
+    assert [line.split()[3] for line in lines if line.startswith("anomalous_hall")] == ["-"]
