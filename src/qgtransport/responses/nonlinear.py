@@ -157,15 +157,34 @@ def ac_second_order_response(block: Block, g: Occupation, kind: str) -> np.ndarr
         kind "rectification":   chi(omega, -omega) = (1/2)[X_abc(eta - i omega, eta) + conj X_acb(eta - i omega, eta)],
 
     X_abc(eta1, eta2) = sum v^a rho(2)^bc with rho(1) at rate eta1 (field b) and rho(2) at eta2 (Eq. 12
-    with eta -> eta - i omega per order). Both tend to the DC response as omega -> 0. Shape (p, a, b, c).
+    with eta -> eta - i omega per order). Both tend to the DC response as omega -> 0. Shape (p, a, b, c);
+    every point of the block at one omega (`per_frequency`).
     """
-    if np.any(block.omega != block.omega[0]):  # the rates depend on omega: one point at a time
-        return np.concatenate([ac_second_order_response(sub, g, kind) for sub in split_by_point(block)], axis=0)
+    X = second_order_response(block, g, *ac_rates(block, kind), symmetrise=False)
+    return ac_combination(X, kind)
+
+
+def ac_rates(block: Block, kind: str) -> tuple:
+    """(rate of rho(1), rate of rho(2)) at the block's omega: (eta - i omega, eta - 2i omega) for the
+    second harmonic, (eta - i omega, eta) for rectification."""
     eta, w = block.settings.eta, float(block.omega[0])
+    return eta - 1j * w, (eta - 2j * w if kind == "second_harmonic" else eta)
+
+
+def ac_combination(X: np.ndarray, kind: str) -> np.ndarray:
+    """The response from X_abc(omega_1 = omega, omega_2) (field b in rho(1)): Sym_bc X for the second
+    harmonic, (1/2)[X_abc + conj X_acb] for rectification (X_acb(-omega, omega) = conj X_acb(omega, -omega))."""
     if kind == "second_harmonic":
-        return second_order_response(block, g, eta - 1j * w, eta - 2j * w)
-    X = second_order_response(block, g, eta - 1j * w, eta, symmetrise=False)
+        return symmetrise_bc(X)
     return 0.5 * (X + np.conj(np.swapaxes(X, -1, -2)))
+
+
+def per_frequency(function, block: Block, *args) -> np.ndarray:
+    """function(block, *args) of an AC second-order response, point by point when the block's
+    frequencies differ (its rates depend on omega), concatenated over the points."""
+    if np.any(block.omega != block.omega[0]):
+        return np.concatenate([function(sub, *args) for sub in split_by_point(block)], axis=0)
+    return function(block, *args)
 
 
 def split_by_point(block: Block) -> list:
@@ -178,7 +197,7 @@ def second_harmonic_current(block: Block) -> np.ndarray:
     """Second-harmonic charge response chi_abc(omega, omega) of the seed's equation, exact in tau:
     for E(t) = Re[E e^{-i omega t}] the 2 omega current is Re[(1/2) chi_abc E_b E_c e^{-2 i omega t}]
     (`ac_second_order_response`). Checked against the Floquet steady state of the exact solver."""
-    return -ac_second_order_response(block, FERMI, "second_harmonic")
+    return -per_frequency(ac_second_order_response, block, FERMI, "second_harmonic")
 
 
 def rectified_current(block: Block) -> np.ndarray:
@@ -186,7 +205,7 @@ def rectified_current(block: Block) -> np.ndarray:
     exact in tau: for E(t) = Re[E e^{-i omega t}] the DC current is (1/2) Re[chi_abc E_b E_c^*]
     (`ac_second_order_response`; Im chi, antisymmetric in (b, c), is the circular part). Checked
     against the Floquet steady state of the exact solver."""
-    return -ac_second_order_response(block, FERMI, "rectification")
+    return -per_frequency(ac_second_order_response, block, FERMI, "rectification")
 
 
 def entropy_first_divided_difference(x_a, x_b):
@@ -230,12 +249,28 @@ def second_order_entropy_current(block: Block) -> np.ndarray:
     """
     rho1 = first_order_density_matrix(block, FERMI)
     rho2 = second_order_density_matrix(block, FERMI)
+    s1, s2 = entropy_frechet_kernels(block)
+    linear = entropy_linear_term(block, s1, rho2)
+    return symmetrise_bc(linear + entropy_quadratic_term(block, s2, rho1, rho1)).real
+
+
+def entropy_frechet_kernels(block: Block) -> tuple:
+    """(s^[1]_mn, s^[2]_mln): divided differences of s(f) at the occupations, shapes (k, m, n, p),
+    (k, m, l, n, p)."""
     x = block.x  # (k, n, p)
-    s1 = entropy_first_divided_difference(x[:, :, None, :], x[:, None, :, :])  # [k, m, n, p]
+    s1 = entropy_first_divided_difference(x[:, :, None, :], x[:, None, :, :])
     s2 = entropy_second_divided_difference(x[:, :, None, None, :], x[:, None, :, None, :], x[:, None, None, :, :])
-    linear = np.einsum("kanm,kmnp,kmnpbc->pabc", block.geo.velocity, s1, rho2, optimize=True)
-    quadratic = np.einsum("kanm,kmlnp,kmlpb,klnpc->pabc", block.geo.velocity, s2, rho1, rho1, optimize=True)
-    return symmetrise_bc(linear + quadratic).real
+    return s1, s2
+
+
+def entropy_linear_term(block: Block, s1, rho2) -> np.ndarray:
+    """sum_mn v^a_nm s^[1]_mn rho(2)^bc_mn, shape (p, a, b, c)."""
+    return np.einsum("kanm,kmnp,kmnpbc->pabc", block.geo.velocity, s1, rho2, optimize=True)
+
+
+def entropy_quadratic_term(block: Block, s2, first, second) -> np.ndarray:
+    """sum_mln v^a_nm s^[2]_mln first^b_ml second^c_ln (first, second: rho(1)), shape (p, a, b, c)."""
+    return np.einsum("kanm,kmlnp,kmlpb,klnpc->pabc", block.geo.velocity, s2, first, second, optimize=True)
 
 
 def ac_second_order_entropy_current(block: Block, kind: str) -> np.ndarray:
@@ -249,39 +284,30 @@ def ac_second_order_entropy_current(block: Block, kind: str) -> np.ndarray:
     Y_acb(-omega, omega)] (the rho(2) part of the second term is the complex conjugate of the first's,
     the quadratic part is the product in the other order). Entropy-current sign; shape (p, a, b, c).
     """
-    if np.any(block.omega != block.omega[0]):
-        return np.concatenate([ac_second_order_entropy_current(sub, kind) for sub in split_by_point(block)], axis=0)
-    eta, w = block.settings.eta, float(block.omega[0])
-    rho1_b = first_order_density_matrix(block, FERMI, eta - 1j * w)
-    if kind == "second_harmonic":
-        rho1_c = rho1_b
-        rho2 = second_order_density_matrix(block, FERMI, eta - 1j * w, eta - 2j * w, symmetrise=False)
-    else:
-        rho1_c = first_order_density_matrix(block, FERMI, eta + 1j * w)
-        rho2 = second_order_density_matrix(block, FERMI, eta - 1j * w, eta, symmetrise=False)
-    x = block.x
-    v = block.geo.velocity
-    s1 = entropy_first_divided_difference(x[:, :, None, :], x[:, None, :, :])
-    s2 = entropy_second_divided_difference(x[:, :, None, None, :], x[:, None, :, None, :], x[:, None, None, :, :])
-    linear = np.einsum("kanm,kmnp,kmnpbc->pabc", v, s1, rho2, optimize=True)
-    quadratic = np.einsum("kanm,kmlnp,kmlpb,klnpc->pabc", v, s2, rho1_b, rho1_c, optimize=True)
+    inner, outer = ac_rates(block, kind)
+    rho1_b = first_order_density_matrix(block, FERMI, inner)
+    rho1_c = rho1_b if kind == "second_harmonic" else first_order_density_matrix(block, FERMI, np.conj(inner))
+    rho2 = second_order_density_matrix(block, FERMI, inner, outer, symmetrise=False)
+    s1, s2 = entropy_frechet_kernels(block)
+    linear = entropy_linear_term(block, s1, rho2)
+    quadratic = entropy_quadratic_term(block, s2, rho1_b, rho1_c)
     if kind == "second_harmonic":
         return symmetrise_bc(linear + quadratic)
     # rho(1)(t)^2 has the DC part rho1^b(w) rho1^c(-w) + rho1^c(-w) rho1^b(w): both orders of the product
-    swapped = np.einsum("kanm,kmlnp,kmlpc,klnpb->pabc", v, s2, rho1_c, rho1_b, optimize=True)
-    return 0.5 * (linear + np.conj(np.swapaxes(linear, -1, -2)) + quadratic + swapped)
+    swapped = np.swapaxes(entropy_quadratic_term(block, s2, rho1_c, rho1_b), -1, -2)
+    return ac_combination(linear, kind) + 0.5 * (quadratic + swapped)
 
 
 def second_harmonic_entropy_current(block: Block) -> np.ndarray:
     """Second-harmonic entropy current Tr[v s(rho)] per E^2, chi^s(omega, omega) (conventions of
     second_harmonic_current; entropy-current sign). Not the f -> s replacement (ERRATA S1)."""
-    return ac_second_order_entropy_current(block, "second_harmonic")
+    return per_frequency(ac_second_order_entropy_current, block, "second_harmonic")
 
 
 def rectified_entropy_current(block: Block) -> np.ndarray:
     """Rectified (DC) entropy current Tr[v s(rho)] per E^2, chi^s(omega, -omega): for E(t) =
     Re[E e^{-i omega t}] the time-averaged entropy current is (1/2) Re[chi^s_abc E_b E_c^*]."""
-    return ac_second_order_entropy_current(block, "rectification")
+    return per_frequency(ac_second_order_entropy_current, block, "rectification")
 
 
 def phi_first_divided_difference(x_a, x_b):
@@ -347,36 +373,32 @@ def second_order_heat_current(block: Block) -> np.ndarray:
     Compared with T times the entropy currents it shows j^s != j^q/T beyond linear order (the seed's
     claim; tests/test_nonlinear.py). Shape (p, a, b, c).
     """
-    rho2 = second_order_density_matrix(block, FERMI)
+    return heat_current_trace(block, second_order_density_matrix(block, FERMI)).real
+
+
+def heat_current_trace(block: Block, rho2) -> np.ndarray:
+    """sum_mn v^a_nm ((e_n + e_m)/2 - mu) rho(2)^bc_mn = Tr[(1/2){v, H - mu} rho(2)], shape (p, a, b, c)."""
     energy = (block.energies[:, :, None] + block.energies[:, None, :])[..., None] / 2 - block.mu  # [k, n, m, p]
-    return np.einsum("kanm,knmp,kmnpbc->pabc", block.geo.velocity, energy, rho2, optimize=True).real
+    return np.einsum("kanm,knmp,kmnpbc->pabc", block.geo.velocity, energy, rho2, optimize=True)
 
 
 def ac_second_order_heat_current(block: Block, kind: str) -> np.ndarray:
     """Tr[(1/2){v, H - mu} rho(2)] in AC fields, with the rho(2) and the combinations of
     `ac_second_order_response` (kind "second_harmonic" or "rectification"). Shape (p, a, b, c)."""
-    if np.any(block.omega != block.omega[0]):
-        return np.concatenate([ac_second_order_heat_current(sub, kind) for sub in split_by_point(block)], axis=0)
-    eta, w = block.settings.eta, float(block.omega[0])
-    outer = eta - 2j * w if kind == "second_harmonic" else eta
-    rho2 = second_order_density_matrix(block, FERMI, eta - 1j * w, outer, symmetrise=False)
-    energy = (block.energies[:, :, None] + block.energies[:, None, :])[..., None] / 2 - block.mu  # [k, n, m, p]
-    X = np.einsum("kanm,knmp,kmnpbc->pabc", block.geo.velocity, energy, rho2, optimize=True)
-    if kind == "second_harmonic":
-        return symmetrise_bc(X)
-    return 0.5 * (X + np.conj(np.swapaxes(X, -1, -2)))
+    rho2 = second_order_density_matrix(block, FERMI, *ac_rates(block, kind), symmetrise=False)
+    return ac_combination(heat_current_trace(block, rho2), kind)
 
 
 def second_harmonic_heat_current(block: Block) -> np.ndarray:
     """Second-harmonic heat current Tr[(1/2){v, H - mu} rho(2)] per E^2, chi^q(omega, omega)
     (conventions of second_harmonic_current). Beside T x second_harmonic_entropy_current it shows
     j^s != j^q/T (tests/test_nonlinear.py)."""
-    return ac_second_order_heat_current(block, "second_harmonic")
+    return per_frequency(ac_second_order_heat_current, block, "second_harmonic")
 
 
 def rectified_heat_current(block: Block) -> np.ndarray:
     """Rectified (DC) heat current per E^2, chi^q(omega, -omega): <j^q> = (1/2) Re[chi^q E E^*]."""
-    return ac_second_order_heat_current(block, "rectification")
+    return per_frequency(ac_second_order_heat_current, block, "rectification")
 
 
 def occupation_second_order(block: Block, variant: str = "single_eta") -> np.ndarray:
