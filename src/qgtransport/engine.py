@@ -99,8 +99,9 @@ def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_s
                      error_estimate="|I(nk) - I(nk/2)| + binning-error bound (qgtransport.spectral)")
     if executor == "auto" and scheduler is not None:
         executor = "dask"
-    coarse_points = int(np.prod(coarse_shape(shape))) if error_estimate and coarse_shape(shape) else 0
-    runner, owned = open_executor(executor, workers, scheduler, int(np.prod(shape)) + coarse_points, model.norb)
+    coarse = coarse_shape(shape) if error_estimate else None
+    kpoints = int(np.prod(shape)) + (int(np.prod(coarse)) if coarse else 0)
+    runner, owned = open_executor(executor, workers, scheduler, kpoints, model.norb)
     attrs["executor"] = f"processes ({runner.workers} workers)" if runner.kind == "processes" else runner.kind
     try:
         def run(grid_shape, function, show, label=None):
@@ -110,7 +111,6 @@ def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_s
             return {name: value * (1.0 if name.endswith(":cells") else scale / int(np.prod(grid_shape)))
                     for name, value in sums.items()}
 
-        coarse = coarse_shape(shape) if error_estimate else None
         if refinement is not None and refinement.levels > 0:
             threshold = refinement.threshold
             if threshold is None:

@@ -340,12 +340,18 @@ def auto_start_method() -> str | None:
     return None
 
 
-def resolve_auto(workers, kpoints: int, norb: int) -> str:
+_ASK = object()  # resolve_auto: find the start method itself
+
+
+def resolve_auto(workers, kpoints: int, norb: int, method=_ASK) -> str:
     """The kind "auto" stands for: "processes" with several cores (or workers > 1 asked for) and
-    kpoints x max(norb, 4)^3 >= AUTO_MIN_WORK, where workers can be started safely; else "serial"."""
+    kpoints x max(norb, 4)^3 >= AUTO_MIN_WORK, where workers can be started safely (`method`, default
+    auto_start_method(), is not None); else "serial"."""
+    if method is _ASK:
+        method = auto_start_method()
     cores = workers if workers is not None else available_cores()
     long_enough = cores > 1 and kpoints * max(norb, 4) ** 3 >= AUTO_MIN_WORK
-    return "processes" if long_enough and auto_start_method() is not None else "serial"
+    return "processes" if long_enough and method is not None else "serial"
 
 
 def open_executor(executor, workers=None, scheduler=None, kpoints: int = 0, norb: int = 1) -> tuple[Executor, bool]:
@@ -355,8 +361,7 @@ def open_executor(executor, workers=None, scheduler=None, kpoints: int = 0, norb
         return executor, False
     if executor == "auto":
         method = auto_start_method()
-        kind = resolve_auto(workers, kpoints, norb)
-        if kind == "serial" or method is None:
+        if resolve_auto(workers, kpoints, norb, method) == "serial":
             return Executor("serial"), True
         return Executor("processes", workers, scheduler, start_method=method), True
     return Executor(executor, workers, scheduler), True
