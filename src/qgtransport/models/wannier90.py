@@ -159,15 +159,22 @@ def read_hr(path, *, wsvec="auto", win="auto", centres="auto", lattice=None, spi
     files; ValueError when the lattice or the spin degeneracy is not known.
     """
     path = str(path)
-    seed = seedname(path, "_hr.dat")
-    hop = read_hr_file(path, hermiticity_tol)
-    win_file = read_win_if_any(win, seed)
-    check_num_wann(win_file, hop)
-    check_ndegen_sum(win_file, hop)
+    seed, hop, win_file = read_hoppings_and_win(path, "_hr.dat", read_hr_file, win, hermiticity_tol)
     cell = lattice_from(lattice, win_file, None, path)
     centres_cart, centres_source = centres_from(centres, seed, hop)
     return build_model(hop, cell, win_file, seed, path, wsvec, (centres_cart, centres_source), spin_degeneracy,
                        hermiticity_tol, name, source="wannier90_hr")
+
+
+def read_hoppings_and_win(path: str, suffix: str, reader, win, hermiticity_tol: float) -> tuple:
+    """(seedname, hoppings, .win or None) of an _hr.dat/_tb.dat, the .win checked against the file
+    (num_wann, and sum_R 1/ndegen(R) against mp_grid)."""
+    seed = seedname(path, suffix)
+    hop = reader(path, hermiticity_tol)
+    win_file = read_win_if_any(win, seed)
+    check_num_wann(win_file, hop)
+    check_ndegen_sum(win_file, hop)
+    return seed, hop, win_file
 
 
 def read_tb(path, *, wsvec="auto", win="auto", spin_degeneracy=None, hermiticity_tol: float = HERMITICITY_TOL,
@@ -180,11 +187,7 @@ def read_tb(path, *, wsvec="auto", win="auto", spin_degeneracy=None, hermiticity
     .win, when used, must have the same lattice. The position matrix itself: read_tb_positions.
     """
     path = str(path)
-    seed = seedname(path, "_tb.dat")
-    hop = read_tb_file(path, hermiticity_tol)
-    win_file = read_win_if_any(win, seed)
-    check_num_wann(win_file, hop)
-    check_ndegen_sum(win_file, hop)
+    seed, hop, win_file = read_hoppings_and_win(path, "_tb.dat", read_tb_file, win, hermiticity_tol)
     cell = lattice_from(None, win_file, hop, path)
     origin = np.flatnonzero(np.all(hop.R == 0, axis=1))
     if origin.size == 0:
