@@ -76,8 +76,8 @@ def median_time(function, repeat: int, *args, **kwargs) -> float:
 
 def eigh_floor(model, nk: int, repeat: int) -> float:
     """Seconds of numpy.linalg.eigh alone on the H(k) of the grid nk^3 (in batches of 2048)."""
-    from qgtransport.backend import FastBands
-    from qgtransport.integrate import grid_points
+    from qgtransport.engine.backend import FastBands
+    from qgtransport.engine.integrate import grid_points
 
     bands = FastBands(model)
     total = nk**3
@@ -192,7 +192,7 @@ def section_memory(args):
 
 def section_dask(args):
     from qgtransport import compute
-    from qgtransport.executors import Executor
+    from qgtransport.engine.executors import Executor
 
     try:
         import distributed  # noqa: F401
@@ -216,7 +216,7 @@ def section_dask(args):
 
 def section_gpu(args):
     from qgtransport import compute
-    from qgtransport.backend import gpu_available
+    from qgtransport.engine.backend import gpu_available
 
     print("\n## GPU (CuPy) against CPU (numpy, one core)\n")
     if not gpu_available():

@@ -70,7 +70,7 @@ OURS_SCRIPT = textwrap.dedent("""
     import json, sys, time
     import numpy as np
     from qgtransport import compute
-    from qgtransport.executors import Executor
+    from qgtransport.engine.executors import Executor
     from qgtransport.models.wannier90 import read_hr
 
     if __name__ == "__main__":

@@ -3,8 +3,12 @@ currents (Xiang, Jia & Wang), with the corrections of ERRATA.md."""
 
 __version__ = "0.1.0"
 
+from qgtransport import _moved  # noqa: E402  (old module paths, deprecated)
+
+_moved.install()
+
 from qgtransport.compute import compute  # noqa: E402
-from qgtransport.density import perturbed_density_matrix  # noqa: E402
+from qgtransport.exact.density import perturbed_density_matrix  # noqa: E402
 from qgtransport.models import BUILTIN_MODELS, TightBinding, builtin_model  # noqa: E402
 
 __all__ = ["TightBinding", "BUILTIN_MODELS", "builtin_model", "compute", "perturbed_density_matrix", "__version__"]

@@ -8,14 +8,14 @@ from functools import partial
 import numpy as np
 
 from qgtransport import units as U
-from qgtransport.engine import integrate_request
-from qgtransport.geometry import DEGENERACY_TOL, BandGeometry, band_geometry
-from qgtransport.integrate import grid_shape
-from qgtransport.occupation import check_temperature
+from qgtransport.bands.geometry import DEGENERACY_TOL, BandGeometry, band_geometry
+from qgtransport.bands.occupation import check_temperature
+from qgtransport.engine.integrate import grid_shape
+from qgtransport.engine.plan import integrate_request
+from qgtransport.engine.spectral import band_resolved, band_resolved_sums
 from qgtransport.responses import RESPONSES
 from qgtransport.responses.kernels import Block, Settings
 from qgtransport.results import build_dataset
-from qgtransport.spectral import band_resolved, band_resolved_sums
 
 KERNELS = ("divided_difference", "printed")
 RHO1 = ("finite_eta", "dc_limit")

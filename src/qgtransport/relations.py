@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from qgtransport import units as U
+from qgtransport.bands.occupation import entropy, fermi
 from qgtransport.compute import compute
-from qgtransport.occupation import entropy, fermi
 from qgtransport.responses import RESPONSES
 
 PAIRS = {

@@ -6,7 +6,7 @@ import pytest
 from conftest import random_model
 
 from qgtransport import builtin_model
-from qgtransport.geometry import (
+from qgtransport.bands.geometry import (
     band_geometry,
     band_velocity,
     berry_connection,
@@ -158,7 +158,7 @@ def test_wannier90_position_matrix_is_attached_hermitian():
     from qgtransport.models import read_tb, read_tb_positions
     from qgtransport.models.tightbinding import with_position_matrix
 
-    path = Path(__file__).parent / "data" / "wannier90" / "pb" / "lead_tb.dat"
+    path = Path(__file__).parents[1] / "data" / "wannier90" / "pb" / "lead_tb.dat"
     model = read_tb(path)
     positions = read_tb_positions(path)
     full = with_position_matrix(model, positions.R, positions.r)
@@ -176,7 +176,7 @@ def test_position_matrix_survives_the_model_file(tmp_path):
     from qgtransport.models import read_model, read_tb, read_tb_positions, write_model
     from qgtransport.models.tightbinding import with_position_matrix
 
-    path = Path(__file__).parent / "data" / "wannier90" / "pb" / "lead_tb.dat"
+    path = Path(__file__).parents[1] / "data" / "wannier90" / "pb" / "lead_tb.dat"
     positions = read_tb_positions(path)
     model = with_position_matrix(read_tb(path), positions.R, positions.r)
     write_model(model, tmp_path / "pb.nc")

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
-from qgtransport import occupation as occ
+from qgtransport.bands import occupation as occ
 
 mp.mp.dps = 50
 

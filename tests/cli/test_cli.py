@@ -10,7 +10,7 @@ import xarray as xr
 from click.testing import CliRunner
 
 from qgtransport import builtin_model, compute
-from qgtransport.cli import BadInput, main, parse_number, parse_params, parse_spec
+from qgtransport.cli.commands import BadInput, main, parse_number, parse_params, parse_spec
 from qgtransport.models import BUILTIN_MODELS
 
 E2_OVER_H = C.e**2 / C.h  # 3.874045865e-5 S

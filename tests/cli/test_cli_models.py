@@ -10,7 +10,7 @@ from qgtransport import compute
 from qgtransport.cli import main
 from qgtransport.models import read_hr
 
-PB = Path(__file__).parent / "data" / "wannier90" / "pb"
+PB = Path(__file__).parents[1] / "data" / "wannier90" / "pb"
 
 
 def test_compute_from_hr_matches_the_api(tmp_path):

@@ -12,14 +12,14 @@ import numpy as np
 import pytest
 
 from qgtransport import builtin_model, compute
-from qgtransport.checkpoint import ChunkStore, fingerprint
+from qgtransport.engine.checkpoint import ChunkStore, fingerprint
 
 SCRIPT = textwrap.dedent("""
     import sys
     import time
     import numpy as np
     from qgtransport import builtin_model, compute
-    from qgtransport.checkpoint import ChunkStore
+    from qgtransport.engine.checkpoint import ChunkStore
 
     save = ChunkStore.save
 
@@ -108,7 +108,7 @@ def test_store_round_trip(tmp_path):
 
 
 def test_refined_binned_run_resumes_from_its_checkpoint(tmp_path):
-    from qgtransport.refine import Refinement
+    from qgtransport.engine.refine import Refinement
 
     model = builtin_model("qwz", m=-1.9)
     args = dict(mu=[0.0, 0.2], T=0.02, nk=24, units="natural", task_size=64, scan="binned",

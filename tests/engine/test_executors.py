@@ -10,8 +10,8 @@ import pytest
 
 from qgtransport import builtin_model, compute
 from qgtransport.compute import Request, chunk_sums
-from qgtransport.executors import Executor
-from qgtransport.integrate import grid_points, integrate
+from qgtransport.engine.executors import Executor
+from qgtransport.engine.integrate import grid_points, integrate
 from qgtransport.responses.kernels import Settings
 
 MODEL = builtin_model("haldane", M=0.2)
@@ -70,7 +70,7 @@ def test_processes_agree_with_serial_to_the_last_bit():
 
 
 def test_auto_uses_worker_processes_for_long_runs_on_several_cores(monkeypatch):
-    from qgtransport import executors
+    from qgtransport.engine import executors
 
     monkeypatch.setattr(executors, "auto_start_method", lambda: "fork")
     assert executors.resolve_auto(None, 10, 2) == "serial" or executors.available_cores() == 1
@@ -97,7 +97,7 @@ def test_auto_start_method_by_situation(monkeypatch):
     import threading
     import types
 
-    from qgtransport import executors
+    from qgtransport.engine import executors
 
     monkeypatch.setattr(sys, "platform", "linux")
     monkeypatch.setattr(threading, "active_count", lambda: 1)

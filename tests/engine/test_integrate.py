@@ -10,14 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qgtransport import builtin_model, compute
-from qgtransport.backend import FastBands, GridChunks, gpu_available
+from qgtransport.bands.geometry import band_curvature, band_geometry, berry_curvature, quantum_metric
 from qgtransport.compute import Request, chunk_sums, engine_block_sums
-from qgtransport.engine import DirectSums
-from qgtransport.geometry import band_curvature, band_geometry, berry_curvature, quantum_metric
-from qgtransport.integrate import GridTask, default_task_size, grid_chunks, grid_points, integrate
-from qgtransport.refine import Refinement
+from qgtransport.engine.backend import FastBands, GridChunks, gpu_available
+from qgtransport.engine.integrate import GridTask, default_task_size, grid_chunks, grid_points, integrate
+from qgtransport.engine.plan import DirectSums
+from qgtransport.engine.refine import Refinement
+from qgtransport.engine.spectral import TERMS, EnergyGrid, band_resolved
 from qgtransport.responses.kernels import Settings
-from qgtransport.spectral import TERMS, EnergyGrid, band_resolved
 
 BINNED = sorted(TERMS)
 
@@ -247,8 +247,8 @@ def test_cupy_code_paths_keep_cupys_rules_and_give_the_cpu_numbers(fake_gpu, sca
     model = random_model(rng, norb=6, dim=3, nR=6)
     common = dict(mu=[-0.5, 0.3], T=[0.1, 0.3], tau=2.0, nk=8, units="natural", scan=scan)
     cpu = compute(model, BINNED, **common)
-    import qgtransport.backend as backend
-    import qgtransport.spectral as spectral
+    import qgtransport.engine.backend as backend
+    import qgtransport.engine.spectral as spectral
 
     calls = []
     original = backend.to_host
@@ -263,7 +263,7 @@ def test_cupy_code_paths_keep_cupys_rules_and_give_the_cpu_numbers(fake_gpu, sca
 
 
 def test_cupy_code_paths_of_refinement_and_large_matrices(fake_gpu, rng):
-    from qgtransport.backend import CUSOLVER_BATCHED_MAX
+    from qgtransport.engine.backend import CUSOLVER_BATCHED_MAX
 
     model = builtin_model("haldane", M=0.2)
     common = dict(mu=[0.0, 0.4], T=0.1, nk=16, units="natural", refine=True)

@@ -24,11 +24,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qgtransport import builtin_model
-from qgtransport import exact as X
-from qgtransport import exact_orders as O
-from qgtransport.geometry import band_geometry
+from qgtransport.bands.geometry import band_geometry
+from qgtransport.bands.occupation import fermi, fermi_divided_difference, log_fermi_variance
+from qgtransport.exact import orders as O
+from qgtransport.exact import solver as X
 from qgtransport.models.builtin import cos_term, model_from_hoppings, s0, sin_term, sx, sy, sz
-from qgtransport.occupation import fermi, fermi_divided_difference, log_fermi_variance
 
 
 def closed_forms(model, system):
@@ -245,7 +245,7 @@ def test_linear_current_equals_finite_eta_conductivity(model, direction, mu):
 def test_linear_entropy_current_is_the_f_to_s_replacement():
     """At first order s(rho) is the f -> s replacement (ERRATA, Eqs. 26-27 verified as printed):
     j^s(1) = sum F^s_mn Re[v^a_nm v^b_mn/(eta + i e_mn)], F^s = (s_m - s_n)/(e_m - e_n)."""
-    from qgtransport.occupation import entropy_divided_difference
+    from qgtransport.bands.occupation import entropy_divided_difference
 
     system = X.line_system(QWZ, (1, 0), 0.7, 0.4, 5.0, 32)
     geo = band_geometry(QWZ, system.grid.k.reshape(-1, 2))
@@ -457,7 +457,7 @@ def test_perturbation_breakdown_field_drude_dominated():
 
 
 def test_verify_table_qwz():
-    from qgtransport.verify import format_verify_table, verify
+    from qgtransport.exact.verify import format_verify_table, verify
 
     rows = verify(QWZ, 1.5, 0.2, 10.0, 48)
     verdicts = {r["quantity"]: r["verdict"] for r in rows}

@@ -5,7 +5,7 @@ from click.testing import CliRunner
 
 from qgtransport import builtin_model
 from qgtransport.cli import main
-from qgtransport.verify import verify
+from qgtransport.exact.verify import verify
 
 
 @pytest.mark.parametrize("name,params,mu,T,tau,direction", [

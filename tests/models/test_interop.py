@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 from qgtransport import builtin_model
+from qgtransport.bands.geometry import band_geometry
 from qgtransport.compute import compute
-from qgtransport.geometry import band_geometry
 from qgtransport.models.reading import ModelFileError
 from qgtransport.models.wannier90 import read_hr
 
-PB = Path(__file__).parent / "data" / "wannier90" / "pb"
+PB = Path(__file__).parents[1] / "data" / "wannier90" / "pb"
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # TBmodels 1.4 under numpy 2
 
 

@@ -12,13 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from qgtransport.bands.geometry import band_geometry, band_velocity
 from qgtransport.compute import compute
-from qgtransport.geometry import band_geometry, band_velocity
 from qgtransport.models.modelfile import read_model, write_model
 from qgtransport.models.tightbinding import TightBinding
 from qgtransport.models.wannier90 import read_hr, read_tb, read_tb_file, read_tb_positions, read_win
 
-DATA = Path(__file__).parent / "data" / "wannier90"
+DATA = Path(__file__).parents[1] / "data" / "wannier90"
 PB = DATA / "pb"
 FE = DATA / "fe"
 

@@ -9,7 +9,8 @@ import pytest  # noqa: E402
 from matplotlib.collections import QuadMesh  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from qgtransport import builtin_model, compute, plot  # noqa: E402
+from qgtransport import builtin_model, compute  # noqa: E402
+from qgtransport.report import figures as plot  # noqa: E402
 
 T_VALUES = (500.0, 1000.0, 2000.0)
 

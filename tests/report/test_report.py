@@ -29,7 +29,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from qgtransport import builtin_model, compute
-from qgtransport.report import (
+from qgtransport.report.page import (
     ERRATA,
     ReportOptions,
     band_structure_figure,
@@ -174,7 +174,7 @@ def test_batched_relations_equal_those_of_the_relations_module(qwz):
     """Cross-route: the report's one-computation Maxwell and Mott/Sommerfeld sides are those of
     qgtransport.relations (four computations, and one per chemical potential)."""
     from qgtransport import relations
-    from qgtransport.report import maxwell_sides, sommerfeld_sides
+    from qgtransport.report.page import maxwell_sides, sommerfeld_sides
 
     mu, T = np.array([-1.8, 1.2]), np.array([600.0, 1200.0])
     pairs = [("anomalous_hall", "entropy_hall"), ("drude", "entropy_current_drude")]

@@ -100,7 +100,7 @@ def test_intrinsic_nonlinear_ohmic_current_of_the_pt_model_dissipates():
 def test_eq15_diagonal_of_rho2_single_eta_errata_E10():
     # per k: the diagonal of the exact rho(2) is tau^2 d^2 f + 2 sum f_mn g/(e^2 + eta^2) (ERRATA E10: twice
     # the printed tau^0 term), not Eq. 15 as printed
-    from qgtransport.geometry import band_geometry
+    from qgtransport.bands.geometry import band_geometry
     from qgtransport.responses import nonlinear as NL
     from qgtransport.responses.kernels import Block, Settings
 
@@ -166,9 +166,9 @@ LITERATURE = ["berry_connection_polarizability_current", "kaplan_holder_yan_curr
 def test_bcp_fermi_surface_form_equals_the_fermi_sea_form_by_finite_differences():
     # chi^BCP = -sum_n int f_n [d_a G^bc - (d_b G^ac + d_c G^ab)/2]: G differentiated by central
     # differences in k, against the Fermi-surface form sum f'_n [v^a G^bc - ...] of the code
-    from qgtransport.geometry import band_geometry
-    from qgtransport.integrate import grid_points
-    from qgtransport.occupation import fermi
+    from qgtransport.bands.geometry import band_geometry
+    from qgtransport.bands.occupation import fermi
+    from qgtransport.engine.integrate import grid_points
     from qgtransport.responses.kernels import Block, Settings
     from qgtransport.responses.nonlinear import band_normalized_metric
 
@@ -217,7 +217,7 @@ def test_literature_tau0_formulas_are_gauge_invariant_on_degenerate_levels(rng):
                                                      ("pt_symmetric", -1.0, 0.1, 96, 1e-6),
                                                      ("tilted_dirac", 0.5, 0.1, 96, 1e-3)])
 def test_the_exact_tau0_current_is_the_seeds_closed_form_not_the_literatures(name, mu, T, nk, tolerance):
-    from qgtransport.verify import verify_intrinsic
+    from qgtransport.exact.verify import verify_intrinsic
 
     rows = verify_intrinsic(builtin_model(name), mu, T, nk, tolerance=tolerance)
     ours = [r for r in rows if "seed" in r["quantity"] or "contour" in r["quantity"]]
@@ -233,9 +233,9 @@ def test_the_exact_tau0_current_is_the_seeds_closed_form_not_the_literatures(nam
 def test_perturbed_density_matrix_matches_the_exact_recursion_on_field_lines(model_name, nk):
     # rho(1), rho(2) per k (off-diagonal included) against the exact solver's perturbative recursion
     # (spectral line derivatives), in the orbital basis, at every point of the lines
-    from qgtransport.density import perturbed_density_matrix
-    from qgtransport.exact import line_system
-    from qgtransport.exact_orders import density_matrix_orders
+    from qgtransport.exact.density import perturbed_density_matrix
+    from qgtransport.exact.orders import density_matrix_orders
+    from qgtransport.exact.solver import line_system
 
     model, mu, T, tau = builtin_model(model_name), 0.8, 0.2, 3.0
     # spectral line derivatives converge exponentially: pt_symmetric 2e-3, 1e-6, 1e-9 at 64, 96, 128
@@ -251,8 +251,8 @@ def test_perturbed_density_matrix_matches_the_exact_recursion_on_field_lines(mod
 
 
 def test_perturbed_density_matrix_diagonal_is_eq15_single_eta():
-    from qgtransport.density import perturbed_density_matrix
-    from qgtransport.geometry import band_geometry
+    from qgtransport.bands.geometry import band_geometry
+    from qgtransport.exact.density import perturbed_density_matrix
     from qgtransport.responses import nonlinear as NL
     from qgtransport.responses.kernels import Block, Settings
 
@@ -302,7 +302,7 @@ def test_ac_second_order_matches_the_floquet_steady_state(name, mu, omega, direc
     # E(t) = h cos(omega t) u: the exact periodic state's current harmonics j_2 and j_0 at O(h^2)
     # (Richardson over h, 2h) give chi(omega, omega) = -4 j_2/h^2 and Re chi(omega, -omega) = -2 j_0/h^2.
     # Grid-limited (tilted Dirac metal along (1,1): 4e-2, 5e-4, 2e-5 at nk = 48, 96, 144)
-    from qgtransport.exact import line_system, solve_ac
+    from qgtransport.exact.solver import line_system, solve_ac
 
     model, T, tau = builtin_model(name), 0.2, 5.0
     system = line_system(model, direction, mu, T, tau, nk)

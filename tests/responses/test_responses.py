@@ -11,13 +11,13 @@ from hypothesis import strategies as st
 from scipy.linalg import eigh
 
 from qgtransport import builtin_model
-from qgtransport import occupation as occ
+from qgtransport.bands import occupation as occ
+from qgtransport.bands.geometry import band_geometry
 from qgtransport.compute import compute
-from qgtransport.geometry import band_geometry
 from qgtransport.responses import entropy
 from qgtransport.responses.kernels import Block, Settings
 
-REFERENCE = json.loads((Path(__file__).parent / "data" / "qwz_linear.json").read_text())
+REFERENCE = json.loads((Path(__file__).parents[1] / "data" / "qwz_linear.json").read_text())
 
 
 def value(ds, name, a="x", b="x", mu=0, T=0):

@@ -63,7 +63,7 @@ class QgtGroup(click.Group):
 
 def parse_number(text: str, what: str) -> float:
     """A float, or arithmetic with pi and sqrt ("pi/3", "-2*pi/3"); raises BadInput naming `what`."""
-    from qgtransport.config import evaluate_number
+    from qgtransport.cli.config import evaluate_number
 
     try:
         value = evaluate_number(text)
@@ -78,7 +78,7 @@ def parse_spec(text: str, what: str) -> np.ndarray:
     """A number ("0.5"), a comma list ("300,600,1200") or start:stop:num (inclusive linspace)."""
     text = text.strip()
     if ":" in text:
-        from qgtransport.config import split_range
+        from qgtransport.cli.config import split_range
 
         try:
             start, stop, num = split_range(text)
@@ -532,7 +532,7 @@ def demo_command(output_dir, model_name, params, nk, progress):
       qgt demo
       qgt demo --output /tmp/haldane --model haldane --param M=0.2 --nk 64
     """
-    from qgtransport import plot
+    from qgtransport.report import figures as plot
 
     start = time.perf_counter()
     model = make_model(model_name, parse_params(params))
@@ -560,7 +560,7 @@ def demo_command(output_dir, model_name, params, nk, progress):
     for name, fig in figures.items():
         fig.savefig(out / name, dpi=130)
         written.append(out / name)
-    from qgtransport.report import write_report
+    from qgtransport.report.page import write_report
 
     report = write_report(ds, model, out, command=f"qgt demo --model {model_name}")
     written.append(report.html_path)
@@ -658,7 +658,7 @@ def verify_command(model_name, params, mu_text, T_text, tau_text, intrinsic, nk,
       qgt verify --model pt_symmetric --mu 1.2 --T 0.2 --tau 3 --nk 64 --direction 1,1
       qgt verify --model pt_symmetric --mu 1.2 --T 0.2 --intrinsic --nk 64
     """
-    from qgtransport.verify import format_verify_table, verify, verify_intrinsic
+    from qgtransport.exact.verify import format_verify_table, verify, verify_intrinsic
 
     model = make_model(model_name, parse_params(params))
     mu, T = (parse_number(t, w) for t, w in ((mu_text, "--mu"), (T_text, "--T")))
@@ -686,7 +686,7 @@ def verify_command(model_name, params, mu_text, T_text, tau_text, intrinsic, nk,
         raise click.exceptions.Exit(EXIT_UNEXPECTED)
 
 
-from qgtransport.cli_run import register  # noqa: E402  (qgt run, init, show)
+from qgtransport.cli.run import register  # noqa: E402  (qgt run, init, show)
 
 register(main)
 

@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from qgtransport.compute import BROADENINGS, KERNELS, RHO1, UNITS
-from qgtransport.executors import EXECUTORS
+from qgtransport.engine.executors import EXECUTORS
 from qgtransport.responses import RESPONSES
 
 RELATION_CHECKS = ("onsager", "positivity", "maxwell", "mott", "sommerfeld", "equilibrium_current",

@@ -25,7 +25,7 @@ def _stderr(text: str) -> None:
 
 def report_options(config):
     """qgtransport.report.ReportOptions from a validated RunConfig."""
-    from qgtransport.report import ReportOptions, custom_path
+    from qgtransport.report.page import ReportOptions, custom_path
 
     report, checks = config.report, config.checks
     path = None
@@ -78,8 +78,8 @@ def run_command(config_path, output_dir, no_report, progress):
       qgt run qwz.toml --no-report --quiet
     """
     from qgtransport import __version__
-    from qgtransport import cli as base
-    from qgtransport.config import ConfigError, build_model, load_config
+    from qgtransport.cli import commands as base
+    from qgtransport.cli.config import ConfigError, build_model, load_config
 
     start = time.perf_counter()
     try:
@@ -113,7 +113,7 @@ def run_command(config_path, output_dir, no_report, progress):
     written = base.write_outputs(ds, folder / f"{name}.nc", json_path)
     report = None
     if config.output["report"] and not no_report:
-        from qgtransport.report import write_report
+        from qgtransport.report.page import write_report
 
         say("writing the report")
         report = write_report(ds, model, folder, report_options(config), config_text=config.text,
@@ -155,8 +155,8 @@ def init_command(path, model_name, force):
       qgt init haldane.toml --model haldane
       qgt init qgt.toml --force && qgt run qgt.toml
     """
-    from qgtransport import cli as base
-    from qgtransport.config import example_config
+    from qgtransport.cli import commands as base
+    from qgtransport.cli.config import example_config
 
     target = Path(path)
     if target.exists() and not force:
@@ -191,7 +191,7 @@ def show_command(file, component, show_config):
       qgt show qgt-demo/demo.nc --component xy
       qgt show qgt-run/run.nc --config
     """
-    from qgtransport import cli as base
+    from qgtransport.cli import commands as base
 
     ds = read_dataset(file)
     comp = base.parse_component(component, int(ds.attrs.get("dimension", ds.sizes.get("a", 3))))
@@ -217,7 +217,7 @@ def show_command(file, component, show_config):
 
 def read_dataset(path):
     """A dataset written by qgtransport; BadInput (exit 2) for a missing, unreadable or foreign file."""
-    from qgtransport import cli as base
+    from qgtransport.cli import commands as base
     from qgtransport.results import read_netcdf
 
     target = Path(path)
@@ -238,7 +238,7 @@ def summary_table(ds, component=None) -> str:
     """quantity, component, min and max over the scan, largest grid error, units."""
     import numpy as np
 
-    from qgtransport import cli as base
+    from qgtransport.cli import commands as base
 
     rows = []
     for name in base.response_names(ds):

@@ -31,7 +31,7 @@ from typing import Literal
 
 import numpy as np
 
-from qgtransport.geometry import BandGeometry
+from qgtransport.bands.geometry import BandGeometry
 
 BACKENDS = ("numpy", "cupy")
 BackendName = Literal["numpy", "cupy"]

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qgtransport.executors import Executor, open_executor
+from qgtransport.engine.executors import Executor, open_executor
 
 DEFAULT_TASK_POINTS = 1 << 15  # k-points per task when not given: ~0.1-3 s of work per task
 
@@ -147,8 +147,8 @@ def integrate(chunk_function: Callable, shape: tuple[int, ...], shift=0.5, chunk
         store = None
         if checkpoint is not None:
             from qgtransport import __version__
-            from qgtransport.checkpoint import ChunkStore
-            from qgtransport.checkpoint import fingerprint as make_fingerprint
+            from qgtransport.engine.checkpoint import ChunkStore
+            from qgtransport.engine.checkpoint import fingerprint as make_fingerprint
 
             identity = make_fingerprint(fingerprint or chunk_function, task.shape, task.shift, chunk_size, task_size,
                                         __version__)

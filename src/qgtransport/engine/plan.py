@@ -13,17 +13,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from qgtransport.backend import BACKENDS, GridChunks, default_batch
-from qgtransport.executors import open_executor, tune_allocator, validate_executor
-from qgtransport.integrate import add_into, coarse_shape, integrate
-from qgtransport.refine import (
+from qgtransport.engine.backend import BACKENDS, GridChunks, default_batch
+from qgtransport.engine.executors import open_executor, tune_allocator, validate_executor
+from qgtransport.engine.integrate import add_into, coarse_shape, integrate
+from qgtransport.engine.refine import (
     IndicatorHistogram,
     RefinedChunks,
     as_refinement,
     quantile_threshold,
     split_levels,
 )
-from qgtransport.spectral import SCANS, BinnedSums, EnergyGrid, check_binned, evaluate
+from qgtransport.engine.spectral import SCANS, BinnedSums, EnergyGrid, check_binned, evaluate
 
 
 class DirectSums:

@@ -35,9 +35,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qgtransport import occupation as occ
-from qgtransport.backend import GridChunks, to_host
-from qgtransport.geometry import BandGeometry
+from qgtransport.bands import occupation as occ
+from qgtransport.bands.geometry import BandGeometry
+from qgtransport.engine.backend import GridChunks, to_host
 
 LOG_BINS = np.linspace(-40.0, 40.0, 8001)  # histogram edges of log10 h for the quantile
 

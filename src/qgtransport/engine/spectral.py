@@ -53,8 +53,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qgtransport import occupation as occ
-from qgtransport.backend import array_module, to_host
+from qgtransport.bands import occupation as occ
+from qgtransport.engine.backend import array_module, to_host
 
 DEFAULT_RESOLUTION = 1 / 32  # bin width / T_min
 TAILS = 40.0  # window half-width in units of T: f(-40) = 1 - 4e-18

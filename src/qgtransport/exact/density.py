@@ -18,8 +18,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from qgtransport.geometry import band_geometry
-from qgtransport.occupation import check_temperature
+from qgtransport.bands.geometry import band_geometry
+from qgtransport.bands.occupation import check_temperature
 from qgtransport.responses.kernels import Block, Settings
 from qgtransport.responses.nonlinear import FERMI, first_order_density_matrix, second_order_density_matrix
 

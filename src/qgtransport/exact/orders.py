@@ -41,15 +41,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qgtransport import occupation
-from qgtransport.exact import (
+from qgtransport.bands import occupation
+from qgtransport.bands.geometry import DEGENERACY_TOL
+from qgtransport.exact.solver import (
     LineSystem,
     field_in_volts_per_meter,
     line_system,
     solve_dc,
     spectral_line_derivative,
 )
-from qgtransport.geometry import DEGENERACY_TOL
 
 CONFLUENCE = 1e-4  # |x_a - x_c| below which a second divided difference uses its Taylor value
 

@@ -59,8 +59,8 @@ from math import gcd
 import numpy as np
 from scipy.special import entr
 
+from qgtransport.bands.occupation import check_temperature, fermi, fermi_divided_difference
 from qgtransport.models.tightbinding import ENERGY_UNITS_IN_EV, LENGTH_UNITS_IN_ANGSTROM
-from qgtransport.occupation import check_temperature, fermi, fermi_divided_difference
 
 try:  # many small dense solves: one BLAS thread each is much faster than oversubscribed threads
     from threadpoolctl import threadpool_limits

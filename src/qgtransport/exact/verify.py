@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from qgtransport.exact import line_system
-from qgtransport.exact_orders import fitted_coefficients
+from qgtransport.exact.orders import fitted_coefficients
+from qgtransport.exact.solver import line_system
 
 AGREE = "agree"
 CLOSED_FORM_QUANTITIES = (
@@ -186,8 +186,8 @@ def verify_intrinsic(model, mu: float, T: float, nk, *, directions=None, shift=0
     taken against the norm of the exact vector. Natural units; no tau (the tau^0 term has none).
     """
     from qgtransport.compute import compute
-    from qgtransport.exact import field_lines
-    from qgtransport.exact_orders import intrinsic_second_order_current
+    from qgtransport.exact.orders import intrinsic_second_order_current
+    from qgtransport.exact.solver import field_lines
 
     if directions is None:
         directions = [(1,) + (0,) * (model.dim - 1)] + ([(1,) * model.dim] if model.dim > 1 else [])

@@ -20,7 +20,7 @@ from matplotlib.colors import Normalize, TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from qgtransport.geometry import band_geometry, berry_curvature, quantum_metric
+from qgtransport.bands.geometry import band_geometry, berry_curvature, quantum_metric
 
 # Symbols (matplotlib mathtext) for the axis labels; {a}{b} are the tensor indices.
 SYMBOLS = {

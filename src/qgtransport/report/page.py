@@ -37,9 +37,9 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import LogNorm, Normalize, TwoSlopeNorm
 from matplotlib.figure import Figure
 
-from qgtransport import plot
 from qgtransport import units as U
-from qgtransport.geometry import band_geometry, berry_curvature, quantum_metric
+from qgtransport.bands.geometry import band_geometry, berry_curvature, quantum_metric
+from qgtransport.report import figures as plot
 
 # ---------------------------------------------------------------- high-symmetry paths
 
@@ -742,7 +742,7 @@ def exact_checks(model, mu: float, T: float, tau: float, *, units: str = "SI", n
                  tolerance: float = 1e-3) -> list[dict]:
     """Rows of `qgtransport.verify.verify` (closed forms vs the exact steady-state solver) at one
     (mu, T, tau) given in the dataset's units (converted to natural units here)."""
-    from qgtransport.verify import verify
+    from qgtransport.exact.verify import verify
 
     if units == "SI":
         T = float(U.temperature_to_natural(T, model))

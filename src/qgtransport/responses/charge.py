@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from qgtransport import occupation
+from qgtransport.bands import occupation
 from qgtransport.responses.kernels import Block, band_sum
 
 

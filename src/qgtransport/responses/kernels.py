@@ -17,8 +17,8 @@ from functools import cached_property
 
 import numpy as np
 
-from qgtransport import occupation
-from qgtransport.geometry import (
+from qgtransport.bands import occupation
+from qgtransport.bands.geometry import (
     DEGENERACY_TOL,
     BandGeometry,
     band_curvature,

@@ -23,8 +23,8 @@ from typing import Callable
 
 import numpy as np
 
-from qgtransport import occupation as occ
-from qgtransport.geometry import velocity_derivative
+from qgtransport.bands import occupation as occ
+from qgtransport.bands.geometry import velocity_derivative
 from qgtransport.responses.kernels import Block, band_sum
 
 
