@@ -21,7 +21,7 @@ import tracemalloc
 import numpy as np
 
 from qgtransport import builtin_model
-from qgtransport.exact.solver import line_system, solve_dc
+from qgtransport.exact import line_system, solve_dc
 from qgtransport.models.tightbinding import TightBinding
 
 

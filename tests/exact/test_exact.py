@@ -24,10 +24,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qgtransport import builtin_model
+from qgtransport import exact as X
 from qgtransport.bands.geometry import band_geometry
 from qgtransport.bands.occupation import fermi, fermi_divided_difference, log_fermi_variance
 from qgtransport.exact import orders as O
-from qgtransport.exact import solver as X
 from qgtransport.models.builtin import cos_term, model_from_hoppings, s0, sin_term, sx, sy, sz
 
 

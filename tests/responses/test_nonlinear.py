@@ -234,8 +234,8 @@ def test_perturbed_density_matrix_matches_the_exact_recursion_on_field_lines(mod
     # rho(1), rho(2) per k (off-diagonal included) against the exact solver's perturbative recursion
     # (spectral line derivatives), in the orbital basis, at every point of the lines
     from qgtransport.exact.density import perturbed_density_matrix
+    from qgtransport.exact.lines import line_system
     from qgtransport.exact.orders import density_matrix_orders
-    from qgtransport.exact.solver import line_system
 
     model, mu, T, tau = builtin_model(model_name), 0.8, 0.2, 3.0
     # spectral line derivatives converge exponentially: pt_symmetric 2e-3, 1e-6, 1e-9 at 64, 96, 128
@@ -302,7 +302,7 @@ def test_ac_second_order_matches_the_floquet_steady_state(name, mu, omega, direc
     # E(t) = h cos(omega t) u: the exact periodic state's current harmonics j_2 and j_0 at O(h^2)
     # (Richardson over h, 2h) give chi(omega, omega) = -4 j_2/h^2 and Re chi(omega, -omega) = -2 j_0/h^2.
     # Grid-limited (tilted Dirac metal along (1,1): 4e-2, 5e-4, 2e-5 at nk = 48, 96, 144)
-    from qgtransport.exact.solver import line_system, solve_ac
+    from qgtransport.exact import line_system, solve_ac
 
     model, T, tau = builtin_model(name), 0.2, 5.0
     system = line_system(model, direction, mu, T, tau, nk)

@@ -16,12 +16,12 @@ positions enter as in `TightBinding.hamiltonian` (docs/conventions.md): H = D^+ 
 D = diag(exp(ik.tau)), d_a H = D^+ d_a W D + i Delta_a H, Delta_a,mn = (tau_n - tau_m)_a.
 
 Band basis: one batched eigh per chunk, v^a = U^+ (d_a H) U, [d_a d_b H]_nm = U^+ (d_a d_b H) U, the
-same `BandGeometry` as `qgtransport.geometry.band_geometry` (which stays the reference; the two agree
+same `BandGeometry` as `qgtransport.bands.geometry.band_geometry` (which stays the reference; the two agree
 to rounding, tests/test_integrate.py).
 
 Backends: "numpy" (default) and "cupy" (optional extra [gpu]: CuPy with a CUDA GPU, float64
 throughout; cuSOLVER's batched eigh). `FastBands.geometry(..., host=True)` brings the band data back
-to numpy for the responses, which are numpy code; the binned scan (`qgtransport.spectral`) stays on
+to numpy for the responses, which are numpy code; the binned scan (`qgtransport.engine.spectral`) stays on
 the device until its histograms are made.
 """
 

@@ -1,23 +1,39 @@
 """The non-perturbative steady state of the seed's equation of motion (Eqs. 6 + 10) and what is
 checked against it.
 
-    solver   the exact DC, AC and time-dependent solutions on lines of the k-grid along the field
+    lines    the k-grid as closed lines along the field; equilibrium data on them (periodic gauge)
+    solver   the exact DC, AC and time-dependent solutions on those lines
     orders   their order-by-order coefficients (E, E^2, E^3) and where perturbation theory fails
     verify   `qgt verify`: each perturbative closed form of `compute` beside the exact solution
     density  the perturbative density matrices rho(1), rho(2) at given k (`perturbed_density_matrix`)
 
-`from qgtransport.exact import line_system, solve_dc, ...` gives the solver, as before the
-subpackage existed.
+`from qgtransport.exact import line_system, solve_dc, ...` gives the lines and the solver, as
+before the subpackage existed.
 """
 
-from qgtransport.exact.solver import (  # the solver's names, as `qgtransport.exact` had them
-    BLOCK_BYTES,
-    EIGENVALUE_CLIP,
-    FIRST_ORDER,
+from qgtransport.exact.lines import (
     MAX_DIRECTION_INDEX,
     MIN_LINE_POINTS,
     LineGrid,
     LineSystem,
+    check_relaxation_time,
+    field_in_volts_per_meter,
+    field_lines,
+    field_vector,
+    harmonic_range,
+    lattice_direction,
+    line_fourier_coefficients,
+    line_harmonics,
+    line_samples,
+    line_system,
+    reduced_direction,
+    spectral_line_derivative,
+    to_orbital_basis,
+)
+from qgtransport.exact.solver import (
+    BLOCK_BYTES,
+    EIGENVALUE_CLIP,
+    FIRST_ORDER,
     Observables,
     PeriodicSteadyState,
     SteadyState,
@@ -26,7 +42,6 @@ from qgtransport.exact.solver import (  # the solver's names, as `qgtransport.ex
     ac_steady_state,
     block_tridiagonal_solve,
     check_first_order,
-    check_relaxation_time,
     commutator_superoperator,
     dc_density_matrix,
     dc_steady_state,
@@ -35,37 +50,23 @@ from qgtransport.exact.solver import (  # the solver's names, as `qgtransport.ex
     entropy_operator,
     entropy_potential,
     equation_of_motion,
-    field_in_volts_per_meter,
-    field_lines,
     field_term_coefficients,
-    field_vector,
     first_order_response,
     floquet_line_solve,
-    harmonic_range,
     hermitian_part,
-    lattice_direction,
-    line_fourier_coefficients,
-    line_harmonics,
-    line_samples,
-    line_system,
     matrix_function_of_rho,
     periodic_state,
     potential_of_eigenvalues,
     propagate,
-    reduced_direction,
     single_blas_thread,
     solve_ac,
     solve_dc,
-    spectral_line_derivative,
-    to_orbital_basis,
     trace_product,
 )
 
 __all__ = [
     "MIN_LINE_POINTS",
     "MAX_DIRECTION_INDEX",
-    "BLOCK_BYTES",
-    "EIGENVALUE_CLIP",
     "field_in_volts_per_meter",
     "check_relaxation_time",
     "reduced_direction",
@@ -77,10 +78,13 @@ __all__ = [
     "line_harmonics",
     "line_system",
     "to_orbital_basis",
-    "commutator_superoperator",
     "harmonic_range",
     "line_fourier_coefficients",
     "line_samples",
+    "spectral_line_derivative",
+    "BLOCK_BYTES",
+    "EIGENVALUE_CLIP",
+    "commutator_superoperator",
     "single_blas_thread",
     "block_tridiagonal_solve",
     "floquet_line_solve",
@@ -91,7 +95,6 @@ __all__ = [
     "check_first_order",
     "dc_density_matrix",
     "ac_density_matrices",
-    "spectral_line_derivative",
     "matrix_function_of_rho",
     "entropy_of_eigenvalues",
     "potential_of_eigenvalues",

@@ -43,13 +43,8 @@ import numpy as np
 
 from qgtransport.bands import occupation
 from qgtransport.bands.geometry import DEGENERACY_TOL
-from qgtransport.exact.solver import (
-    LineSystem,
-    field_in_volts_per_meter,
-    line_system,
-    solve_dc,
-    spectral_line_derivative,
-)
+from qgtransport.exact.lines import LineSystem, field_in_volts_per_meter, line_system, spectral_line_derivative
+from qgtransport.exact.solver import solve_dc
 
 CONFLUENCE = 1e-4  # |x_a - x_c| below which a second divided difference uses its Taylor value
 
@@ -274,7 +269,7 @@ def intrinsic_second_order_current(model, mu: float, T: float, nk, *, direction=
     qgtransport.responses.nonlinear) continued to complex eta. J(2)(eta) has poles at eta = 0
     (tau^2, tau^1 terms) and at eta = -i e_nm; r is a quarter of the smallest interband gap on the grid,
     so the average is exact up to O(4^-N). This decides which tau^0 formula the equation produces
-    (ERRATA O3; `qgtransport.verify.verify_intrinsic`).
+    (ERRATA O3; `qgtransport.exact.verify.verify_intrinsic`).
     """
     if direction is None:
         direction = (1,) + (0,) * (model.dim - 1)

@@ -3,7 +3,7 @@
 For a model, (mu, T, tau), a grid and a field direction g = n . b, the closed forms of
 qgtransport.compute (natural units, the same grid) are contracted with g^ = g/|g| and compared
 with the E and E^2 coefficients of the exact solver (qgtransport.exact), fitted from exact DC
-solves at small fields (qgtransport.exact_orders.fitted_coefficients, with its error):
+solves at small fields (qgtransport.exact.orders.fitted_coefficients, with its error):
 
     Pi(2)        = g^ . Pi . g^            vs  c2 of J . E/T and of Pi of Eq. 9 evaluated directly,
     J(1)_a       = (drude + anomalous_hall)_ab g^_b          vs  c1 of the charge current -Tr[v rho],
@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from qgtransport.exact.lines import line_system
 from qgtransport.exact.orders import fitted_coefficients
-from qgtransport.exact.solver import line_system
 
 AGREE = "agree"
 CLOSED_FORM_QUANTITIES = (
@@ -178,7 +178,7 @@ def verify_intrinsic(model, mu: float, T: float, nk, *, directions=None, shift=0
                      atol: float = 1e-10) -> list[dict]:
     """The tau^0 second-order currents beside the exact tau^0 current of the seed's equation.
 
-    exact: `qgtransport.exact_orders.intrinsic_second_order_current` (perturbative recursion on field
+    exact: `qgtransport.exact.orders.intrinsic_second_order_current` (perturbative recursion on field
     lines with spectral derivatives, continued to complex eta; a route independent of the band-basis
     formulas). Compared per field direction u (default b_1 and b_1 + ... + b_d) and current component a
     with chi_abc u_b u_c of the closed forms: the seed's own (must agree) and the literature's
@@ -186,8 +186,8 @@ def verify_intrinsic(model, mu: float, T: float, nk, *, directions=None, shift=0
     taken against the norm of the exact vector. Natural units; no tau (the tau^0 term has none).
     """
     from qgtransport.compute import compute
+    from qgtransport.exact.lines import field_lines
     from qgtransport.exact.orders import intrinsic_second_order_current
-    from qgtransport.exact.solver import field_lines
 
     if directions is None:
         directions = [(1,) + (0,) * (model.dim - 1)] + ([(1,) * model.dim] if model.dim > 1 else [])
