@@ -76,3 +76,25 @@ def test_mott_in_SI_units_equals_natural_units():
     natural = R.mott(model, mu=0.6, T=0.04, nk=64, units="natural", h_mu=0.01)
     assert si.residual == pytest.approx(natural.residual, rel=0.05)
     assert si.residual < 0.2
+
+
+def test_batched_relations_equal_those_of_the_relations_module():
+    """Cross-route: the one-computation Maxwell and Mott/Sommerfeld sides of several pairs (the
+    report's checks) are those of maxwell and sommerfeld (four computations, and one per chemical potential)."""
+    qwz = builtin_model("qwz", m=-1.0)
+    mu, T = np.array([-1.8, 1.2]), np.array([600.0, 1200.0])
+    pairs = [("anomalous_hall", "entropy_hall"), ("drude", "entropy_current_drude")]
+    sides = R.maxwell_sides(qwz, pairs, mu, T, 16, {"tau": 10.0})
+    for (charge, _), (lhs, rhs) in zip(pairs, sides, strict=True):
+        reference = R.maxwell(qwz, charge, mu=mu, T=T, nk=16, tau=10.0)
+        np.testing.assert_allclose(lhs, reference.lhs, rtol=1e-9, atol=1e-12 * np.abs(reference.lhs).max())
+        np.testing.assert_allclose(rhs, reference.rhs, rtol=1e-9, atol=1e-12 * np.abs(reference.rhs).max())
+    expansions = R.sommerfeld_sides(qwz, pairs, mu, 0.1, 16, {"tau": 10.0})
+    for order in (1, 3):
+        for index, (charge, _) in enumerate(pairs):
+            lhs, rhs = expansions[order][index]
+            for i, m in enumerate(mu):
+                reference = R.sommerfeld(qwz, charge, mu=m, T=0.1, nk=16, order=order, units="natural",
+                                                 tau=10.0)
+                np.testing.assert_allclose(lhs[i], reference.lhs, rtol=1e-12, atol=1e-15)
+                np.testing.assert_allclose(rhs[i], reference.rhs, rtol=1e-9, atol=1e-12)

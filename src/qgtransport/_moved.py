@@ -26,7 +26,6 @@ MOVED = {
     "qgtransport.exact_orders": "qgtransport.exact.orders",
     "qgtransport.verify": "qgtransport.exact.verify",
     "qgtransport.density": "qgtransport.exact.density",
-    "qgtransport.plot": "qgtransport.report.figures",
     "qgtransport.config": "qgtransport.cli.config",
     "qgtransport.cli_run": "qgtransport.cli.run",
 }

@@ -1,10 +1,12 @@
 """Universal relations between charge and entropy responses, each returned as its two sides and
 their residual: Onsager (Eq. 29), Maxwell (Eq. 30 as corrected by ERRATA E4), Mott/Sommerfeld
-(Eq. 31), the optical ratio (Eq. 34, ERRATA E9), positivity of the entropy production.
+(Eq. 31), the optical ratio (Eq. 34, ERRATA E9), positivity of the entropy production, the scale of
+the equilibrium entropy current (zero identically, ERRATA E6).
 
 Currents in the relations are particle-sign currents j = Tr[v rho] (the seed's j^e), i.e. minus our
 charge conductivities; entropy currents are Tr[v s]. Derivatives in mu and T are central finite
-differences of `compute` results (step h, error O(h^2)).
+differences of `compute` results (step h, error O(h^2)). `maxwell_sides` and `sommerfeld_sides`
+evaluate several pairs and chemical potentials from one computation (the report's checks).
 """
 
 from __future__ import annotations
@@ -134,3 +136,76 @@ def entropy_production_positive(ds) -> Relation:
     values = np.asarray(ds.entropy_production.values)
     smallest = np.linalg.eigvalsh(values).min(axis=-1)
     return Relation("Pi >= 0", np.minimum(smallest, 0.0), np.zeros_like(smallest))
+
+
+def maxwell_sides(model, pairs, mu, T, nk, options, h_mu: float = 1e-4, h_T: float | None = None) -> list:
+    """Both sides of d_T j = d_mu j^s (Eq. 30 without its 1/T, ERRATA E4) for several (charge,
+    entropy) pairs, as `qgtransport.relations.maxwell` computes them (particle current j = -J,
+    central differences, h_T = 1e-4 min T by default), from one computation on the points
+    (mu - h_mu, mu, mu + h_mu) x (T - h_T, T, T + h_T) instead of four.
+
+    Returns [(lhs, rhs)] with arrays over (mu, T, a, b), one pair each.
+    """
+    mu = np.asarray(mu, dtype=float)
+    T = np.asarray(T, dtype=float)
+    h_T = 1e-4 * float(T.min()) if h_T is None else h_T
+    n, m = len(mu), len(T)
+    quantities = list(dict.fromkeys(q for pair in pairs for q in pair))
+    ds = compute(model, quantities, mu=np.concatenate([mu - h_mu, mu, mu + h_mu]),
+                 T=np.concatenate([T - h_T, T, T + h_T]), nk=nk, error_estimate=False, **options)
+    sides = []
+    for charge, entropy_name in pairs:
+        J = ds[charge].values
+        S = ds[entropy_name].values
+        lhs = -(J[n:2 * n, 2 * m:] - J[n:2 * n, :m]) / (2 * h_T)
+        rhs = (S[2 * n:, m:2 * m] - S[:n, m:2 * m]) / (2 * h_mu)
+        sides.append((lhs, rhs))
+    return sides
+
+
+def sommerfeld_sides(model, pairs, mu, T: float, nk, options, h: float | None = None) -> dict:
+    """Both sides of Eq. 31 at one temperature, as `qgtransport.relations.sommerfeld` computes them
+    (natural units: k_B T in the energy unit; j = -J; step h = T/4 in mu), for several (charge,
+    entropy) pairs and chemical potentials from one computation on the points mu + (-2..2) h.
+
+    Returns {1: [(lhs, rhs)], 3: [(lhs, rhs)]}: order 1 is the Mott relation
+    j^s = (pi^2 T/3) d_mu j, order 3 adds (pi^4 T^3/45) d_mu^3 j; arrays over (mu, a, b).
+    """
+    mu = np.asarray(mu, dtype=float)
+    h = T / 4 if h is None else h
+    offsets = np.arange(-2, 3) * h
+    quantities = list(dict.fromkeys(q for pair in pairs for q in pair))
+    options = {k: v for k, v in options.items() if k != "units"}
+    ds = compute(model, quantities, mu=(mu[:, None] + offsets).ravel(), T=T, nk=nk, units="natural",
+                 error_estimate=False, **options)
+    out: dict = {1: [], 3: []}
+    for charge, entropy_name in pairs:
+        j = -ds[charge].values[:, 0].reshape(len(mu), 5, *ds[charge].shape[2:])
+        lhs = ds[entropy_name].values[:, 0].reshape(len(mu), 5, *ds[entropy_name].shape[2:])[:, 2]
+        first = (j[:, 3] - j[:, 1]) / (2 * h)
+        third = (j[:, 4] - 2 * j[:, 3] + 2 * j[:, 1] - j[:, 0]) / (2 * h**3)
+        mott = np.pi**2 * T / 3 * first
+        out[1].append((lhs, mott))
+        out[3].append((lhs, mott + np.pi**4 * T**3 / 45 * third))
+    return out
+
+
+def natural_options(model, options: dict, tau) -> dict:
+    """The dataset's compute options in natural units (tau converted from fs in SI)."""
+    out = dict(options, units="natural")
+    if tau is not None:
+        out["tau"] = float(U.relaxation_time_to_natural(tau, model)) if options["units"] == "SI" else tau
+    return out
+
+
+def entropy_current_scale(model, units: str = "SI") -> float:
+    """The size of an entropy current against which the equilibrium one (zero identically, Eqs.
+    24-25, ERRATA E6) is measured: g_s n W a ln2 / V_cell, n the bands, W their total width on a
+    9^d grid, a the longest lattice vector; in SI units (units="SI") or natural ones."""
+    factor = U.si_factor("entropy_current", model) if units == "SI" else 1.0
+    k_grid = np.stack(np.meshgrid(*([np.linspace(0, 1, 9, endpoint=False)] * model.dim),
+                                  indexing="ij"), -1).reshape(-1, model.dim)
+    energies = np.linalg.eigvalsh(model.hamiltonian(model.to_cartesian(k_grid)))
+    width = float(np.ptp(energies)) or 1.0
+    length = float(np.linalg.norm(model.lattice, axis=1).max())
+    return factor * model.spin_degeneracy * model.norb * width * length * np.log(2) / model.cell_volume

@@ -11,6 +11,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from qgtransport import builtin_model, compute  # noqa: E402
 from qgtransport.report import figures as plot  # noqa: E402
+from qgtransport.report import kspace  # noqa: E402
 
 T_VALUES = (500.0, 1000.0, 2000.0)
 
@@ -76,38 +77,38 @@ def test_entropy_production_parts_per_temperature(ds):
 
 def test_bz_map_berry_curvature_integrates_to_chern_number():
     model = builtin_model("qwz", m=-1.0)
-    fig = plot.bz_map(model, "berry_curvature", band=0, nk=41)
+    fig = kspace.bz_map(model, "berry_curvature", band=0, nk=41)
     ax = fig.axes[0]
     assert sum(isinstance(c, QuadMesh) for c in ax.collections) == 1
     assert ax.get_xlabel() and ax.get_ylabel()
     assert "C_{0}" in ax.get_title() and "1.000" in ax.get_title()
     assert len(fig.axes) == 2  # the map and its colour bar
     assert "Omega" in fig.axes[1].get_ylabel()
-    values = plot.bz_values(model, "berry_curvature", 0, nk=41)
-    chern = values.mean() * plot.bz_area(model) / (2 * np.pi)
+    values = kspace.bz_values(model, "berry_curvature", 0, nk=41)
+    chern = values.mean() * kspace.bz_area(model) / (2 * np.pi)
     assert chern == pytest.approx(1.0, abs=1e-3)
-    metric = plot.bz_values(model, "quantum_metric", 0, nk=41)
+    metric = kspace.bz_values(model, "quantum_metric", 0, nk=41)
     assert np.all(metric >= np.abs(values) - 1e-12)  # tr g >= |Omega| at every k (two bands)
 
 
 def test_bz_map_cartesian_and_3d_slice():
-    fig = plot.bz_map(builtin_model("haldane"), "quantum_metric", nk=21, cartesian=True)
+    fig = kspace.bz_map(builtin_model("haldane"), "quantum_metric", nk=21, cartesian=True)
     assert "1/" in fig.axes[0].get_xlabel()
-    fig = plot.bz_map(builtin_model("weyl"), "berry_curvature", nk=21, kz=0.25)
+    fig = kspace.bz_map(builtin_model("weyl"), "berry_curvature", nk=21, kz=0.25)
     assert "0.25" in fig.axes[0].get_title()
 
 
 def test_bz_map_rejects_1d_models_and_unknown_quantities():
     with pytest.raises(ValueError, match="2D or 3D"):
-        plot.bz_map(builtin_model("rice_mele"), "berry_curvature")
+        kspace.bz_map(builtin_model("rice_mele"), "berry_curvature")
     with pytest.raises(ValueError, match="quantity"):
-        plot.bz_map(builtin_model("qwz"), "curvature")
+        kspace.bz_map(builtin_model("qwz"), "curvature")
     with pytest.raises(ValueError, match="band"):
-        plot.bz_map(builtin_model("qwz"), "berry_curvature", band=2)
+        kspace.bz_map(builtin_model("qwz"), "berry_curvature", band=2)
 
 
 def test_plot_bz_maps_side_by_side():
-    fig = plot.plot_bz_maps(builtin_model("qwz"), nk=21)
+    fig = kspace.plot_bz_maps(builtin_model("qwz"), nk=21)
     assert len(fig.axes) == 4  # two maps, then two colour bars
     maps = fig.axes[:2]
     assert [sum(isinstance(c, QuadMesh) for c in ax.collections) for ax in maps] == [1, 1]

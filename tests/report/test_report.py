@@ -29,13 +29,12 @@ import pytest
 from matplotlib.figure import Figure
 
 from qgtransport import builtin_model, compute
-from qgtransport.report.page import (
+from qgtransport.report import (
     ERRATA,
     ReportOptions,
     band_structure_figure,
     custom_path,
     entropy_density_figure,
-    entropy_production_density,
     grid_convergence,
     high_symmetry_path,
     plot_vs_T,
@@ -153,11 +152,6 @@ def test_density_in_one_dimension():
     np.testing.assert_allclose(values["mean_total"], ds.entropy_production.values[0, 0, 0, 0], rtol=1e-10)
 
 
-def test_density_needs_a_direction_of_the_right_size(qwz):
-    with pytest.raises(ValueError, match="direction needs 2 integers"):
-        entropy_production_density(qwz, np.zeros((1, 2)), 0.0, 300.0, 10.0, direction=(1, 0, 0))
-
-
 # ---------------------------------------------------------------- checks and convergence
 
 
@@ -168,30 +162,6 @@ def test_relation_checks_hold_on_qwz(qwz, small):
     assert by_name["Maxwell"].verdict == "holds" and by_name["Maxwell"].residual < 1e-4
     assert all(row.verdict == "holds" for row in rows), [(r.name, r.residual) for r in rows]
     assert len([r for r in rows if r.name.startswith("Maxwell")]) == 2  # anomalous_hall and drude
-
-
-def test_batched_relations_equal_those_of_the_relations_module(qwz):
-    """Cross-route: the report's one-computation Maxwell and Mott/Sommerfeld sides are those of
-    qgtransport.relations (four computations, and one per chemical potential)."""
-    from qgtransport import relations
-    from qgtransport.report.page import maxwell_sides, sommerfeld_sides
-
-    mu, T = np.array([-1.8, 1.2]), np.array([600.0, 1200.0])
-    pairs = [("anomalous_hall", "entropy_hall"), ("drude", "entropy_current_drude")]
-    sides = maxwell_sides(qwz, pairs, mu, T, 16, {"tau": 10.0})
-    for (charge, _), (lhs, rhs) in zip(pairs, sides, strict=True):
-        reference = relations.maxwell(qwz, charge, mu=mu, T=T, nk=16, tau=10.0)
-        np.testing.assert_allclose(lhs, reference.lhs, rtol=1e-9, atol=1e-12 * np.abs(reference.lhs).max())
-        np.testing.assert_allclose(rhs, reference.rhs, rtol=1e-9, atol=1e-12 * np.abs(reference.rhs).max())
-    expansions = sommerfeld_sides(qwz, pairs, mu, 0.1, 16, {"tau": 10.0})
-    for order in (1, 3):
-        for index, (charge, _) in enumerate(pairs):
-            lhs, rhs = expansions[order][index]
-            for i, m in enumerate(mu):
-                reference = relations.sommerfeld(qwz, charge, mu=m, T=0.1, nk=16, order=order, units="natural",
-                                                 tau=10.0)
-                np.testing.assert_allclose(lhs[i], reference.lhs, rtol=1e-12, atol=1e-15)
-                np.testing.assert_allclose(rhs[i], reference.rhs, rtol=1e-9, atol=1e-12)
 
 
 def test_mott_is_checked_in_consistent_units(qwz):

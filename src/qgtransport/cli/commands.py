@@ -532,7 +532,12 @@ def demo_command(output_dir, model_name, params, nk, progress):
       qgt demo
       qgt demo --output /tmp/haldane --model haldane --param M=0.2 --nk 64
     """
-    from qgtransport.report import figures as plot
+    from qgtransport.report import (
+        plot_bz_maps,
+        plot_entropy_hall_and_nernst,
+        plot_entropy_production,
+        write_report,
+    )
 
     start = time.perf_counter()
     model = make_model(model_name, parse_params(params))
@@ -550,18 +555,16 @@ def demo_command(output_dir, model_name, params, nk, progress):
     out.mkdir(parents=True, exist_ok=True)
     written = write_outputs(ds, out / "demo.nc")
 
-    figures = {"entropy_production.png": plot.plot_entropy_production(ds)}
+    figures = {"entropy_production.png": plot_entropy_production(ds)}
     skipped = []
     if model.dim >= 2:
-        figures["entropy_hall_nernst.png"] = plot.plot_entropy_hall_and_nernst(ds)
-        figures["bz_maps.png"] = plot.plot_bz_maps(model, band=0, nk=101, kz=0.0)
+        figures["entropy_hall_nernst.png"] = plot_entropy_hall_and_nernst(ds)
+        figures["bz_maps.png"] = plot_bz_maps(model, band=0, nk=101, kz=0.0)
     else:
         skipped.append("entropy_hall_nernst.png and bz_maps.png (no Hall response or Berry curvature in 1D)")
     for name, fig in figures.items():
         fig.savefig(out / name, dpi=130)
         written.append(out / name)
-    from qgtransport.report.page import write_report
-
     report = write_report(ds, model, out, command=f"qgt demo --model {model_name}")
     written.append(report.html_path)
 

@@ -25,7 +25,7 @@ def _stderr(text: str) -> None:
 
 def report_options(config):
     """qgtransport.report.ReportOptions from a validated RunConfig."""
-    from qgtransport.report.page import ReportOptions, custom_path
+    from qgtransport.report import ReportOptions, custom_path
 
     report, checks = config.report, config.checks
     path = None
@@ -113,7 +113,7 @@ def run_command(config_path, output_dir, no_report, progress):
     written = base.write_outputs(ds, folder / f"{name}.nc", json_path)
     report = None
     if config.output["report"] and not no_report:
-        from qgtransport.report.page import write_report
+        from qgtransport.report import write_report
 
         say("writing the report")
         report = write_report(ds, model, folder, report_options(config), config_text=config.text,

@@ -1,13 +1,13 @@
-"""Figures of computed responses and of the band geometry over the Brillouin zone.
+"""Figures of computed responses: against mu, against T, against the frequency.
 
 Every function returns a `matplotlib.figure.Figure`. Figures are built without pyplot (no global
 state, no GUI backend, nothing shown): in Jupyter a returned Figure displays once; from a script,
 `fig.savefig("out.png")` renders it with the Agg canvas. Functions that take `ax` draw into an
 existing Axes instead and return its figure.
 
-Response plots take the `xarray.Dataset` of `qgtransport.compute` (SI or natural units: the units
-come from the variables' attributes). Brillouin-zone maps take a model and evaluate
-`geometry.band_geometry` on a k-grid.
+They take the `xarray.Dataset` of `qgtransport.compute` (SI or natural units: the units come from
+the variables' attributes). Figures over k-space (bands, Brillouin-zone maps) are in
+`qgtransport.report.kspace`.
 """
 
 from __future__ import annotations
@@ -16,11 +16,8 @@ import json
 
 import numpy as np
 from matplotlib import colormaps
-from matplotlib.colors import Normalize, TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-
-from qgtransport.bands.geometry import band_geometry, berry_curvature, quantum_metric
 
 # Symbols (matplotlib mathtext) for the axis labels; {a}{b} are the tensor indices.
 SYMBOLS = {
@@ -36,11 +33,6 @@ SYMBOLS = {
     "anomalous_hall": r"\sigma_{{{a}{b}}}",
     "drude": r"\sigma^{{\rm D}}_{{{a}{b}}}",
     "anomalous_nernst": r"\alpha_{{{a}{b}}}",
-}
-
-BZ_QUANTITIES = {
-    "berry_curvature": "Berry curvature",
-    "quantum_metric": "quantum metric",
 }
 
 _SUPERSCRIPTS = {"^2": "\u00b2", "^3": "\u00b3", "^-1": "\u207b\u00b9"}
@@ -261,124 +253,133 @@ def plot_entropy_production(ds, component=("x", "x")) -> Figure:
     return fig
 
 
-def bz_grid(model, nk: int, kz: float):
-    """Cell-centred grid over the first two reciprocal directions, reduced coordinates in [-1/2, 1/2).
+# ---------------------------------------------------------------- responses against T and omega
 
-    Returns (k_reduced (nk*nk, dim), edges (nk+1,)); in 3D the third reduced coordinate is kz.
-    """
-    edges = np.linspace(-0.5, 0.5, nk + 1)
-    centres = 0.5 * (edges[1:] + edges[:-1])
-    k1, k2 = np.meshgrid(centres, centres, indexing="ij")
-    columns = [k1.ravel(), k2.ravel()]
-    if model.dim == 3:
-        columns.append(np.full(k1.size, float(kz)))
-    return np.stack(columns, axis=-1), edges
+MAIN_RESPONSES = (  # (variable, component) shown against mu and T when present
+    ("entropy_production", ("x", "x")),
+    ("entropy_hall", ("x", "y")),
+    ("anomalous_nernst", ("x", "y")),
+    ("anomalous_hall", ("x", "y")),
+    ("drude", ("x", "x")),
+)
 
 
-def bz_values(model, quantity: str, band: int = 0, nk: int = 101, kz: float = 0.0,
-              chunk_size: int = 16384) -> np.ndarray:
-    """Omega^xy_n or g^xx_n + g^yy_n of one band on the cell-centred grid of `bz_grid`, shape (nk, nk).
-
-    Cartesian components, in length_unit^2; evaluated in chunks of k-points (bounded memory).
-    """
-    if quantity not in BZ_QUANTITIES:
-        raise ValueError(f"quantity must be one of {sorted(BZ_QUANTITIES)}, got {quantity!r}")
-    if model.dim not in (2, 3):
-        raise ValueError(f"Brillouin-zone maps need a 2D or 3D model; {model.name!r} is {model.dim}D")
-    if not 0 <= band < model.norb:
-        raise ValueError(f"band must be in 0..{model.norb - 1} for {model.name!r}, got {band}")
-    if int(nk) < 2:
-        raise ValueError(f"nk must be >= 2, got {nk}")
-    k_reduced, _ = bz_grid(model, int(nk), kz)
-    out = np.empty(len(k_reduced))
-    for start in range(0, len(k_reduced), chunk_size):
-        geo = band_geometry(model, model.to_cartesian(k_reduced[start:start + chunk_size]), order=1)
-        if quantity == "berry_curvature":
-            out[start:start + chunk_size] = berry_curvature(geo)[:, band, 0, 1]
-        else:
-            g = quantum_metric(geo)[:, band]
-            out[start:start + chunk_size] = g[:, 0, 0] + g[:, 1, 1]
-    return out.reshape(int(nk), int(nk))
-
-
-def bz_area(model) -> float:
-    """Area of the k-plane spanned by b1, b2 projected on (kx, ky), in length_unit^-2."""
-    b = model.reciprocal
-    return abs(float(np.linalg.det(b[:2, :2])))
-
-
-def bz_map(model, quantity: str, band: int = 0, nk: int = 101, kz: float = 0.0, *, cartesian: bool = False,
-           ax=None) -> Figure:
-    """Map of Omega^xy_n (quantity="berry_curvature") or g^xx_n + g^yy_n ("quantum_metric") of one
-    band over the Brillouin zone of a 2D model, or over the plane k3 = kz of a 3D model.
-
-    Parameters
-    ----------
-    model : TightBinding (2D or 3D).
-    quantity : "berry_curvature" or "quantum_metric".
-    band : band index, 0 = lowest.
-    nk : grid points per direction (cell-centred; odd nk puts a point at Gamma).
-    kz : for 3D models, the third reduced coordinate of the plane (fraction of b3).
-    cartesian : False: axes k1, k2 in reduced coordinates (fractions of b1, b2);
-        True: Cartesian kx, ky (1/length_unit) of k = k1 b1 + k2 b2 + kz b3 (a parallelogram).
-    ax : Axes to draw into (default: a new figure).
-
-    The title gives the integral over the plane: the Chern number C_n = (1/2 pi) int Omega^xy_n d^2k,
-    or (1/2 pi) int tr g_n d^2k, which is >= |C_n| (the quantum-geometric bound).
-
-    Example
-    -------
-    >>> from qgtransport import builtin_model
-    >>> bz_map(builtin_model("qwz", m=-1), "berry_curvature").savefig("omega.png")
-    """
-    values = bz_values(model, quantity, band, nk, kz)
-    _, edges = bz_grid(model, int(nk), kz)
-    fig, ax = new_axes((5.0, 4.3)) if ax is None else (ax.figure, ax)
-    E1, E2 = np.meshgrid(edges, edges, indexing="ij")
-    if cartesian:
-        b = model.reciprocal
-        shift = kz * b[2, :2] if model.dim == 3 else np.zeros(2)
-        X = E1 * b[0, 0] + E2 * b[1, 0] + shift[0]
-        Y = E1 * b[0, 1] + E2 * b[1, 1] + shift[1]
-        unit = pretty_units(model.length_unit)
-        ax.set_xlabel(f"$k_x$ (1/{unit})")
-        ax.set_ylabel(f"$k_y$ (1/{unit})")
-    else:
-        X, Y = E1, E2
-        ax.set_xlabel(r"$k_1$ (units of $\mathbf{b}_1$)")
-        ax.set_ylabel(r"$k_2$ (units of $\mathbf{b}_2$)")
-    integral = float(values.mean()) * bz_area(model) / (2 * np.pi)
-    if quantity == "berry_curvature":
-        limit = float(np.max(np.abs(values))) or 1.0
-        norm, cmap = TwoSlopeNorm(0.0, -limit, limit), "RdBu_r"
-        label = rf"$\Omega^{{xy}}_{{{band}}}$ ({pretty_units(model.length_unit)}$^2$)"
-        summary = rf"$C_{{{band}}} = \frac{{1}}{{2\pi}}\int\Omega^{{xy}}_{{{band}}} = {integral:.3f}$"
-    else:
-        norm, cmap = Normalize(0.0, float(values.max()) or 1.0), "viridis"
-        label = rf"$g^{{xx}}_{{{band}}} + g^{{yy}}_{{{band}}}$ ({pretty_units(model.length_unit)}$^2$)"
-        summary = rf"$\frac{{1}}{{2\pi}}\int {{\rm tr}}\, g_{{{band}}} = {integral:.3f}$ ($\geq |C_{{{band}}}|$)"
-    mesh = ax.pcolormesh(X, Y, values, cmap=cmap, norm=norm, shading="flat", rasterized=True)
-    fig.colorbar(mesh, ax=ax, label=label, shrink=0.9)
-    ax.set_aspect("equal")
-    plane = f", plane $k_3$ = {kz:g}" if model.dim == 3 else ""
-    ax.set_title(f"{BZ_QUANTITIES[quantity]}, band {band}{plane}\n{summary}", fontsize=10)
+def plot_vs_T(ds, variable: str, component=("x", "x"), mu=None, ax=None) -> Figure:
+    """One variable against T, one line per chemical potential (default: three across the scan)."""
+    check_variable(ds, variable)
+    da = select_component(ds[variable], component)
+    mu_values = ds["mu"].values
+    if mu is None:
+        mu = pick_mu(mu_values, 3)
+    fig, ax = new_axes((5.2, 3.8)) if ax is None else (ax.figure, ax)
+    scale, units = si_prefixed(da.values, ds[variable].attrs.get("units", ""))
+    colours = colormaps["viridis"](np.linspace(0.1, 0.85, len(np.atleast_1d(mu))))
+    for m, colour in zip(np.atleast_1d(mu), colours, strict=True):
+        m = float(mu_values[np.argmin(np.abs(mu_values - m))])
+        ax.plot(ds["T"].values, da.sel(mu=m).values / scale, marker="o", ms=4, lw=1.5, color=colour,
+                label=f"μ = {m:.3g} {ds['mu'].attrs.get('units', '')}")
+    T_unit = ds["T"].attrs.get("units", "")
+    ax.set_xlabel(f"temperature T ({T_unit})" if T_unit else "temperature T")
+    units = pretty_units(units)
+    ax.set_ylabel(f"{symbol(variable, component)} ({units})" if units else symbol(variable, component))
+    ax.axhline(0.0, color="0.6", lw=0.6, zorder=0)
+    ax.grid(alpha=0.25)
+    ax.legend(fontsize=7, frameon=False)
+    ax.set_title(variable.replace("_", " "), fontsize=10)
     return fig
 
 
-def plot_bz_maps(model, band: int = 0, nk: int = 101, kz: float = 0.0, *, cartesian: bool = False) -> Figure:
-    """Berry curvature and quantum-metric trace of one band, side by side (see `bz_map`)."""
-    width = 10.0
-    if cartesian:  # fit the figure to the parallelogram spanned by b1, b2
-        b = model.reciprocal[:2, :2]
-        corners = np.array([[0, 0], [1, 0], [0, 1], [1, 1]]) @ b
-        extent = corners.max(axis=0) - corners.min(axis=0)
-        width = float(np.clip(2 * (3.4 * extent[0] / extent[1] + 1.6), 6.0, 12.0))
-    fig = Figure(figsize=(width, 4.4), layout="constrained")
-    left, right = fig.subplots(1, 2)
-    bz_map(model, "berry_curvature", band, nk, kz, cartesian=cartesian, ax=left)
-    bz_map(model, "quantum_metric", band, nk, kz, cartesian=cartesian, ax=right)
-    params = ", ".join(f"{k}={v:g}" if isinstance(v, (int, float)) else f"{k}={v}" for k, v in model.parameters.items())
-    fig.suptitle(f"Band geometry of {model.name}" + (f" ({params})" if params else ""), fontsize=11)
+def pick_mu(mu_values, count: int) -> np.ndarray:
+    """`count` chemical potentials of the scan spread across it (its ends excluded when possible)."""
+    mu_values = np.asarray(mu_values, dtype=float)
+    if len(mu_values) <= count:
+        return mu_values
+    index = np.linspace(0, len(mu_values) - 1, count + 2)[1:-1].round().astype(int)
+    return mu_values[np.unique(index)]
+
+
+def responses_vs_T_figure(ds, mu=None) -> Figure | None:
+    """The main responses against T (one panel each) at a few mu; None for a single temperature."""
+    present = [(v, c) for v, c in MAIN_RESPONSES if v in ds.data_vars and plottable(ds, v, c)]
+    if ds.sizes.get("T", 1) < 2 or not present:
+        return None
+    fig = Figure(figsize=(4.6 * min(3, len(present)), 3.7 * ((len(present) + 2) // 3)), layout="constrained")
+    axes = np.atleast_1d(fig.subplots((len(present) + 2) // 3, min(3, len(present)))).ravel()
+    for ax, (variable, component) in zip(axes, present, strict=False):
+        plot_vs_T(ds, variable, component, mu=mu, ax=ax)
+    for ax in axes[len(present):]:
+        ax.set_visible(False)
+    fig.suptitle(f"Responses against temperature — {model_title(ds)}", fontsize=11)
+    return fig
+
+
+def plottable(ds, variable, component) -> bool:
+    """True for a real variable over (mu, T) and tensor indices that has the given component."""
+    da = ds[variable]
+    tensor = [d for d in da.dims if d in ("a", "b", "c")]
+    if set(da.dims) - {"mu", "T", "a", "b", "c"} or np.iscomplexobj(da.values):
+        return False
+    return all(c in ds[d].values for d, c in zip(tensor, component, strict=False)) and len(component) >= len(tensor)
+
+
+def default_component(ds, variable) -> tuple:
+    rank = len([d for d in ds[variable].dims if d in ("a", "b", "c")])
+    if variable in ("entropy_hall", "anomalous_hall", "anomalous_nernst") and ds.sizes.get("a", 1) >= 2:
+        return ("x", "y")
+    return ("x",) * max(rank, 1)
+
+
+def panel_grid(count: int, height: float):
+    """A figure with `count` panels, up to three per row: (figure, flat array of axes)."""
+    columns = min(3, count)
+    rows = (count + columns - 1) // columns
+    fig = Figure(figsize=(4.8 * columns, height * rows), layout="constrained")
+    return fig, np.atleast_1d(fig.subplots(rows, columns)).ravel()
+
+
+def more_responses_figure(ds, skip) -> Figure | None:
+    """Small panels against mu for every other real (mu, T) response of the dataset."""
+    names = [v for v in ds.data_vars if not v.endswith("_error") and v not in skip
+             and v != "equilibrium_entropy_current"  # zero identically (E6): in the relation table
+             and plottable(ds, v, default_component(ds, v))]
+    if not names:
+        return None
+    fig, axes = panel_grid(len(names), 3.7)
+    for ax, name in zip(axes, names, strict=False):
+        plot_vs_mu(ds, name, default_component(ds, name), ax=ax)
+        ax.set_title(name.replace("_", " "), fontsize=9)
+    for ax in axes[len(names):]:
+        ax.set_visible(False)
+    return fig
+
+
+def frequency_figure(ds) -> Figure | None:
+    """Real and imaginary parts of the frequency-dependent responses against hbar omega, at the
+    first (mu, T) of the scan."""
+    names = [v for v in ds.data_vars if not v.endswith("_error") and "omega" in ds[v].dims]
+    if not names:
+        return None
+    fig, axes = panel_grid(len(names), 3.6)
+    omega = ds["omega"].values
+    mu0, T0 = float(ds["mu"].values[0]), float(ds["T"].values[0])
+    for ax, name in zip(axes, names, strict=False):
+        da = ds[name].sel(mu=mu0, T=T0)
+        tensor = [d for d in da.dims if d in ("a", "b", "c")]
+        comp = default_component(ds, name)[: len(tensor)]
+        da = da.sel(dict(zip(tensor, comp, strict=True))) if tensor else da
+        values = np.asarray(da.values)
+        ax.plot(omega, values.real, lw=1.6, label="Re")
+        if np.iscomplexobj(values):
+            ax.plot(omega, values.imag, lw=1.2, ls="--", label="Im")
+        ax.set_xlabel(f"ħω ({ds['omega'].attrs.get('units', '')})")
+        ax.set_ylabel(f"{''.join(comp)} ({pretty_units(ds[name].attrs.get('units', ''))})")
+        ax.set_title(name.replace("_", " "), fontsize=9)
+        ax.grid(alpha=0.25)
+        ax.legend(fontsize=7, frameon=False)
+    for ax in axes[len(names):]:
+        ax.set_visible(False)
+    fig.suptitle(f"Frequency dependence at μ = {mu0:g}, T = {T0:g} {ds['T'].attrs.get('units', '')}",
+                 fontsize=11)
     return fig
 
 
@@ -386,7 +387,8 @@ __all__ = [
     "plot_vs_mu",
     "plot_entropy_hall_and_nernst",
     "plot_entropy_production",
-    "bz_map",
-    "bz_values",
-    "plot_bz_maps",
+    "plot_vs_T",
+    "responses_vs_T_figure",
+    "more_responses_figure",
+    "frequency_figure",
 ]

@@ -1,0 +1,397 @@
+"""Figures over k-space: the band structure along a high-symmetry path coloured by the band
+geometry, Brillouin-zone maps of the Berry curvature and the quantum metric of one band, and the map
+of the entropy-production density pi(k) (computed by `qgtransport.entropy_density`).
+
+Every function returns a `matplotlib.figure.Figure` (no pyplot), like `qgtransport.report.figures`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.collections import LineCollection
+from matplotlib.colors import LogNorm, Normalize, TwoSlopeNorm
+from matplotlib.figure import Figure
+
+from qgtransport import units as U
+from qgtransport.bands.geometry import band_geometry, berry_curvature, quantum_metric
+from qgtransport.entropy_density import entropy_production_density, field_unit_vector
+from qgtransport.report.figures import new_axes, pretty_units
+
+# ---------------------------------------------------------------- high-symmetry paths
+
+
+@dataclass(frozen=True)
+class KPath:
+    """A path through the Brillouin zone: vertex labels and vertices in reduced coordinates
+    (fractions of the reciprocal vectors b_i), visited in order."""
+
+    labels: tuple
+    points: np.ndarray
+    lattice: str = "custom"
+
+
+def lattice_kind(model, tol: float = 1e-6) -> str:
+    """'chain' (1D), 'square', 'rectangular', 'hexagonal' (2D), 'cubic' (3D) or 'other'."""
+    a = np.asarray(model.lattice, dtype=float)
+    if model.dim == 1:
+        return "chain"
+    lengths = np.linalg.norm(a, axis=1)
+    cosines = (a @ a.T) / np.outer(lengths, lengths)
+    off = cosines[~np.eye(model.dim, dtype=bool)]
+    equal = np.ptp(lengths) < tol * lengths.max()
+    if np.all(np.abs(off) < tol):
+        if model.dim == 2:
+            return "square" if equal else "rectangular"
+        return "cubic" if equal else "other"
+    if model.dim == 2 and equal and abs(abs(off[0]) - 0.5) < tol:
+        return "hexagonal"
+    return "other"
+
+
+_G = "Γ"
+
+
+def high_symmetry_path(model) -> KPath:
+    """The standard path of the built-in lattices, else one along the reciprocal axes.
+
+    chain: -X - Gamma - X; square: Gamma - X - M - Gamma; rectangular: Gamma - X - S - Y - Gamma;
+    hexagonal: Gamma - K - M - Gamma (K the zone corner: (2/3, 1/3) when b1.b2 < 0, else (1/3, 1/3));
+    cubic: Gamma - X - M - Gamma - R - X, then Gamma - Z (Z = b3/2: the kz axis, where the Weyl
+    nodes of the built-in Weyl model lie). Any other lattice (e.g. a Wannier90 model):
+    Gamma - b1/2 - (b1 + b2)/2 - Gamma [- b3/2 - (b1 + b2 + b3)/2 - Gamma]; give a path in the
+    configuration ([report] path_labels, path_points) for the standard one of your lattice.
+    """
+    kind = lattice_kind(model)
+    if kind == "chain":
+        return KPath(("-X", _G, "X"), np.array([[-0.5], [0.0], [0.5]]), kind)
+    if kind == "square":
+        return KPath((_G, "X", "M", _G), np.array([[0, 0], [0.5, 0], [0.5, 0.5], [0, 0]], float), kind)
+    if kind == "rectangular":
+        return KPath((_G, "X", "S", "Y", _G), np.array([[0, 0], [0.5, 0], [0.5, 0.5], [0, 0.5], [0, 0]], float),
+                     kind)
+    if kind == "hexagonal":
+        b = model.reciprocal
+        corner = [2 / 3, 1 / 3] if b[0] @ b[1] < 0 else [1 / 3, 1 / 3]
+        return KPath((_G, "K", "M", _G), np.array([[0, 0], corner, [0.5, 0], [0, 0]], float), kind)
+    if kind == "cubic":
+        return KPath((_G, "X", "M", _G, "R", "X", _G, "Z"),
+                     np.array([[0, 0, 0], [0.5, 0, 0], [0.5, 0.5, 0], [0, 0, 0], [0.5, 0.5, 0.5], [0.5, 0, 0],
+                               [0, 0, 0], [0, 0, 0.5]], float), kind)
+    if model.dim == 2:
+        return KPath((_G, "b1/2", "(b1+b2)/2", _G), np.array([[0, 0], [0.5, 0], [0.5, 0.5], [0, 0]], float), kind)
+    return KPath((_G, "b1/2", "(b1+b2)/2", _G, "b3/2", "(b1+b2+b3)/2", _G),
+                 np.array([[0, 0, 0], [0.5, 0, 0], [0.5, 0.5, 0], [0, 0, 0], [0, 0, 0.5], [0.5, 0.5, 0.5],
+                           [0, 0, 0]], float), kind)
+
+
+def custom_path(labels, points) -> KPath:
+    """A KPath from labels and reduced vertices (e.g. from a configuration file)."""
+    points = np.atleast_2d(np.asarray(points, dtype=float))
+    if len(labels) != len(points) or len(points) < 2:
+        raise ValueError(f"a path needs as many labels as points (>= 2), got {len(labels)} and {len(points)}")
+    return KPath(tuple(labels), points)
+
+
+def sample_path(model, path: KPath, npoints: int = 240):
+    """k-points along a path, spaced evenly in Cartesian length (each vertex included).
+
+    Returns (k_reduced (N, dim), distance (N,) in 1/length_unit, vertex distances (n_vertices,)).
+    """
+    points = np.asarray(path.points, dtype=float)
+    cart = points @ model.reciprocal
+    lengths = np.linalg.norm(np.diff(cart, axis=0), axis=1)
+    total = lengths.sum()
+    if total == 0:
+        raise ValueError("the band-structure path has zero length")
+    counts = np.maximum(1, np.round(lengths / total * (npoints - 1)).astype(int))
+    segments = []
+    for start, stop, count in zip(points[:-1], points[1:], counts, strict=True):
+        t = np.arange(count)[:, None] / count
+        segments.append(start + t * (stop - start))
+    segments.append(points[-1:])
+    k = np.concatenate(segments)
+    steps = np.linalg.norm(np.diff(k @ model.reciprocal, axis=0), axis=1)
+    distance = np.concatenate([[0.0], np.cumsum(steps)])
+    ticks = np.concatenate([[0.0], np.cumsum(lengths)])
+    return k, distance, ticks
+
+
+def band_data(model, k_reduced: np.ndarray):
+    """Energies (N, n), Omega^xy_n (N, n) (None in 1D) and g^xx_n + g^yy_n (N, n) at the k-points."""
+    geo = band_geometry(model, model.to_cartesian(k_reduced), order=1)
+    g = quantum_metric(geo)
+    trace = sum(g[:, :, i, i] for i in range(min(model.dim, 2)))
+    omega = berry_curvature(geo)[:, :, 0, 1] if model.dim >= 2 else None
+    return geo.energies, omega, trace
+
+
+def _colored_bands(ax, distance, energies, values, cmap, norm):
+    segments = []
+    colours = []
+    for n in range(energies.shape[1]):
+        xy = np.stack([distance, energies[:, n]], axis=-1)
+        segments.append(np.stack([xy[:-1], xy[1:]], axis=1))
+        colours.append(0.5 * (values[:-1, n] + values[1:, n]))
+    segments = np.concatenate(segments)
+    ax.add_collection(LineCollection(segments, colors="0.35", linewidths=3.4))  # outline: pale colours stay visible
+    lines = LineCollection(segments, cmap=cmap, norm=norm, linewidths=2.2)
+    lines.set_array(np.concatenate(colours))
+    ax.add_collection(lines)
+    ax.set_xlim(distance[0], distance[-1])
+    low, high = energies.min(), energies.max()
+    pad = 0.05 * (high - low or 1.0)
+    ax.set_ylim(low - pad, high + pad)
+    return lines
+
+
+def band_structure_figure(model, path: KPath | None = None, npoints: int = 240, mu=None) -> Figure:
+    """Bands along a path, coloured by Omega^xy_n (left; not in 1D) and by g^xx_n + g^yy_n (right).
+
+    Colour scales are clipped at the 98th percentile of |value| (Berry curvature and metric
+    diverge where bands touch); the metric's scale is logarithmic when it spans more than a
+    factor 50. mu: chemical potentials to mark as horizontal lines.
+    """
+    path = high_symmetry_path(model) if path is None else path
+    k, distance, ticks = sample_path(model, path, npoints)
+    energies, omega, trace = band_data(model, k)
+    panels = [("omega", omega)] if omega is not None else []
+    panels.append(("metric", trace))
+    fig = Figure(figsize=(5.2 * len(panels) + 0.6, 4.4), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(panels), sharey=True))
+    unit = pretty_units(model.length_unit)
+    for ax, (kind, values) in zip(axes, panels, strict=True):
+        finite = np.abs(values[np.isfinite(values)])
+        limit = float(np.percentile(finite, 98)) if finite.size else 1.0
+        limit = limit or float(finite.max() if finite.size else 1.0) or 1.0
+        if kind == "omega":
+            norm, cmap = TwoSlopeNorm(0.0, -limit, limit), colormaps["RdBu_r"]
+            label = rf"Berry curvature $\Omega^{{xy}}_n$ ({unit}$^2$)"
+        else:
+            label = (r"quantum metric $g^{xx}_n + g^{yy}_n$" if model.dim >= 2 else r"quantum metric $g^{xx}_n$") \
+                + f" ({unit}$^2$)"
+            norm, cmap = Normalize(0.0, limit), colormaps["viridis"]
+            if finite.size and limit > 50 * max(float(np.percentile(finite, 5)), 1e-300):
+                low = max(float(np.percentile(finite, 5)), limit * 1e-4)  # a wide range: logarithmic colours
+                norm = LogNorm(low, limit)
+                values = np.clip(values, low, None)
+        lines = _colored_bands(ax, distance, energies, np.clip(values, -limit, limit), cmap, norm)
+        fig.colorbar(lines, ax=ax, label=label, extend="both" if kind == "omega" else "max", shrink=0.92)
+        for t in ticks:
+            ax.axvline(t, color="0.75", lw=0.6, zorder=0)
+        for m in np.atleast_1d(mu) if mu is not None else []:
+            ax.axhline(float(m), color="0.35", lw=0.8, ls="--", zorder=0)
+        ax.set_xticks(ticks, path.labels)
+        ax.set_facecolor("0.97")
+    axes[0].set_ylabel(f"energy ({model.energy_unit})")
+    route = " – ".join(path.labels)
+    fig.suptitle(f"Bands of {_model_name(model)} along {route}", fontsize=11)
+    return fig
+
+
+def _model_name(model) -> str:
+    params = ", ".join(f"{k}={v:.4g}" for k, v in model.parameters.items() if isinstance(v, (int, float))
+                       and not isinstance(v, bool))
+    return model.name + (f" ({params})" if params and len(params) < 60 else "")
+
+
+# ---------------------------------------------------------------- Brillouin-zone maps
+
+BZ_QUANTITIES = {
+    "berry_curvature": "Berry curvature",
+    "quantum_metric": "quantum metric",
+}
+
+
+def bz_grid(model, nk: int, kz: float):
+    """Cell-centred grid over the first two reciprocal directions, reduced coordinates in [-1/2, 1/2).
+
+    Returns (k_reduced (nk*nk, dim), edges (nk+1,)); in 3D the third reduced coordinate is kz.
+    """
+    edges = np.linspace(-0.5, 0.5, nk + 1)
+    centres = 0.5 * (edges[1:] + edges[:-1])
+    k1, k2 = np.meshgrid(centres, centres, indexing="ij")
+    columns = [k1.ravel(), k2.ravel()]
+    if model.dim == 3:
+        columns.append(np.full(k1.size, float(kz)))
+    return np.stack(columns, axis=-1), edges
+
+
+def bz_values(model, quantity: str, band: int = 0, nk: int = 101, kz: float = 0.0,
+              chunk_size: int = 16384) -> np.ndarray:
+    """Omega^xy_n or g^xx_n + g^yy_n of one band on the cell-centred grid of `bz_grid`, shape (nk, nk).
+
+    Cartesian components, in length_unit^2; evaluated in chunks of k-points (bounded memory).
+    """
+    if quantity not in BZ_QUANTITIES:
+        raise ValueError(f"quantity must be one of {sorted(BZ_QUANTITIES)}, got {quantity!r}")
+    if model.dim not in (2, 3):
+        raise ValueError(f"Brillouin-zone maps need a 2D or 3D model; {model.name!r} is {model.dim}D")
+    if not 0 <= band < model.norb:
+        raise ValueError(f"band must be in 0..{model.norb - 1} for {model.name!r}, got {band}")
+    if int(nk) < 2:
+        raise ValueError(f"nk must be >= 2, got {nk}")
+    k_reduced, _ = bz_grid(model, int(nk), kz)
+    out = np.empty(len(k_reduced))
+    for start in range(0, len(k_reduced), chunk_size):
+        geo = band_geometry(model, model.to_cartesian(k_reduced[start:start + chunk_size]), order=1)
+        if quantity == "berry_curvature":
+            out[start:start + chunk_size] = berry_curvature(geo)[:, band, 0, 1]
+        else:
+            g = quantum_metric(geo)[:, band]
+            out[start:start + chunk_size] = g[:, 0, 0] + g[:, 1, 1]
+    return out.reshape(int(nk), int(nk))
+
+
+def bz_area(model) -> float:
+    """Area of the k-plane spanned by b1, b2 projected on (kx, ky), in length_unit^-2."""
+    b = model.reciprocal
+    return abs(float(np.linalg.det(b[:2, :2])))
+
+
+def bz_map(model, quantity: str, band: int = 0, nk: int = 101, kz: float = 0.0, *, cartesian: bool = False,
+           ax=None) -> Figure:
+    """Map of Omega^xy_n (quantity="berry_curvature") or g^xx_n + g^yy_n ("quantum_metric") of one
+    band over the Brillouin zone of a 2D model, or over the plane k3 = kz of a 3D model.
+
+    Parameters
+    ----------
+    model : TightBinding (2D or 3D).
+    quantity : "berry_curvature" or "quantum_metric".
+    band : band index, 0 = lowest.
+    nk : grid points per direction (cell-centred; odd nk puts a point at Gamma).
+    kz : for 3D models, the third reduced coordinate of the plane (fraction of b3).
+    cartesian : False: axes k1, k2 in reduced coordinates (fractions of b1, b2);
+        True: Cartesian kx, ky (1/length_unit) of k = k1 b1 + k2 b2 + kz b3 (a parallelogram).
+    ax : Axes to draw into (default: a new figure).
+
+    The title gives the integral over the plane: the Chern number C_n = (1/2 pi) int Omega^xy_n d^2k,
+    or (1/2 pi) int tr g_n d^2k, which is >= |C_n| (the quantum-geometric bound).
+
+    Example
+    -------
+    >>> from qgtransport import builtin_model
+    >>> bz_map(builtin_model("qwz", m=-1), "berry_curvature").savefig("omega.png")
+    """
+    values = bz_values(model, quantity, band, nk, kz)
+    _, edges = bz_grid(model, int(nk), kz)
+    fig, ax = new_axes((5.0, 4.3)) if ax is None else (ax.figure, ax)
+    E1, E2 = np.meshgrid(edges, edges, indexing="ij")
+    if cartesian:
+        b = model.reciprocal
+        shift = kz * b[2, :2] if model.dim == 3 else np.zeros(2)
+        X = E1 * b[0, 0] + E2 * b[1, 0] + shift[0]
+        Y = E1 * b[0, 1] + E2 * b[1, 1] + shift[1]
+        unit = pretty_units(model.length_unit)
+        ax.set_xlabel(f"$k_x$ (1/{unit})")
+        ax.set_ylabel(f"$k_y$ (1/{unit})")
+    else:
+        X, Y = E1, E2
+        ax.set_xlabel(r"$k_1$ (units of $\mathbf{b}_1$)")
+        ax.set_ylabel(r"$k_2$ (units of $\mathbf{b}_2$)")
+    integral = float(values.mean()) * bz_area(model) / (2 * np.pi)
+    if quantity == "berry_curvature":
+        limit = float(np.max(np.abs(values))) or 1.0
+        norm, cmap = TwoSlopeNorm(0.0, -limit, limit), "RdBu_r"
+        label = rf"$\Omega^{{xy}}_{{{band}}}$ ({pretty_units(model.length_unit)}$^2$)"
+        summary = rf"$C_{{{band}}} = \frac{{1}}{{2\pi}}\int\Omega^{{xy}}_{{{band}}} = {integral:.3f}$"
+    else:
+        norm, cmap = Normalize(0.0, float(values.max()) or 1.0), "viridis"
+        label = rf"$g^{{xx}}_{{{band}}} + g^{{yy}}_{{{band}}}$ ({pretty_units(model.length_unit)}$^2$)"
+        summary = rf"$\frac{{1}}{{2\pi}}\int {{\rm tr}}\, g_{{{band}}} = {integral:.3f}$ ($\geq |C_{{{band}}}|$)"
+    mesh = ax.pcolormesh(X, Y, values, cmap=cmap, norm=norm, shading="flat", rasterized=True)
+    fig.colorbar(mesh, ax=ax, label=label, shrink=0.9)
+    ax.set_aspect("equal")
+    plane = f", plane $k_3$ = {kz:g}" if model.dim == 3 else ""
+    ax.set_title(f"{BZ_QUANTITIES[quantity]}, band {band}{plane}\n{summary}", fontsize=10)
+    return fig
+
+
+def plot_bz_maps(model, band: int = 0, nk: int = 101, kz: float = 0.0, *, cartesian: bool = False) -> Figure:
+    """Berry curvature and quantum-metric trace of one band, side by side (see `bz_map`)."""
+    width = 10.0
+    if cartesian:  # fit the figure to the parallelogram spanned by b1, b2
+        b = model.reciprocal[:2, :2]
+        corners = np.array([[0, 0], [1, 0], [0, 1], [1, 1]]) @ b
+        extent = corners.max(axis=0) - corners.min(axis=0)
+        width = float(np.clip(2 * (3.4 * extent[0] / extent[1] + 1.6), 6.0, 12.0))
+    fig = Figure(figsize=(width, 4.4), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    bz_map(model, "berry_curvature", band, nk, kz, cartesian=cartesian, ax=left)
+    bz_map(model, "quantum_metric", band, nk, kz, cartesian=cartesian, ax=right)
+    params = ", ".join(f"{k}={v:g}" if isinstance(v, (int, float)) else f"{k}={v}" for k, v in model.parameters.items())
+    fig.suptitle(f"Band geometry of {model.name}" + (f" ({params})" if params else ""), fontsize=11)
+    return fig
+
+
+def entropy_density_figure(model, mu: float, T: float, tau: float, *, units: str = "SI", rho1: str = "finite_eta",
+                           direction=None, nk: int = 101, kz: float = 0.0):
+    """Maps of the entropy-production density pi(k) (total, Drude, interband) at one (mu, T).
+
+    2D: the Brillouin zone (reduced coordinates, nk x nk); 3D: the plane k3 = kz; 1D: pi against k
+    on 4 nk points.
+    Returns (figure, values): values holds the three (nk, nk) or (nk,) arrays and "mean_total"
+    (2D and 1D: the zone average, = E^.Pi.E^ of compute on the same grid with shift 1/2 for even nk).
+    """
+    E = field_unit_vector(model, direction)
+    T_unit = "K" if units == "SI" else model.energy_unit
+    e_text = "x" if np.allclose(E, np.eye(model.dim)[0]) else "(" + ", ".join(f"{x:.2f}" for x in E) + ")"
+    if model.dim == 1:
+        nk = 4 * nk  # a line is cheap: resolve the Fermi points
+        edges = np.linspace(-0.5, 0.5, nk + 1)
+        k = 0.5 * (edges[1:] + edges[:-1])[:, None]
+        values = entropy_production_density(model, k, mu, T, tau, units=units, rho1=rho1, direction=direction)
+        fig = Figure(figsize=(6.8, 4.2), layout="constrained")
+        ax = fig.add_subplot()
+        for key, style in (("total", "-"), ("drude", "--"), ("interband", ":")):
+            ax.plot(k[:, 0], values[key], ls=style, lw=1.8, label=key)
+        positive = np.concatenate([values[key] for key in ("total", "drude", "interband")])
+        if np.all(positive > 0):
+            ax.set_yscale("log")
+            ax.set_ylim(positive.max() * 1e-12, positive.max() * 3)
+        ax.set_xlabel(r"$k$ (units of $b_1$)")
+        ax.set_ylabel(rf"$\pi(k)$ ({pretty_units(_pi_units(model, units))})")
+        ax.legend(frameon=False, fontsize=8)
+        ax.grid(alpha=0.25)
+        values["mean_total"] = float(values["total"].mean())
+        fig.suptitle(f"Entropy-production density, E ∥ {e_text}, μ = {mu:g} {model.energy_unit}, "
+                     f"T = {T:g} {T_unit}", fontsize=11)
+        return fig, values
+    k, edges = bz_grid(model, nk, kz)
+    values = entropy_production_density(model, k, mu, T, tau, units=units, rho1=rho1, direction=direction)
+    values = {key: v.reshape(nk, nk) for key, v in values.items()}
+    values["mean_total"] = float(values["total"].mean())
+    fig = Figure(figsize=(14.0, 4.4), layout="constrained")
+    axes = fig.subplots(1, 3)
+    E1, E2 = np.meshgrid(edges, edges, indexing="ij")
+    units_text = pretty_units(_pi_units(model, units)).replace(" per (V/m)²", "")
+    titles = {"total": "total (Drude + interband)", "drude": "Drude (intraband, Fermi surface)",
+              "interband": "interband (quantum metric)"}
+    for ax, key in zip(axes, ("total", "drude", "interband"), strict=True):
+        data = values[key]
+        top = float(np.max(data)) or 1.0
+        low = min(float(np.min(data)), 0.0)
+        mesh = ax.pcolormesh(E1, E2, data, cmap="magma", norm=Normalize(low, top), shading="flat", rasterized=True)
+        fig.colorbar(mesh, ax=ax, shrink=0.9, label=rf"$\pi_{{EE}}(\mathbf{{k}})$ ({units_text} per (V/m)²)")
+        ax.set_aspect("equal")
+        ax.set_xlabel(r"$k_1$ (units of $\mathbf{b}_1$)")
+        ax.set_ylabel(r"$k_2$ (units of $\mathbf{b}_2$)")
+        ax.set_title(f"{titles[key]}\nzone average {float(data.mean()):.3e}", fontsize=9)
+    plane = f", plane k₃ = {kz:g}" if model.dim == 3 else ""
+    fig.suptitle(f"Where the entropy is produced: per-k contribution to Π_EE, E ∥ {e_text}, "
+                 f"μ = {mu:g} {model.energy_unit}, T = {T:g} {T_unit}{plane}", fontsize=11)
+    return fig, values
+
+
+def _pi_units(model, units: str) -> str:
+    if units == "SI":
+        return U.si_unit("entropy_production", model)
+    return U.UNIT_KINDS["entropy_production"].natural_unit
+
+
+__all__ = [
+    "KPath", "high_symmetry_path", "custom_path", "lattice_kind", "sample_path", "band_data",
+    "band_structure_figure", "bz_grid", "bz_values", "bz_map", "plot_bz_maps", "entropy_density_figure",
+]
