@@ -229,7 +229,8 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
         checkpoint=checkpoint, task_size=task_size)
     ds = build_dataset(model, result.values, result.errors, **common)
     ds.attrs.update(result.attrs)
-    ds.attrs["positions"] = ("full (off-diagonal position matrix in the Berry connection)" if positions == "full"
+    ds.attrs["positions"] = ("full (Wannier position matrix in the Berry connection and curvature, WYSV 2006; "
+                             "metric and Kubo tensors within the Wannier subspace)" if positions == "full"
                              else "diagonal (tight-binding approximation: orbital positions only)")
     if result.changes:
         changes = build_dataset(model, result.changes, {}, **common)
