@@ -194,6 +194,32 @@ def test_refining_every_cell_with_positions_is_the_finer_grid():
     assert refined.attrs["refined_cells"] == [64]
 
 
+def test_pair_kernel_responses_and_engine_band_sums_agree_with_positions():
+    # anomalous_hall, anomalous_nernst, entropy_hall of qgtransport.responses (pair kernels + X_n weighted
+    # by f, Xiao's weight, s on band_geometry) against the engine's band-resolved sums (spectral, FastBands)
+    from functools import partial
+
+    from qgtransport.backend import GridChunks
+    from qgtransport.compute import Request, chunk_sums, engine_block_sums
+    from qgtransport.engine import DirectSums
+    from qgtransport.integrate import integrate
+    from qgtransport.responses.kernels import Settings
+
+    _, full = haldane_with_random_positions()
+    quantities = ("anomalous_hall", "anomalous_nernst", "entropy_hall")
+    request = Request(quantities, np.array([-0.5, 0.4, 0.1]), np.array([0.2, 0.3, 0.05]), np.zeros(1), Settings(),
+                      positions="full")
+    reference = integrate(partial(chunk_sums, full, request=request), (12, 12), chunk_size=50)
+    engine = GridChunks(full, DirectSums(partial(engine_block_sums, request=request)), batch=7, positions="full")
+    fast = integrate(engine, (12, 12), chunk_size=50)
+    diagonal = Request(quantities, request.mu, request.T, request.omega, Settings())  # tight-binding
+    for name in quantities:
+        scale = np.abs(reference[name]).max()
+        assert np.allclose(fast[name], reference[name], rtol=1e-10, atol=1e-12 * scale), name
+        assert not np.allclose(reference[name], integrate(partial(chunk_sums, full, request=diagonal), (12, 12),
+                                                          chunk_size=50)[name], rtol=1e-3)
+
+
 def test_positions_full_refuses_second_order_responses(iron_full):
     _, full = iron_full
     for quantity in ("berry_curvature_dipole_current", "entropy_production_band_curvature"):
