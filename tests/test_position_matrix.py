@@ -7,7 +7,10 @@
 - Independent of WannierBerri: the curvature from Berry phases of small plaquettes of the interpolated
   states (links <u_k|e^{-iq.r}|u_k+q> = U^+ (1 - i q.A) U, no derivative, no D matrix), in the other
   Fourier convention; the Chern number of Haldane's lower band stays an integer with an arbitrary
-  position matrix (the pair sum alone does not); the refinement of every cell equals the finer grid.
+  position matrix (the pair sum alone does not); level sums in degenerate levels do not depend on the
+  gauge; the curl of the connection against finite differences; the refinement of every cell equals
+  the finer grid; the pair-kernel responses equal the engine's band sums.
+- The Fe model's broken inversion symmetry, as the Wannier90 tutorial states it.
 """
 
 import gzip
@@ -237,3 +240,31 @@ def test_fe_model_breaks_inversion_as_the_tutorial_says(iron_full):
     difference = np.abs(e - e_inverted)[np.abs(e - 17.6255) < 0.1]
     assert difference.max() > 0.5
     assert 0.06 < np.median(difference) < 0.1
+
+
+def test_degenerate_levels_with_positions_are_gauge_invariant(rng):
+    # Haldane (orbitals at the origin) doubled: every level is 2-fold; a random position matrix couples
+    # the copies; a k-independent unitary q changes the basis (so eigh's gauge inside each level). Level
+    # sums of Omega_n do not change pointwise, and the lower level's Chern number stays 2 x (-1).
+    from test_geometry import doubled
+
+    base = builtin_model("haldane", M=0.2)
+    n = 2 * base.norb
+    shape = (len(base.R), 2, n, n)
+    r = 0.3 * (rng.normal(size=shape) + 1j * rng.normal(size=shape))
+    nk = 60
+    grid = (np.arange(nk) + 0.5) / nk
+    k = base.to_cartesian(np.stack(np.meshgrid(grid, grid, indexing="ij"), -1).reshape(-1, 2))
+    levels, bands = [], []
+    for seed in (1, 2):
+        generator = np.random.default_rng(seed)
+        q, _ = np.linalg.qr(generator.normal(size=(n, n)) + 1j * generator.normal(size=(n, n)))
+        model = with_position_matrix(doubled(base, q), base.R, q.conj().T @ r @ q)
+        geo = band_geometry(model, k, positions="full")
+        assert np.abs(np.diff(geo.energies, axis=1)[:, [0, 2]]).max() < 1e-12  # two 2-fold levels
+        omega = berry_curvature(geo)[:, :, 0, 1]
+        bands.append(omega)
+        levels.append(np.stack([omega[:, :2].sum(axis=1), omega[:, 2:].sum(axis=1)], axis=1))
+        assert levels[-1][:, 0].mean() * (2 * np.pi) / base.cell_volume == pytest.approx(-2, abs=1e-8)
+    assert np.allclose(levels[0], levels[1], rtol=1e-9, atol=1e-9 * np.abs(levels[0]).max())
+    assert not np.allclose(bands[0], bands[1], rtol=1e-3)  # single bands of a level: gauge-dependent
