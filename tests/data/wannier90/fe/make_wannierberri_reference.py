@@ -39,6 +39,7 @@ import gzip
 import hashlib
 import json
 import platform
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -84,13 +85,14 @@ def sums(energies, omega, mu, T):
     return out
 
 
-def wannierberri_ahc(system, efermi):
+def wannierberri_ahc(system, efermi, folder):
     import wannierberri as wberri
 
     grid = wberri.Grid(system, NKdiv=1, NKFFT=NK, use_symmetry=False)
     calculators = {"ahc": wberri.calculators.static.AHC(Efermi=efermi, degen_thresh=DEGEN_THRESH)}
     result = wberri.run(system, grid=grid, calculators=calculators, parallel=False, use_irred_kpt=False,
-                        symmetrize=False, print_progress_step_time=1e9, print_progress_step_percent=100)
+                        symmetrize=False, print_progress_step_time=1e9, print_progress_step_percent=100,
+                        fout_name=str(Path(folder) / "result"))  # WannierBerri writes its result files there
     return result.results["ahc"].data  # (nEf, 3): O_x, O_y, O_z in S/m
 
 
@@ -132,7 +134,7 @@ def main():
             })
 
     efermi = np.round(E_FERMI + np.array(T0_OFFSETS), 10)
-    ahc = wannierberri_ahc(system, efermi)
+    ahc = wannierberri_ahc(system, efermi, folder)
     step = [{p: float(-np.einsum("kn,kn->", (energies < ef).astype(float), omega[:, :, i]) / len(energies) / volume)
              for i, p in enumerate(PAIRS)} for ef in efermi]
     siemens_per_m = 1.602176634e-19**2 / 1.054571817e-34 * 1e10  # (e^2/hbar)/Angstrom in S/m (CODATA 2018)
@@ -170,6 +172,7 @@ def main():
         },
     }
     Path(args.output).write_text(json.dumps(reference, indent=1) + "\n")
+    shutil.rmtree(folder)
     worst = max(abs(row[i] - step_row[p] * siemens_per_m) / abs(row[i])
                 for row, step_row in zip(ahc, step, strict=True) for i, p in enumerate(PAIRS))
     print(f"wrote {args.output}; WannierBerri AHC vs tabulated step sum: worst relative difference {worst:.2e}",
