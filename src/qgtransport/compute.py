@@ -189,8 +189,11 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
     positions : "diagonal" (default: the tight-binding approximation, orbital positions only) or
         "full": the model's off-diagonal position matrix (e.g. a Wannier90 _tb.dat attached with
         models.tightbinding.with_position_matrix) enters the Berry connection and the velocity,
-        v = dH/dk + i[H, A]. Linear and optical responses only; every scan, executor and refinement,
-        on the numpy backend.
+        v = dH/dk + i[H, A], and the Berry curvature Omega_n is the full Wannier-interpolated one
+        (Wang, Yates, Souza, Vanderbilt, PRB 74, 195118 (2006), Eq. 27: with the curl of the position
+        matrix, `qgtransport.bands.geometry.position_matrix_terms`) in anomalous_hall, anomalous_nernst and
+        entropy_hall. Metric and Kubo/optical quantities are those of the Wannier subspace (docs/physics.md).
+        Linear and optical responses only; every scan, executor and refinement, on the numpy backend.
     backend : "numpy" (default) or "cupy" (GPU; the [gpu] extra and a CUDA device): where H(k),
         eigh and (scan="binned") the band quantities and histograms are computed.
 
@@ -217,7 +220,7 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
     order = 2 if any(RESPONSES[q].needs_curvature for q in quantities) else 1
     common = dict(mu=mu, T=T, omega=omega, units=units, shape=shape, shift=shift, tau=tau, settings=settings)
     if positions != "diagonal":
-        check_positions(model, positions, order)
+        check_positions(model, positions, quantities)
         request = replace(request, positions=positions)
     result = integrate_request(
         model, request, shape, shift, chunk_size=chunk_size, direct_sums=partial(engine_block_sums, request=request),
@@ -226,7 +229,8 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
         checkpoint=checkpoint, task_size=task_size)
     ds = build_dataset(model, result.values, result.errors, **common)
     ds.attrs.update(result.attrs)
-    ds.attrs["positions"] = ("full (off-diagonal position matrix in the Berry connection)" if positions == "full"
+    ds.attrs["positions"] = ("full (Wannier position matrix in the Berry connection and curvature, WYSV 2006; "
+                             "metric and Kubo tensors within the Wannier subspace)" if positions == "full"
                              else "diagonal (tight-binding approximation: orbital positions only)")
     if result.changes:
         changes = build_dataset(model, result.changes, {}, **common)
@@ -236,12 +240,15 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
     return ds
 
 
-def check_positions(model, positions, order):
-    """positions="full" needs a position matrix and first-order band data."""
+def check_positions(model, positions, quantities):
+    """positions="full" needs a position matrix; it serves the linear and optical responses (second-order
+    responses and v^ab_n would need the k-derivatives of the position terms)."""
     if positions != "full":
         raise ValueError(f"positions must be 'diagonal' or 'full', got {positions!r}")
     if model.position_R is None:
         raise ValueError("positions='full' needs a model with a position matrix (position_R): "
                          "see models.tightbinding.with_position_matrix and models.wannier90.read_tb_positions")
-    if order == 2:
-        raise ValueError("positions='full' is not implemented for second-order responses (they need d2H)")
+    second_order = [q for q in quantities if RESPONSES[q].rank > 2 or RESPONSES[q].needs_curvature]
+    if second_order:
+        raise ValueError(f"positions='full' is not implemented for second-order responses and d2H {second_order} "
+                         "(they need k-derivatives of the position-matrix terms); use positions='diagonal'")

@@ -8,6 +8,11 @@ Omega^ab_nm = -2 Im(r^a_nm r^b_mn) = i(r^a_nm r^b_mn - r^b_nm r^a_mn) (text afte
 g^ab_n = sum_{m != n} g^ab_nm, Omega^ab_n = sum_{m != n} Omega^ab_nm (ERRATA E5);
 v^ab_n = <u_n| d_a d_b H |u_n> (Eq. 20).
 
+With the full position matrix (band_geometry(..., positions="full")), r_nm includes the off-diagonal
+position elements and Omega_n gains the band-diagonal term X_n of `position_matrix_terms` (WYSV 2006,
+Eq. 27 with every term); g_n stays the metric inside the Wannier subspace, a lower bound of the full
+metric (the part from bands outside the subspace needs <0 m|r_a r_b|R n>, not known; docs/physics.md).
+
 Degenerate and near-degenerate bands: a pair (n, m) with |e_n - e_m| < tol (DEGENERACY_TOL,
 in the model's energy unit, default 1e-6) is treated as one degenerate level: its r_nm, g_nm,
 Omega_nm are set to 0 (no division by a vanishing gap), and the responses treat the pair as
@@ -30,13 +35,15 @@ class BandGeometry:
 
     energies : (nk, n); eigenvectors : (nk, norb, n) (columns);
     velocity : (nk, dim, n, n), v^a_nm; curvature : (nk, dim, dim, n, n), <u_n|d_a d_b H|u_m>
-    or None when not computed.
+    or None when not computed; position_curvature : (nk, n, dim, dim), the band-diagonal Berry
+    curvature term of the position matrix (`position_matrix_terms`), None without positions="full".
     """
 
     energies: np.ndarray
     eigenvectors: np.ndarray
     velocity: np.ndarray
     curvature: np.ndarray | None = None
+    position_curvature: np.ndarray | None = None
 
 
 def band_geometry(model, k: np.ndarray, order: int = 1, positions: str = "diagonal") -> BandGeometry:
@@ -46,8 +53,9 @@ def band_geometry(model, k: np.ndarray, order: int = 1, positions: str = "diagon
 
     positions="full" adds the off-diagonal position matrix of the model (model.connection, A) to the
     velocity, v = dH/dk + i[H, A], i.e. v^a_nm += i (e_n - e_m) (U^+ A^a U)_nm, so that
-    r^a_nm = -i v^a_nm/e_nm includes it (Wannier interpolation beyond the tight-binding
-    approximation). Not available with order=2.
+    r^a_nm = -i v^a_nm/e_nm includes it, and sets position_curvature, the band-diagonal Berry
+    curvature term X_n (`position_matrix_terms`): Wannier interpolation beyond the tight-binding
+    approximation (WYSV 2006). Not available with order=2.
     """
     if positions not in ("diagonal", "full"):
         raise ValueError(f"positions must be 'diagonal' or 'full', got {positions!r}")
@@ -61,13 +69,48 @@ def band_geometry(model, k: np.ndarray, order: int = 1, positions: str = "diagon
     energies, U = np.linalg.eigh(H)
     Ud = np.conj(np.swapaxes(U, -1, -2))[:, None]
     velocity = Ud @ dH @ U[:, None]
+    position_curvature = None
     if positions == "full":
-        A = Ud @ model.connection(k) @ U[:, None]
-        velocity = velocity + 1j * (energies[:, None, :, None] - energies[:, None, None, :]) * A
+        velocity, position_curvature = position_matrix_terms(model, k, energies, U, velocity)
     curvature = None
     if d2H is not None:
         curvature = Ud[:, None] @ d2H @ U[:, None, None]
-    return BandGeometry(energies, U, velocity, curvature)
+    return BandGeometry(energies, U, velocity, curvature, position_curvature)
+
+
+def position_matrix_terms(model, k: np.ndarray, energies: np.ndarray, U: np.ndarray, velocity: np.ndarray):
+    """(velocity, position_curvature) of the full position matrix (Wannier interpolation, Wang, Yates,
+    Souza, Vanderbilt, PRB 74, 195118 (2006), "WYSV", Eqs. 21-32), in our Fourier convention.
+
+    With A and F^ab = d_a A^b - d_b A^a from model.connection_and_curl(k) (orbital basis) and the
+    band-basis connection Abar^a = U^+ A^a U:
+
+        v^a_nm = (U^+ d_a H U)_nm + i (e_n - e_m) Abar^a_nm,
+        X^ab_n = [U^+ (F^ab - i[A^a, A^b]) U]_nn = (U^+ F^ab U)_nn + 2 Im sum_m Abar^a_nm Abar^b_mn.
+
+    The interband connection r_nm = -i v_nm/e_nm = Abar_nm + i D_nm (D_nm = (U^+ dH U)_nm/(e_m - e_n):
+    WYSV Eq. 25) then gives the pair sum sum_{m not in level(n)} -2 Im(r^a_nm r^b_mn) = the D-D and
+    D-Abar terms of WYSV Eq. 27 plus -2 Im sum_{m not in level} Abar^a_nm Abar^b_mn; X_n adds
+    Omegabar_nn and removes that Abar-Abar sum for m outside the level, so
+
+        Omega^ab_n = sum_{m not in level(n)} Omega^ab_nm + X^ab_n
+                   = Omegabar^ab_nn - [D^a, Abar^b]_nn + [D^b, Abar^a]_nn - i[D^a, D^b]_nn  (m outside the level)
+                     - i sum_{m in level(n)} (Abar^a_nm Abar^b_mn - Abar^b_nm Abar^a_mn),
+
+    WYSV Eq. 27 per band. The last line (inside a degenerate level) has zero trace over the level, so
+    level sums of Omega_n, the only gauge-invariant ones, are WYSV's. X_n is a band-diagonal (per
+    band, not pair) quantity: the responses weight it with f_n, s_n as the rest of Omega_n.
+    """
+    A_basis, F = model.connection_and_curl(k)
+    A = np.conj(np.swapaxes(U, -1, -2))[:, None] @ A_basis @ U[:, None]
+    velocity = velocity + 1j * (energies[:, None, :, None] - energies[:, None, None, :]) * A
+    dim = A.shape[1]
+    X = np.zeros(energies.shape + (dim, dim))
+    for (a, b), F_ab in F.items():
+        curl = (np.conj(U) * (F_ab @ U)).sum(axis=1).real  # (U^+ F^ab U)_nn
+        commutator = 2 * (A[:, a] * np.swapaxes(A[:, b], -1, -2)).sum(axis=-1).imag  # 2 Im (Abar^a Abar^b)_nn
+        X[:, :, a, b], X[:, :, b, a] = curl + commutator, -(curl + commutator)
+    return velocity, X
 
 
 def energy_differences(energies: np.ndarray) -> np.ndarray:
@@ -113,13 +156,17 @@ def berry_curvature_nm(geo: BandGeometry, tol: float = DEGENERACY_TOL) -> np.nda
 
 
 def quantum_metric(geo: BandGeometry, tol: float = DEGENERACY_TOL) -> np.ndarray:
-    """g^ab_n = sum_{m != n} g^ab_nm, shape (nk, n, a, b)."""
+    """g^ab_n = sum_{m != n} g^ab_nm, shape (nk, n, a, b). With the full position matrix this is the metric
+    inside the Wannier subspace (m over the Wannier bands, r = Abar + iD): the full metric minus the
+    positive semi-definite part Re<d_a u_n|Q|d_b u_n> of the bands outside, which needs <0 m|r_a r_b|R n>."""
     return quantum_metric_nm(geo, tol).sum(axis=2)
 
 
 def berry_curvature(geo: BandGeometry, tol: float = DEGENERACY_TOL) -> np.ndarray:
-    """Omega^ab_n = sum_{m != n} Omega^ab_nm, shape (nk, n, a, b); in 2D Omega_n = Omega^xy_n."""
-    return berry_curvature_nm(geo, tol).sum(axis=2)
+    """Omega^ab_n = sum_{m != n} Omega^ab_nm (+ X^ab_n with the full position matrix,
+    `position_matrix_terms`), shape (nk, n, a, b); in 2D Omega_n = Omega^xy_n."""
+    omega = berry_curvature_nm(geo, tol).sum(axis=2)
+    return omega if geo.position_curvature is None else omega + geo.position_curvature
 
 
 def band_velocity(geo: BandGeometry) -> np.ndarray:

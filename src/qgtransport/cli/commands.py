@@ -414,7 +414,8 @@ energy units (k_B = e = hbar = 1).
 @click.option("--refine-levels", type=click.IntRange(min=0), default=0, show_default=True,
               help="Adaptive refinement levels around Berry-curvature / quantum-metric hot spots.")
 @click.option("--positions", type=click.Choice(["diagonal", "full"]), default="diagonal", show_default=True,
-              help="full: the off-diagonal position matrix of a --tb file enters the Berry connection.")
+              help="full: the position matrix of a --tb file enters the Berry connection and curvature "
+                   "(Wannier interpolation, WYSV 2006).")
 def compute_command(model_name, params, hr, tb, model_file, wsvec, win, centres, spin_degeneracy, mu_spec, T_spec,
                     tau_text, nk, quantities, units, kernel, rho1, omega_spec, broadening, width_text, component,
                     output, json_path, progress, executor, workers, scheduler, checkpoint, scan, refine_levels,

@@ -31,7 +31,7 @@ from typing import Literal
 
 import numpy as np
 
-from qgtransport.bands.geometry import BandGeometry
+from qgtransport.bands.geometry import BandGeometry, position_matrix_terms
 
 BACKENDS = ("numpy", "cupy")
 BackendName = Literal["numpy", "cupy"]
@@ -188,14 +188,15 @@ class FastBands:
         gauge = self.gauge(k)
         if gauge is not None:
             U = gauge.conj()[:, :, None] * U
-        if self.positions == "full":  # v += i (e_n - e_m) U^+ A U, as in geometry.band_geometry
+        position_curvature = None
+        if self.positions == "full":  # as in geometry.band_geometry (numpy only)
             if order >= 2:
                 raise ValueError("positions='full' is not implemented for second-order responses (d2H)")
-            A = xp.conj(xp.swapaxes(U, -1, -2))[:, None] @ self.model.connection(k) @ U[:, None]
-            velocity = velocity + 1j * (energies[:, None, :, None] - energies[:, None, None, :]) * A
+            velocity, position_curvature = position_matrix_terms(self.model, k, energies, U, velocity)
         if host:
-            return BandGeometry(to_host(energies), to_host(U), to_host(velocity), to_host(curvature))
-        return BandGeometry(energies, U, velocity, curvature)
+            return BandGeometry(to_host(energies), to_host(U), to_host(velocity), to_host(curvature),
+                                to_host(position_curvature))
+        return BandGeometry(energies, U, velocity, curvature, position_curvature)
 
 
 CUSOLVER_BATCHED_MAX = 32  # cuSOLVER's batched Jacobi eigensolver (syevjBatched) takes n <= 32

@@ -104,7 +104,8 @@ def hot_spot_indicator(geo: BandGeometry, mu: np.ndarray, T: np.ndarray, tol: fl
 
 def subset(geo: BandGeometry, index) -> BandGeometry:
     return BandGeometry(geo.energies[index], geo.eigenvectors[index], geo.velocity[index],
-                        None if geo.curvature is None else geo.curvature[index])
+                        None if geo.curvature is None else geo.curvature[index],
+                        None if geo.position_curvature is None else geo.position_curvature[index])
 
 
 def sub_grid(points: np.ndarray, spacing: np.ndarray, m: int) -> np.ndarray:

@@ -27,7 +27,7 @@ the direct forms are those of qgtransport.responses, with ERRATA E1-E7 applied t
 
 | quantity | c | w | Q_n |
 |---|---|---|---|
-| anomalous_hall | -1 | f | Omega^ab_n = -2 sum_{m not in level} Im P^ab_nm / e_nm^2 |
+| anomalous_hall | -1 | f | Omega^ab_n = -2 sum_{m not in level} Im P^ab_nm / e_nm^2 (+ X^ab_n, positions="full") |
 | anomalous_nernst, entropy_hall | 1 | s | Omega^ab_n |
 | drude | -tau | df/de | sum_{m in level} Re P^ab_nm |
 | entropy_current_drude | tau | ds/de | same |
@@ -171,6 +171,8 @@ def band_quantities(geo, names, settings, delta: float, xp) -> dict:
 
     if "berry_curvature" in names:
         out["berry_curvature"] = tensor(-2 * inverse * inverse, "imag", symmetric=False)
+        if geo.position_curvature is not None:  # the full position matrix's band-diagonal term X_n
+            out["berry_curvature"] = out["berry_curvature"] + xp.asarray(geo.position_curvature)
     if "level_products" in names:
         out["level_products"] = tensor(same.astype(xp.float64), "real", symmetric=True)
     if "drude_metric" in names:

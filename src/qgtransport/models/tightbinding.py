@@ -178,18 +178,40 @@ class TightBinding:
 
         zero when the position matrix is diagonal with the orbital positions as centres.
         """
+        return self.connection_and_curl(k, curl=False)[0]
+
+    def connection_and_curl(self, k: np.ndarray, curl: bool = True):
+        """(A, {(a, b): F^ab for a < b}): the connection A (nk, dim, n, n) of `connection` and, with
+        curl=True, its curl (WYSV 2006's Omega-bar in our convention), each F^ab of shape (nk, n, n):
+
+            F^ab_mn(k) = d_a A^b_mn - d_b A^a_mn
+                       = i sum_R exp(i k.d) [d_a <0 m|r_b|R n> - d_b <0 m|r_a|R n>],   d = R + tau_n - tau_m
+                       = i exp(i k.(tau_n - tau_m)) [sum_R exp(i k.R) (R_a r_b(R) - R_b r_a(R))
+                                                     + (tau_n - tau_m)_a W_b - (tau_n - tau_m)_b W_a],
+
+        W_b = sum_R exp(i k.R) r_b(R). One matrix product over R for all components. F is Hermitian when
+        the position matrix is Hermitian-partnered (with_position_matrix makes it so).
+        """
         if self.position_R is None:
             raise ValueError("this model has no position matrix (position_R); see with_position_matrix")
         k = np.atleast_2d(np.asarray(k, dtype=float))
-        n = self.norb
+        n, dim, nR = self.norb, self.dim, len(self.R)
+        R_cart = self.R @ self.lattice
         tau_cart = self.positions @ self.lattice
-        phase = np.exp(1j * (k @ (self.R @ self.lattice).T))  # (nk, nR)
+        pairs = [(a, b) for a in range(dim) for b in range(a + 1, dim)] if curl else []
+        blocks = [self.position_R[:, a] for a in range(dim)]
+        blocks += [R_cart[:, a, None, None] * self.position_R[:, b] - R_cart[:, b, None, None] * self.position_R[:, a]
+                   for a, b in pairs]
+        table = np.stack(blocks, axis=1).reshape(nR, len(blocks) * n * n)
+        sums = (np.exp(1j * (k @ R_cart.T)) @ table).reshape(len(k), len(blocks), n, n)
         orbital_phase = np.exp(1j * (k @ tau_cart.T))
         gauge = orbital_phase.conj()[:, :, None] * orbital_phase[:, None, :]
-        A = np.stack([(phase @ self.position_R[:, a].reshape(len(self.R), n * n)).reshape(-1, n, n) * gauge
-                      for a in range(self.dim)], axis=1)
+        W = sums[:, :dim]
+        A = W * gauge[:, None]
         A[:, :, np.arange(n), np.arange(n)] -= tau_cart.T[None]
-        return A
+        delta = tau_cart[None, :, :] - tau_cart[:, None, :]  # (m, n, a): tau_n - tau_m
+        return A, {(a, b): 1j * gauge * (sums[:, dim + i] + delta[..., a] * W[:, b] - delta[..., b] * W[:, a])
+                   for i, (a, b) in enumerate(pairs)}
 
     def to_cartesian(self, k_reduced: np.ndarray) -> np.ndarray:
         """Cartesian k from reduced coordinates (fractions of the reciprocal vectors)."""

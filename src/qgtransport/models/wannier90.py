@@ -15,8 +15,9 @@ so the model stays a TightBinding. Its Fourier convention (docs/conventions.md) 
 centres tau in the phase, H_ours(k) = D(k)^+ H_W90(k) D(k) with D = diag(exp(i k.tau)): a unitary
 transformation, so band energies and band velocities dE/dk are those of postw90 exactly (checked
 against geninterp in tests/test_wannier90.py). Berry connections, metrics and curvatures use the
-diagonal (tight-binding) position approximation with the centres as tau; the full position matrix
-<0m|r|Rn> of _tb.dat is available from read_tb_positions (not used by the geometry yet).
+diagonal (tight-binding) position approximation with the centres as tau by default; the full position
+matrix <0m|r|Rn> of _tb.dat (read_tb_positions, attached by tightbinding.with_position_matrix) enters
+with positions="full" (geometry.position_matrix_terms: WYSV 2006, checked against WannierBerri).
 
 Units: energies eV, lengths Angstrom (.win lattices in bohr are converted with Wannier90 3.1's
 bohr = 0.52917720859 Angstrom, so lattices agree with _tb.dat to the last digit).
@@ -203,7 +204,8 @@ def read_tb_positions(path, *, wsvec="auto", hermiticity_tol: float = HERMITICIT
 
     Using it in the Berry connection (beyond the diagonal tight-binding approximation) means, in our
     convention I: A_mn(k) = sum_R' exp(i k.(R' + tau_n - tau_m)) [r_mn(R') - tau_m delta_mn delta_R'0],
-    r^a_nm -> r^a_nm + (U^+ A^a U)_nm; see docs/wannier90_tutorial.md.
+    r^a_nm -> r^a_nm + (U^+ A^a U)_nm, and the Berry curvature gains the curl of A
+    (geometry.position_matrix_terms); see docs/wannier90_tutorial.md.
     """
     path = str(path)
     hop = read_tb_file(path, hermiticity_tol)

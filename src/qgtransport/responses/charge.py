@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from qgtransport.bands import occupation
-from qgtransport.responses.kernels import Block, band_sum
+from qgtransport.responses.kernels import Block, band_sum, position_curvature_sum
 
 
 def drude(block: Block) -> np.ndarray:
@@ -34,9 +34,11 @@ def anomalous_hall(block: Block) -> np.ndarray:
 
     With our conventions sigma_xy = -C/(2 pi) for a Chern insulator of Chern number C
     (sigma_xy = -C e^2/h), as in Wang et al., Phys. Rev. B 74, 195118 (2006). Units e^2/hbar x
-    length^(2-d).
+    length^(2-d). With the full position matrix Omega_n also has the band-diagonal term X_n
+    (`qgtransport.bands.geometry.position_matrix_terms`), added as -sum_n int f_n X^ab_n.
     """
-    return band_sum(block.fermi_dd * block.inverse_gap, block.products.imag)
+    return band_sum(block.fermi_dd * block.inverse_gap, block.products.imag) + position_curvature_sum(
+        block, -block.fermi)
 
 
 def anomalous_nernst(block: Block) -> np.ndarray:
@@ -46,9 +48,9 @@ def anomalous_nernst(block: Block) -> np.ndarray:
         alpha_ab = (1/T) sum_n int Omega^ab_n [(e_n - mu) f_n + T ln(1 + exp(-(e_n - mu)/T))].
 
     Equals the entropy Hall conductivity sigma^s_ab exactly (Onsager, Eq. 29; ERRATA E7).
-    Units e k_B/hbar x length^(2-d).
+    Units e k_B/hbar x length^(2-d). Omega_n includes X_n with the full position matrix.
     """
     x = block.x
     weight = x * block.fermi + occupation.softplus(-x)
     omega_kernel = -2 * block.inverse_gap**2 * weight[:, :, None, :]
-    return band_sum(omega_kernel, block.products.imag)
+    return band_sum(omega_kernel, block.products.imag) + position_curvature_sum(block, weight)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from qgtransport.bands import occupation
-from qgtransport.responses.kernels import Block, band_sum
+from qgtransport.responses.kernels import Block, band_sum, position_curvature_sum
 
 
 def interband_propagator_squared(block: Block) -> np.ndarray:
@@ -135,6 +135,8 @@ def entropy_hall(block: Block) -> np.ndarray:
 
         sigma^s_ab = sum_n int s_n Omega^ab_n = sum_{n != m} int F^s_mn Im(v^a_nm v^b_mn)/e_mn,
 
-    j^s_a = sigma^s_ab E_b; equals the anomalous Nernst coefficient alpha_ab (ERRATA E7).
+    j^s_a = sigma^s_ab E_b; equals the anomalous Nernst coefficient alpha_ab (ERRATA E7). With the full
+    position matrix Omega_n also has the band-diagonal term X_n, added as sum_n int s_n X^ab_n.
     """
-    return band_sum(-block.entropy_dd * block.inverse_gap, block.products.imag)
+    return band_sum(-block.entropy_dd * block.inverse_gap, block.products.imag) + position_curvature_sum(
+        block, block.entropy)

@@ -6,8 +6,10 @@ Every response in qgtransport is a band sum
 
 with a kernel K built from energies and occupations and a geometric factor X: Re or Im of
 P^ab_nm = v^a_nm v^b_mn (P = e_nm^2 r^a_nm r^b_mn: Re P = e^2 g, Im P = -e^2 Omega/2), or a
-band-diagonal quantity. `band_sum` contracts K (k, n, m, p) with X (k, n, m, a, b) in one matrix
-product; p runs over the flattened (mu, T) points of a block.
+band-diagonal quantity (the group velocity, v^ab_n, and with the full position matrix the per-band
+Berry curvature term X_n of `qgtransport.bands.geometry.position_matrix_terms`). `band_sum` contracts
+K (k, n, m, p) with X (k, n, m, a, b) in one matrix product; p runs over the flattened (mu, T) points
+of a block.
 """
 
 from __future__ import annotations
@@ -156,6 +158,15 @@ class Block:
     def band_curvature(self) -> np.ndarray:
         """v^ab_n, shape (k, n, a, b)."""
         return band_curvature(self.geo)
+
+
+def position_curvature_sum(block: Block, weight: np.ndarray):
+    """sum_k sum_n w_n(k, p) X^ab_n(k) -> (p, a, b): the band-diagonal Berry curvature term of the full
+    position matrix (`qgtransport.bands.geometry.position_matrix_terms`) weighted like Omega_n; 0 when the
+    geometry has none (positions="diagonal")."""
+    if block.geo.position_curvature is None:
+        return 0.0
+    return band_sum(weight, block.geo.position_curvature)
 
 
 def band_sum(kernel: np.ndarray, factor: np.ndarray) -> np.ndarray:
