@@ -1,12 +1,17 @@
-"""The tutorials run as written and print what they say they print.
+"""The tutorials run as written and print what they say they print; the links of every page lead
+somewhere.
 
 Each tutorial in docs/tutorials/ is a sequence of ```python blocks, each followed by a ```text block
 with its output. The blocks run in order in one namespace, in a temporary folder (they write
 figures); every number printed must match the number in the text block to 1e-3 relative (last
 digits may differ between BLAS builds), and the words must match exactly.
+
+Links: every relative link of a page names a page that exists and, after #, a heading of it; the
+architecture page's names of modules and objects (`qgtransport.x.y`) import, and its paths exist.
 """
 
 import contextlib
+import importlib
 import io
 import os
 import re
@@ -14,7 +19,10 @@ from pathlib import Path
 
 import pytest
 
-TUTORIALS = sorted((Path(__file__).parents[1] / "docs" / "tutorials").glob("*.md"))
+ROOT = Path(__file__).parents[1]
+DOCS = ROOT / "docs"
+PAGES = sorted(DOCS.rglob("*.md"))
+TUTORIALS = sorted((DOCS / "tutorials").glob("*.md"))
 BLOCK = re.compile(r"```python\n(.*?)```\n\n```text\n(.*?)```", re.S)
 NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
 
@@ -45,6 +53,60 @@ def test_tutorial_prints_what_it_says(path, tmp_path, monkeypatch):
     assert results, f"{path.name} has no python block with its output"
     for code, expected, actual in results:
         assert same_output(expected, actual), f"{path.name}:\n{code}\nexpected:\n{expected}\ngot:\n{actual}"
+
+
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def anchors(page: Path) -> set:
+    """The anchors mkdocs' toc gives the headings of a page (lowercase, words joined by -)."""
+    found = set()
+    for heading in re.findall(r"^#+ (.+)$", page.read_text(encoding="utf-8"), re.M):
+        slug = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+        found.add(slug)
+    return found
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(DOCS)) for p in PAGES])
+def test_relative_links_lead_to_a_page_and_heading(page):
+    for target in LINK.findall(page.read_text(encoding="utf-8")):
+        if re.match(r"[a-z]+:", target):
+            continue  # https:, mailto:
+        path, _, anchor = target.partition("#")
+        linked = (page.parent / path).resolve() if path else page
+        assert linked.is_file(), f"{page.name}: link to missing {target}"
+        if anchor:
+            assert anchor in anchors(linked), f"{page.name}: no heading #{anchor} in {linked.name}"
+
+
+def resolve(name: str):
+    """A module or an object from its dotted name (qgtransport.responses.kernels.Block)."""
+    parts = name.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            found = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for attribute in parts[cut:]:
+            found = getattr(found, attribute)
+        return found
+    raise ImportError(name)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the page names the old paths too
+def test_architecture_names_modules_and_paths_that_exist():
+    text = (DOCS / "architecture.md").read_text(encoding="utf-8")
+    names = set(re.findall(r"`(qgtransport(?:\.\w+)+)`", text))
+    assert len(names) > 20
+    for name in names:
+        resolve(name)
+    paths = set(re.findall(r"`((?:src|tests|benchmarks)/[\w/.<>-]+)`", text))
+    assert paths
+    for path in paths:
+        if "<" not in path:
+            assert (ROOT / path).exists(), path
+    for stage in ("models", "bands", "responses", "engine", "exact", "report", "cli"):
+        assert (ROOT / "src" / "qgtransport" / stage / "__init__.py").is_file()
 
 
 def fill(path: Path) -> None:  # pragma: no cover - run by hand after editing a tutorial

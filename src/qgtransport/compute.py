@@ -13,14 +13,10 @@ from qgtransport.bands.occupation import check_temperature
 from qgtransport.engine.integrate import grid_shape
 from qgtransport.engine.plan import integrate_request
 from qgtransport.engine.spectral import band_resolved, band_resolved_sums
+from qgtransport.options import BROADENINGS, KERNELS, RHO1, UNITS, checked
 from qgtransport.responses import RESPONSES
 from qgtransport.responses.kernels import Block, Settings
 from qgtransport.results import build_dataset
-
-KERNELS = ("divided_difference", "printed")
-RHO1 = ("finite_eta", "dc_limit")
-BROADENINGS = ("lorentzian", "gaussian")
-UNITS = ("SI", "natural")
 
 
 @dataclass(frozen=True)
@@ -130,6 +126,7 @@ def validate(model, quantities, mu, T, tau, omega, units, kernel, rho1, broadeni
     return tuple(dict.fromkeys(quantities)), mu, T, omega
 
 
+@checked
 def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.5, units="SI",
             kernel="divided_difference", rho1="finite_eta", broadening="gaussian", width=0.02,
             degeneracy_tol=DEGENERACY_TOL, max_elements=2**21, error_estimate=True, progress=False,

@@ -10,7 +10,8 @@ import xarray as xr
 from click.testing import CliRunner
 
 from qgtransport import builtin_model, compute
-from qgtransport.cli.commands import BadInput, main, parse_number, parse_params, parse_spec
+from qgtransport.cli import main
+from qgtransport.cli.inputs import BadInput, parse_number, parse_params, parse_spec
 from qgtransport.models import BUILTIN_MODELS
 
 E2_OVER_H = C.e**2 / C.h  # 3.874045865e-5 S
@@ -88,6 +89,10 @@ def test_compute_spec_grid_and_natural_units(runner, tmp_path):
         (["--model", "qwz", "--mu", "0:1", "--T", "300"], "start:stop:num"),
         (["--model", "qwz", "--mu", "zero", "--T", "300"], "--mu"),
         (["--model", "qwz", "--mu", "0", "--T", "300", "--tau", "-5"], "tau"),
+        (["--model", "qwz", "--mu", "0", "--T", "300", "--width", "0"], "--width: must be > 0, got 0.0"),
+        (["--model", "qwz", "--mu", "0", "--T", "300,inf"], "--T"),
+        (["--model", "qwz", "--mu", "0", "--T", "0", "--tau", "10", "--quantities", "entropy_production"],
+         "temperature must be finite and > 0"),  # T >= 0 at the boundary, compute judges T = 0
     ],
 )
 def test_bad_input_exits_2_with_one_clear_line(runner, args, named):
@@ -152,3 +157,21 @@ def test_compute_table_shows_each_end_of_the_omega_axis(tmp_path):
     ac_rows = [line.split() for line in lines if line.startswith("conductivity_ac")]
     assert [row[3] for row in ac_rows] == ["0", "2"]
     assert [line.split()[3] for line in lines if line.startswith("anomalous_hall")] == ["-"]
+
+
+def test_output_paths_are_checked_before_computing(runner, tmp_path, monkeypatch):
+    compute_module = sys.modules["qgtransport.compute"]
+
+    def never(*args, **kwargs):
+        raise AssertionError("computed before checking the output paths")
+
+    monkeypatch.setattr(compute_module, "compute", never)
+    (tmp_path / "file").write_text("not a folder")
+    common = ["compute", "--model", "qwz", "--mu", "0", "--T", "300", "--nk", "8", "--quiet"]
+    for option, path, named in (("--output", tmp_path / "file" / "x.nc", "--output: cannot create"),
+                                ("--json", tmp_path / "file" / "x.json", "--json: cannot create"),
+                                ("--checkpoint", tmp_path / "file" / "chunks", "--checkpoint: cannot create")):
+        result = runner.invoke(main, [*common, option, str(path)])
+        assert result.exit_code == 2 and named in result.output, result.output
+    result = runner.invoke(main, ["demo", "--output", str(tmp_path / "file" / "demo"), "--quiet"])
+    assert result.exit_code == 2 and "--output: cannot create" in result.output

@@ -1,4 +1,4 @@
-"""Run configuration (qgtransport.config) and the commands `qgt run`, `qgt init`, `qgt show`.
+"""Run configuration (qgtransport.cli.config) and the commands `qgt run`, `qgt init`, `qgt show`.
 
 Every kind of bad input (unknown key or table, wrong type, out-of-range value, missing key, bad
 TOML, a model that cannot be built) must give one message naming the key and the problem and exit
@@ -17,15 +17,11 @@ from click.testing import CliRunner
 import qgtransport
 from qgtransport import builtin_model, compute
 from qgtransport.cli import main
-from qgtransport.cli.config import (
-    SCHEMA,
-    ConfigError,
-    build_model,
-    example_config,
-    load_config,
-    parse_config,
-)
+from qgtransport.cli.config import TABLES, ConfigError, RunConfig, build_model, load_config, parse_config
+from qgtransport.cli.reference import BEGIN, END, example_config, fields, reference_markdown
 from qgtransport.models import BUILTIN_MODELS
+
+DOCS = Path(__file__).parents[2] / "docs" / "configuration.md"
 
 DATA = Path(__file__).parents[1] / "data" / "wannier90" / "pb"
 
@@ -67,27 +63,53 @@ def test_example_config_is_valid_for_every_builtin_model(model):
     config = parse_config(example_config("x.toml", model))
     built, warnings = build_model(config)
     assert built.name == model and not warnings
-    assert config.units == "SI" and config.tau == 10.0 and config.kernel == "divided_difference"
-    assert len(config.direction) == built.dim
-    assert config.mu[0] < config.mu[-1] and np.all(config.T > 0)
+    assert config.units == "SI" and config.physics.tau == 10.0 and config.physics.kernel == "divided_difference"
+    assert len(config.field.direction) == built.dim
+    assert config.scan.mu[0] < config.scan.mu[-1] and np.all(config.scan.T > 0)
 
 
-def test_example_mentions_every_key_of_the_schema():
+def every_key():
+    return [(table, key) for table, cls in [("", RunConfig), *TABLES.items()] for key in fields(cls)
+            if table or key not in TABLES]
+
+
+def test_example_mentions_every_key():
+    """qgt init writes every key of every table (the ones without a default commented out)."""
     text = example_config()
-    for table, keys in SCHEMA.items():
-        if table:
-            assert f"[{table}]" in text
-        for key in keys:
-            if key in ("name", "lattice", "scheduler", "task_size", "tolerance", "exact_mu", "exact_T"):
-                continue  # advanced keys: documented in docs/configuration.md
-            assert f"{key} =" in text or f"# {key} =" in text, key
+    for table in TABLES:
+        assert f"[{table}]" in text
+    section = ""
+    seen = set()
+    for line in text.splitlines():
+        if line.startswith("["):
+            section = line.split("]")[0][1:]
+        statement = line.lstrip("# ")
+        if " = " in statement and not line.startswith(" "):
+            seen.add((section, statement.split(" = ")[0]))
+    assert seen >= set(every_key()), set(every_key()) - seen
 
 
-def test_docs_list_every_key():
-    reference = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text()
-    for table, keys in SCHEMA.items():
-        for key in keys:
-            assert f"`{key}`" in reference, f"docs/configuration.md does not document [{table}] {key}"
+def test_docs_reference_is_generated_from_the_models():
+    """docs/configuration.md holds, between its markers, exactly what the models generate (regenerate
+    with `python -m qgtransport.cli.reference docs/configuration.md`), and so every key."""
+    text = DOCS.read_text(encoding="utf-8")
+    generated = text.split(BEGIN, 1)[1].split(END, 1)[0]
+    assert generated.strip() == reference_markdown().strip()
+    for table, key in every_key():
+        assert f"| `{key}` |" in generated, (table, key)
+
+
+def test_docs_examples_are_valid():
+    """The configurations shown in docs/configuration.md parse (the Wannier90 one against the lead
+    files of tests/data), except the one written to show the errors."""
+    import re
+
+    blocks = re.findall(r"```toml\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.S)
+    good = [b for b in blocks if "colour" not in b]
+    assert len(good) == 2 and len(blocks) == 3
+    for block in good:
+        config = parse_config(block, base=DATA.parent)
+        assert build_model(config)[0].norb in (2, 4)
 
 
 def test_defaults_and_value_forms():
@@ -103,13 +125,14 @@ def test_defaults_and_value_forms():
         nk = [12, 8]
     """)
     assert config.model.parameters == pytest.approx({"phi": np.pi / 2, "M": np.sqrt(3) / 10})
-    np.testing.assert_allclose(config.mu, np.linspace(-1, 1, 5))
-    np.testing.assert_allclose(config.T, [300.0])
-    np.testing.assert_allclose(config.omega, [0.0, 1.0, 2.0])
-    assert config.nk == (12, 8) and config.shift == 0.5 and config.tau is None
-    assert config.output["folder"].name == "qgt-run" and config.output["report"] is True
+    np.testing.assert_allclose(config.scan.mu, np.linspace(-1, 1, 5))
+    np.testing.assert_allclose(config.scan.T, [300.0])
+    np.testing.assert_allclose(config.scan.omega, [0.0, 1.0, 2.0])
+    assert config.grid.nk == (12, 8) and config.grid.shift == 0.5 and config.physics.tau is None
+    assert config.output.folder.name == "qgt-run" and config.output.report is True
     stored = json.loads(config.to_json())
     assert stored["grid"]["nk"] == [12, 8] and stored["model"]["builtin"] == "haldane"
+    assert stored["output"]["json"] is True
 
 
 # ---------------------------------------------------------------- errors name the key and the problem
@@ -122,7 +145,7 @@ def test_defaults_and_value_forms():
     ("[model]\nbuiltin = 'qwz'\n[grid]\nnk = '96'\n[scan]\nmu = 0\nT = 300",
      ["[grid] nk: expected an integer, got a string ('96')"]),
     ("[model]\nbuiltin = 'qwz'\n[grid]\nnk = 1\n[scan]\nmu = 0\nT = 300", ["[grid] nk: must be >= 2, got 1"]),
-    ("[model]\nbuiltin = 'qwz'\n[scan]\nmu = 0\nT = [300, -5]", ["[scan] T: must be > 0, got -5.0"]),
+    ("[model]\nbuiltin = 'qwz'\n[scan]\nmu = 0\nT = [300, -5]", ["[scan] T: must be >= 0, got -5.0"]),
     ("[model]\nbuiltin = 'qwz'\n[scan]\nmu = 0\nT = 300\n[physics]\ntau = 0",
      ["[physics] tau: must be > 0, got 0"]),
     ("[model]\nbuiltin = 'qwz'\n[scan]\nmu = 0\nT = 300\n[physics]\nkernel = 'printd'",
@@ -135,11 +158,12 @@ def test_defaults_and_value_forms():
     ("[model]\nbuiltin = 'qwz'\nparameters = { mass = 1 }\n[scan]\nmu = 0\nT = 1",
      ["[model] parameters mass: unknown parameter of 'qwz'"]),
     ("[model]\nbuiltin = 'qwz'\nparameters = { m = 'pi/0' }\n[scan]\nmu = 0\nT = 1",
-     ["[model] parameters: m: 'pi/0' is not a number"]),
+     ["[model] parameters m: 'pi/0' is not a number"]),
     ("[model]\n[scan]\nmu = 0\nT = 1", ["[model]: give exactly one of builtin, wannier90 or file"]),
     ("[model]\nbuiltin = 'qwz'\n[scan]\nmu = 0\nT = 1\n[execution]\nexecutor = 'threads'",
      ["[execution] executor: 'threads' is not one of 'auto', 'serial', 'processes', 'dask'"]),
-    ("[model]\nbuiltin = 'qwz'\n[scan]\nmu = 0\nT = 1\n[execution]\nmax_elements = 'x'", []),  # passed on
+    ("[model]\nbuiltin = 'qwz'\n[scan]\nmu = 0\nT = 1\n[execution]\nmax_elements = 'x'",
+     ["[execution] max_elements: expected an integer, got a string ('x')"]),
     ("[model]\nbuiltin = 'qwz'\n[scan]\nmu = 0\nT = 1\n[execution]\nwarp_drive = true",
      ["[execution]: unknown key 'warp_drive'"]),
     ("[model]\nbuiltin = 'qwz'\n[scan]\nmu = 0\nT = 1\n[physics]\nquantities = ['drude']",
@@ -153,12 +177,97 @@ def test_defaults_and_value_forms():
      ["units: 'atomic' is not one of 'SI', 'natural'"]),
 ])
 def test_each_problem_is_named(text, expected):
-    if not expected:
-        parse_config(text)  # a key that compute accepts is passed on unchecked
-        return
     problems = problems_of(text)
     for fragment in expected:
         assert any(p.startswith(fragment) or fragment in p for p in problems), (fragment, problems)
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a key belongs to one table: [execution] no longer passes compute keywords through
+    ("[execution]\nnk = 4", "[execution]: unknown key 'nk' (a key of [grid])"),
+    ("[execution]\nunits = 'natural'", "[execution]: unknown key 'units' (a top-level key)"),
+    ("[execution]\nT = 300", "[execution]: unknown key 'T' (a key of [scan])"),
+    ("[execution]\nquantities = ['drude']", "[execution]: unknown key 'quantities' (a key of [physics])"),
+    ("[execution]\nmodel = 'qwz'", "[execution]: unknown key 'model'"),
+    ("[grid]\nscan = 'binned'", "[grid]: unknown key 'scan' (a key of [execution])"),
+    # types and ranges of every option
+    ("[grid]\nnk = 2.5", "[grid] nk: expected an integer, got a number (2.5)"),
+    ("[grid]\nnk = [16, 1]", "[grid] nk: must be >= 2, got 1"),
+    ("[grid]\nnk = [16, 16, 16, 16]", "[grid] nk: expected an integer or 1 to 3 integers, got 4 entries"),
+    ("[grid]\nshift = nan", "[grid] shift: must be finite, got nan"),
+    ("[grid]\nshift = -0.5", "[grid] shift: must be >= 0, got -0.5"),
+    ("[physics]\ndegeneracy_tol = 0", "[physics] degeneracy_tol: must be > 0, got 0"),
+    ("[physics]\ndegeneracy_tol = -1e-6", "[physics] degeneracy_tol: must be > 0, got -1e-06"),
+    ("[physics]\ntau = nan", "[physics] tau: must be finite, got nan"),
+    ("[physics]\ntau = inf", "[physics] tau: must be finite, got inf"),
+    ("[physics]\nwidth = 0", "[physics] width: must be > 0, got 0"),
+    ("[execution]\nworkers = 0", "[execution] workers: must be >= 1, got 0"),
+    ("[execution]\ntask_size = 1.5", "[execution] task_size: expected an integer, got a number (1.5)"),
+    ("[execution]\nprogress = 'yes'", "[execution] progress: expected true or false, got a string ('yes')"),
+    ("[execution]\nscan = 'tetrahedra'", "[execution] scan: 'tetrahedra' is not one of 'direct', 'binned'"),
+    ("[execution]\nbin_width = 0.01", "[execution] bin_width: only used with scan = \"binned\""),
+    ("[execution]\nrefine = { levls = 2 }", "[execution] refine: unknown key 'levls' (did you mean 'levels'?)"),
+    ("[execution]\nrefine = { subdivision = 1 }", "[execution] refine: refinement subdivision must be an integer >= 2"),
+    ("[model]\npositions = 'full'", "[model] positions: \"full\" needs the position matrix"),
+    ("[output]\njson = 1", "[output] json: expected true or false, got an integer (1)"),
+])
+def test_boundary_checks_of_every_option(text, expected):
+    """Issue 16: each of these was passed on, silently changed or crashed in compute."""
+    base = "[model]\nbuiltin = 'qwz'\n[scan]\nmu = 0\nT = 300\n"
+    text = base.replace("[model]\nbuiltin = 'qwz'\n", "[model]\nbuiltin = 'qwz'\n" + text.split("\n", 1)[1] + "\n") \
+        if text.startswith("[model]") else base + text
+    problems = problems_of(text)
+    assert any(expected in p for p in problems), (expected, problems)
+
+
+def test_temperature_zero_is_allowed_by_the_file_and_judged_by_compute(runner, tmp_path):
+    config = parse_config("[model]\nbuiltin = 'qwz'\n[scan]\nmu = 0\nT = [0, 300]")
+    np.testing.assert_array_equal(config.scan.T, [0.0, 300.0])
+    path = tmp_path / "c.toml"
+    path.write_text("[model]\nbuiltin = 'qwz'\n[grid]\nnk = 8\n[scan]\nmu = 0\nT = 0\n[physics]\ntau = 10\n"
+                    "quantities = ['entropy_production']\n[output]\nreport = false\n")
+    result = runner.invoke(main, ["run", str(path), "--quiet"])
+    assert result.exit_code == 2 and "Traceback" not in result.output and "temperature" in result.output
+
+
+def test_degeneracy_tol_must_be_small_against_the_band_width():
+    config = parse_config("[model]\nbuiltin = 'qwz'\n[scan]\nmu = 0\nT = 300\n[physics]\ndegeneracy_tol = 0.5")
+    with pytest.raises(ConfigError, match=r"\[physics\] degeneracy_tol: must be below 0.01 of the band width \(6 eV"):
+        build_model(config)
+    fine = parse_config("[model]\nbuiltin = 'qwz'\n[scan]\nmu = 0\nT = 300\n[physics]\ndegeneracy_tol = 1e-4")
+    assert fine.compute_options()["degeneracy_tol"] == 1e-4 and build_model(fine)[0].name == "qwz"
+
+
+def test_execution_keys_reach_compute():
+    config = parse_config("[model]\nbuiltin = 'qwz'\n[scan]\nmu = 0\nT = 300\n[execution]\nexecutor = 'serial'\n"
+                          "scan = 'binned'\nbin_width = 0.001\nrefine = true\ntask_size = 64\nmax_elements = 4096")
+    options = config.compute_options()
+    assert (options["executor"], options["scan"], options["bin_width"], options["task_size"],
+            options["max_elements"]) == ("serial", "binned", 0.001, 64, 4096)
+    assert options["refine"].levels == 1 and "progress" not in options and "workers" not in options
+
+
+def test_positions_full_from_a_tb_file(tmp_path):
+    (tmp_path / "c.toml").write_text(f'[model]\nwannier90 = "{DATA / "lead_tb.dat"}"\npositions = "full"\n'
+                                     '[scan]\nmu = 5\nT = 300\n')
+    model, _ = build_model(load_config(tmp_path / "c.toml"))
+    assert model.position_R is not None
+    (tmp_path / "c.toml").write_text(f'[model]\nwannier90 = "{DATA / "lead_hr.dat"}"\npositions = "full"\n'
+                                     '[scan]\nmu = 5\nT = 300\n')
+    with pytest.raises(ConfigError, match=r"\[model\] positions: \"full\" needs a _tb.dat file"):
+        build_model(load_config(tmp_path / "c.toml"))
+
+
+def test_run_checks_the_output_folder_before_computing(runner, tmp_path):
+    (tmp_path / "taken").write_text("a file, not a folder")
+    path = tmp_path / "c.toml"
+    path.write_text("[model]\nbuiltin = 'qwz'\n[scan]\nmu = 0\nT = 300\n[output]\nfolder = 'taken/out'\n")
+    result = runner.invoke(main, ["run", str(path)])
+    assert result.exit_code == 2 and "[output] folder: cannot create" in result.output and "is not a folder" in \
+        result.output
+    assert "computing" not in result.output
+    result = runner.invoke(main, ["run", str(path), "--output", str(tmp_path / "taken" / "out")])
+    assert result.exit_code == 2 and "--output: cannot create" in result.output
 
 
 def test_all_problems_are_reported_together():

@@ -1,7 +1,9 @@
-"""The `qgt` command line: `qgt models`, `qgt compute`, `qgt demo`.
+"""The `qgt` command group and the commands `qgt models`, `qgt compute`, `qgt demo`, `qgt convert`,
+`qgt verify` (`qgt run`, `init` and `show` are in `qgtransport.cli.run`).
 
-Inputs are checked here, at the boundary; a bad input prints one line naming the value and what is
-allowed, and exits with code 2. Exit codes: 0 ok, 1 unexpected error, 2 bad input.
+Inputs are checked at the boundary (`qgtransport.cli.inputs`); a bad input prints one line naming
+the value and what is allowed, and exits with code 2. Exit codes: 0 ok, 1 unexpected error, 2 bad
+input.
 """
 
 from __future__ import annotations
@@ -16,11 +18,30 @@ from pathlib import Path
 import click
 import numpy as np
 
-EXIT_UNEXPECTED = 1
-EXIT_BAD_INPUT = 2
-
-HALL_LIKE = ("entropy_hall", "anomalous_hall", "anomalous_nernst")
-TENSOR_DIMS = ("a", "b", "c")
+from qgtransport import options as O
+from qgtransport.cli.inputs import (
+    EXIT_UNEXPECTED,
+    BadInput,
+    check_options,
+    check_writable,
+    load_model,
+    make_model,
+    model_options,
+    parse_component,
+    parse_number,
+    parse_params,
+    parse_spec,
+    run_compute,
+    write_outputs,
+)
+from qgtransport.cli.run import register
+from qgtransport.cli.tables import (
+    component_value,
+    compute_table,
+    demo_table,
+    format_table,
+    model_title_line,
+)
 
 DEMO_T = (750.0, 1500.0, 3000.0)  # K: k_B T = 0.065, 0.13, 0.26 eV against the eV band scale
 DEMO_TAU = 10.0  # fs: tau = 15.2 hbar/eV
@@ -32,15 +53,6 @@ DEMO_QUANTITIES = (  # the linear DC responses of Eqs. 18-28 and their charge pa
     "entropy_hall", "anomalous_hall", "drude", "anomalous_nernst",
 )
 DEMO_NK = {1: 512, 2: 96, 3: 24}  # by dimension: each demo runs in under 15 s on 2 cores
-
-
-class BadInput(click.ClickException):
-    """A user error: one line on stderr, exit code 2."""
-
-    exit_code = EXIT_BAD_INPUT
-
-    def show(self, file=None) -> None:
-        click.echo(f"Error: {self.format_message()}", err=True)
 
 
 class QgtGroup(click.Group):
@@ -57,277 +69,6 @@ class QgtGroup(click.Group):
             click.echo(f"qgt: unexpected error: {type(exc).__name__}: {exc} "
                        "(run 'qgt --traceback ...' for the traceback)", err=True)
             ctx.exit(EXIT_UNEXPECTED)
-
-
-# ---------------------------------------------------------------- parsing of inputs
-
-def parse_number(text: str, what: str) -> float:
-    """A float, or arithmetic with pi and sqrt ("pi/3", "-2*pi/3"); raises BadInput naming `what`."""
-    from qgtransport.cli.config import evaluate_number
-
-    try:
-        value = evaluate_number(text)
-    except ValueError:
-        raise BadInput(f"{what}: {text!r} is not a number (write e.g. 1.5, -2e-3 or pi/3)") from None
-    if not math.isfinite(value):
-        raise BadInput(f"{what}: {text!r} is not finite")
-    return value
-
-
-def parse_spec(text: str, what: str) -> np.ndarray:
-    """A number ("0.5"), a comma list ("300,600,1200") or start:stop:num (inclusive linspace)."""
-    text = text.strip()
-    if ":" in text:
-        from qgtransport.cli.config import split_range
-
-        try:
-            start, stop, num = split_range(text)
-        except ValueError as err:
-            raise BadInput(f"{what}: {err}") from None
-        return np.linspace(parse_number(start, what), parse_number(stop, what), num)
-    items = text.split(",")
-    if not text or any(not p.strip() for p in items):
-        raise BadInput(f"{what}: {text!r} must be a number, a comma list or start:stop:num")
-    return np.array([parse_number(p, what) for p in items])
-
-
-def parse_params(pairs) -> dict:
-    """('m=-1', 'phi=pi/2') -> {'m': -1.0, 'phi': 1.5707...}."""
-    out = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        key = key.strip()
-        if not sep or not key.isidentifier():
-            raise BadInput(f"--param {pair!r}: expected key=value, e.g. --param m=-1")
-        out[key] = parse_number(value, f"--param {key}")
-    return out
-
-
-def load_model(name, params: dict, *, hr=None, tb=None, model_file=None, wsvec="auto", win="auto",
-               centres="auto", spin_degeneracy=None, positions="diagonal"):
-    """The model of the command line: a built-in model (--model) or a file (--hr, --tb, --model-file);
-    with positions="full" and --tb, the file's position matrix is attached."""
-    from qgtransport.models import read_hr, read_model, read_tb, read_tb_positions
-    from qgtransport.models.tightbinding import with_position_matrix
-
-    if positions == "full" and tb is None and model_file is None:
-        raise BadInput("--positions full needs the position matrix of a --tb file (or a --model-file that has one)")
-
-    sources = [x for x in (name, hr, tb, model_file) if x is not None]
-    if len(sources) != 1:
-        raise BadInput("give exactly one model: --model NAME, --hr FILE, --tb FILE or --model-file FILE")
-    if name is not None:
-        return make_model(name, params)
-    if params:
-        raise BadInput("--param applies to built-in models only")
-
-    def companion(value):
-        return None if value == "none" else value
-
-    try:
-        if hr is not None:
-            return read_hr(hr, wsvec=companion(wsvec), win=companion(win), centres=companion(centres),
-                           spin_degeneracy=spin_degeneracy)
-        if tb is not None:
-            model = read_tb(tb, wsvec=companion(wsvec), win=companion(win), spin_degeneracy=spin_degeneracy)
-            if positions == "full":
-                matrix = read_tb_positions(tb, wsvec=companion(wsvec))
-                model = with_position_matrix(model, matrix.R, matrix.r)
-            return model
-        return read_model(model_file)
-    except (ValueError, OSError) as exc:
-        raise BadInput(str(exc)) from None
-
-
-MODEL_OPTIONS = [
-    click.option("--model", "model_name", default=None, metavar="NAME", help="Built-in model (see 'qgt models')."),
-    click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
-                 help="Parameter of a built-in model; repeat for several."),
-    click.option("--hr", type=click.Path(exists=True, dir_okay=False), default=None,
-                 help="Wannier90 seedname_hr.dat (with seedname_wsvec.dat, .win, _centres.xyz found beside it)."),
-    click.option("--tb", type=click.Path(exists=True, dir_okay=False), default=None,
-                 help="Wannier90 seedname_tb.dat."),
-    click.option("--model-file", type=click.Path(exists=True, dir_okay=False), default=None,
-                 help="A model written by 'qgt convert' (lossless netCDF)."),
-    click.option("--wsvec", default="auto", show_default=True, metavar="PATH|auto|none",
-                 help="MDRS file seedname_wsvec.dat for --hr/--tb."),
-    click.option("--win", default="auto", show_default=True, metavar="PATH|auto|none",
-                 help="seedname.win (lattice, spinors, num_elec_per_state)."),
-    click.option("--centres", default="auto", show_default=True, metavar="PATH|auto|none",
-                 help="seedname_centres.xyz (Wannier centres) for --hr."),
-    click.option("--spin-degeneracy", type=click.Choice(["1", "2"]), default=None,
-                 help="Electrons per band state; required for Wannier90 files without a .win."),
-]
-
-
-def model_options(function):
-    for option in reversed(MODEL_OPTIONS):
-        function = option(function)
-    return function
-
-
-def make_model(name: str, params: dict):
-    from qgtransport.models import builtin_model
-
-    try:
-        return builtin_model(name, **params)
-    except (ValueError, OverflowError) as exc:
-        raise BadInput(str(exc)) from None
-
-
-def parse_component(text: str | None, dim: int):
-    """'xy' -> ('x', 'y'); None stays None (each response then gets its default component)."""
-    if text is None:
-        return None
-    axes = "xyz"[:dim]
-    if not 1 <= len(text) <= 3 or any(c not in axes for c in text):
-        raise BadInput(f"--component {text!r}: give one to three of {list(axes)}, e.g. xy")
-    return tuple(text)
-
-
-# ---------------------------------------------------------------- output
-
-def netcdf_safe(ds):
-    """A copy whose attributes netCDF accepts: str, numbers and 1D numeric arrays (bool -> int,
-    None -> "none", dict/list of non-numbers -> JSON text)."""
-    def safe(value):
-        if value is None:
-            return "none"
-        if isinstance(value, (bool, np.bool_)):
-            return int(value)
-        if isinstance(value, (str, int, float, np.integer, np.floating)):
-            return value
-        if isinstance(value, (list, tuple, np.ndarray)):
-            array = np.asarray(value)
-            if array.ndim == 1 and array.dtype.kind in "iuf":
-                return array
-        if isinstance(value, dict | list | tuple):
-            return json.dumps(value, default=str)
-        return str(value)
-
-    out = ds.copy()
-    out.attrs = {k: safe(v) for k, v in ds.attrs.items()}
-    for name in list(out.variables):
-        out[name].attrs = {k: safe(v) for k, v in ds[name].attrs.items()}
-    return out
-
-
-def tensor_dims(da) -> list:
-    return [d for d in da.dims if d in TENSOR_DIMS]
-
-
-def default_component(ds, name: str, requested=None) -> tuple:
-    """The component shown in tables: the requested one (cut to the variable's rank), else xy for
-    Hall-type responses and xx (x, xxx) otherwise."""
-    rank = len(tensor_dims(ds[name]))
-    if requested is not None and len(requested) >= rank:
-        return tuple(requested[:rank])
-    if name in HALL_LIKE and rank == 2 and ds.sizes.get("a", 1) >= 2:
-        return ("x", "y")
-    return ("x",) * rank
-
-
-def component_value(ds, name: str, component: tuple, **where):
-    """One number: the variable at the given coordinates and tensor component (first index of any
-    other dimension, e.g. omega)."""
-    da = ds[name].sel(**where)
-    tensor = tensor_dims(da)
-    da = da.sel(dict(zip(tensor, component[: len(tensor)], strict=True)))
-    return da.isel({d: 0 for d in da.dims}).values.item()
-
-
-def response_names(ds) -> list:
-    return [v for v in ds.data_vars if not v.endswith("_error")]
-
-
-def format_table(header: list, rows: list) -> str:
-    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(header)]
-    line = "  ".join(f"{h:<{w}}" for h, w in zip(header, widths, strict=True)).rstrip()
-    body = ["  ".join(f"{str(c):<{w}}" for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-    return "\n".join([line, "-" * len(line), *body])
-
-
-def number(value) -> str:
-    if isinstance(value, complex):
-        return f"{value.real: .4e}{value.imag:+.4e}j"
-    return f"{value: .4e}"
-
-
-def compute_table(ds, component=None) -> str:
-    """Each response at the first and last mu for each T (and the first and last omega of a
-    frequency-dependent one), one component, with its grid error and units."""
-    mu = ds["mu"].values
-    mu_unit = ds["mu"].attrs.get("units", "")
-    T_unit = ds["T"].attrs.get("units", "")
-    ends = [float(mu[0])] if len(mu) == 1 else [float(mu[0]), float(mu[-1])]
-    header = ["quantity", "comp", f"T ({T_unit})", *(f"mu={m:g} {mu_unit}" for m in ends), "grid error", "units"]
-    has_omega = "omega" in ds.coords and any("omega" in ds[n].dims for n in response_names(ds))
-    if has_omega:
-        header.insert(3, f"omega ({ds['omega'].attrs.get('units', '')})")
-    rows = []
-    for name in response_names(ds):
-        comp = default_component(ds, name, component)
-        unit = ds[name].attrs.get("units", "")
-        scale = 1.0
-        if unit == "S/m":  # summaries give 3D conductivities in S/cm
-            unit, scale = "S/cm", 0.01
-        omegas = [None]
-        if "omega" in ds[name].dims:
-            w = ds["omega"].values
-            omegas = [float(w[0])] if len(w) == 1 else [float(w[0]), float(w[-1])]
-        for T in ds["T"].values:
-            for omega in omegas:
-                where = dict(T=T) | ({} if omega is None else dict(omega=omega))
-                values = [scale * component_value(ds, name, comp, mu=m, **where) for m in ends]
-                error = "-"
-                if name + "_error" in ds:
-                    worst = max(abs(component_value(ds, name + "_error", comp, mu=m, **where)) for m in ends)
-                    error = f"{scale * worst:.1e}"
-                row = [name, "".join(comp), f"{T:g}", *(number(v) for v in values), error, unit]
-                if has_omega:
-                    row.insert(3, "-" if omega is None else f"{omega:g}")
-                rows.append(row)
-    return format_table(header, rows)
-
-
-def run_compute(model, quantities, *, mu, T, tau, nk, units, kernel, rho1, progress, **options):
-    """qgtransport.compute with the boundary checks: input errors -> BadInput (exit 2).
-
-    The library raises ValueError (bad option or value) or OverflowError (the printed kernel of
-    Eq. 18 leaving float64) for inputs it cannot take; both are reported as bad input.
-    """
-    from qgtransport.compute import compute
-    from qgtransport.responses import RESPONSES
-
-    if tau is None and quantities is not None:
-        needing = [q for q in quantities if q in RESPONSES and RESPONSES[q].needs_tau]
-        if needing:
-            tau_unit = "fs" if units == "SI" else f"hbar/{model.energy_unit}"
-            raise BadInput(f"{', '.join(needing)} need(s) the relaxation time: give --tau (in {tau_unit})")
-    try:
-        return compute(model, quantities, mu=mu, T=T, tau=tau, nk=nk, units=units, kernel=kernel, rho1=rho1,
-                       progress=progress, **options)
-    except (ValueError, OverflowError) as exc:
-        raise BadInput(str(exc)) from None
-
-
-def write_outputs(ds, netcdf_path, json_path=None) -> list:
-    """Write the dataset (results.write_netcdf: complex variables as <name>__real, <name>__imag) and
-    the JSON summary; return the paths written."""
-    from qgtransport.results import write_json, write_netcdf
-
-    written = []
-    if netcdf_path is not None:
-        netcdf_path = Path(netcdf_path)
-        netcdf_path.parent.mkdir(parents=True, exist_ok=True)
-        write_netcdf(netcdf_safe(ds), netcdf_path)
-        written.append(netcdf_path)
-    if json_path is not None:
-        json_path = Path(json_path)
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        write_json(ds, json_path)
-        written.append(json_path)
-    return written
 
 
 # ---------------------------------------------------------------- commands
@@ -377,20 +118,21 @@ energy units (k_B = e = hbar = 1).
 @main.command("compute", epilog=COMPUTE_EPILOG)
 @model_options
 @click.option("--mu", "mu_spec", required=True, metavar="SPEC", help="Chemical potentials (eV).")
-@click.option("--T", "T_spec", required=True, metavar="SPEC", help="Temperatures (K in SI units), > 0.")
+@click.option("--T", "T_spec", required=True, metavar="SPEC",
+              help="Temperatures (K in SI units), >= 0 (0 only for the quantities that allow it).")
 @click.option("--tau", "tau_text", default=None, metavar="X",
               help="Relaxation time (fs in SI units); needed by the entropy production and Drude terms.")
 @click.option("--nk", type=click.IntRange(min=1), required=True, help="k-points per reciprocal direction.")
 @click.option("--quantities", default=None, metavar="a,b",
               help="Comma list of responses (default: all that the given --tau allows).")
-@click.option("--units", type=click.Choice(["SI", "natural"]), default="SI", show_default=True)
-@click.option("--kernel", type=click.Choice(["divided_difference", "printed"]), default="divided_difference",
+@click.option("--units", type=click.Choice(O.UNITS), default="SI", show_default=True)
+@click.option("--kernel", type=click.Choice(O.KERNELS), default="divided_difference",
               show_default=True, help="Interband entropy-production kernel (ERRATA E1).")
-@click.option("--rho1", type=click.Choice(["finite_eta", "dc_limit"]), default="finite_eta", show_default=True,
+@click.option("--rho1", type=click.Choice(O.RHO1), default="finite_eta", show_default=True,
               help="First-order density matrix: Eq. 13 at omega = 0, or Eq. 14 (ERRATA E2).")
 @click.option("--omega", "omega_spec", default=None, metavar="SPEC",
               help="Frequencies hbar omega (eV) for the AC and optical responses.")
-@click.option("--broadening", type=click.Choice(["gaussian", "lorentzian"]), default="gaussian", show_default=True,
+@click.option("--broadening", type=click.Choice(O.BROADENINGS), default="gaussian", show_default=True,
               help="Delta function of the optical responses (Eqs. 32-33).")
 @click.option("--width", "width_text", default="0.02", show_default=True, metavar="X",
               help="Width of the broadened delta function (eV).")
@@ -401,7 +143,7 @@ energy units (k_B = e = hbar = 1).
               help="JSON summary to write.")
 @click.option("--progress/--quiet", default=None,
               help="Show a progress bar over the k-grid (default: when stderr is a terminal).")
-@click.option("--executor", type=click.Choice(["auto", "serial", "processes", "dask"]), default="auto",
+@click.option("--executor", type=click.Choice(O.EXECUTORS), default="auto",
               show_default=True,
               help="Where the k-chunks run: auto (local worker processes on every core for runs longer than a "
                    "few seconds, else this process), this process, local worker processes, or Dask.")
@@ -409,11 +151,11 @@ energy units (k_B = e = hbar = 1).
 @click.option("--scheduler", default=None, metavar="ADDRESS", help="Address of a running Dask scheduler.")
 @click.option("--checkpoint", type=click.Path(file_okay=False), default=None,
               help="Folder for finished chunks; the same command resumes from it after an interruption.")
-@click.option("--scan", type=click.Choice(["direct", "binned"]), default="direct", show_default=True,
+@click.option("--scan", type=click.Choice(O.SCANS), default="direct", show_default=True,
               help="binned: energy histograms once, then every (mu, T) by quadrature (DC linear responses).")
 @click.option("--refine-levels", type=click.IntRange(min=0), default=0, show_default=True,
               help="Adaptive refinement levels around Berry-curvature / quantum-metric hot spots.")
-@click.option("--positions", type=click.Choice(["diagonal", "full"]), default="diagonal", show_default=True,
+@click.option("--positions", type=click.Choice(O.POSITIONS), default="diagonal", show_default=True,
               help="full: the position matrix of a --tb file enters the Berry connection and curvature "
                    "(Wannier interpolation, WYSV 2006).")
 def compute_command(model_name, params, hr, tb, model_file, wsvec, win, centres, spin_degeneracy, mu_spec, T_spec,
@@ -436,20 +178,25 @@ def compute_command(model_name, params, hr, tb, model_file, wsvec, win, centres,
           --quantities second_order_current,intrinsic_second_order,entropy_production_third_order
       qgt compute --hr lead_hr.dat --mu 11.0:13.0:21 --T 300 --tau 10 --nk 24 --quantities drude,entropy_production
     """
-    model = load_model(model_name, parse_params(params), hr=hr, tb=tb, model_file=model_file, wsvec=wsvec, win=win,
-                       centres=centres, spin_degeneracy=None if spin_degeneracy is None else int(spin_degeneracy),
-                       positions=positions)
     mu = parse_spec(mu_spec, "--mu")
     T = parse_spec(T_spec, "--T")
     tau = None if tau_text is None else parse_number(tau_text, "--tau")
-    names = None if quantities is None else [q.strip() for q in quantities.split(",") if q.strip()]
-    comp = parse_component(component, model.dim)
-    if progress is None:
-        progress = sys.stderr.isatty()
     omega = None if omega_spec is None else parse_spec(omega_spec, "--omega")
     width = parse_number(width_text, "--width")
     engine = dict(executor=executor, workers=workers, scheduler=scheduler, checkpoint=checkpoint, scan=scan,
                   refine={"levels": refine_levels} if refine_levels else None, positions=positions)
+    check_options(mu=mu, T=T, tau=tau, nk=nk, omega=omega, width=width, units=units, kernel=kernel, rho1=rho1,
+                  broadening=broadening, **engine)
+    check_writable(output, "--output")
+    check_writable(json_path, "--json")
+    check_writable(checkpoint, "--checkpoint", folder=True)
+    model = load_model(model_name, parse_params(params), hr=hr, tb=tb, model_file=model_file, wsvec=wsvec, win=win,
+                       centres=centres, spin_degeneracy=None if spin_degeneracy is None else int(spin_degeneracy),
+                       positions=positions)
+    names = None if quantities is None else [q.strip() for q in quantities.split(",") if q.strip()]
+    comp = parse_component(component, model.dim)
+    if progress is None:
+        progress = sys.stderr.isatty()
     ds = run_compute(model, names, mu=mu, T=T, tau=tau, nk=nk, units=units, kernel=kernel, rho1=rho1,
                      progress=progress, omega=omega, broadening=broadening, width=width, **engine)
     written = write_outputs(ds, output, json_path)
@@ -457,16 +204,6 @@ def compute_command(model_name, params, hr, tb, model_file, wsvec, win, centres,
     click.echo(compute_table(ds, comp))
     for path in written:
         click.echo(f"wrote {path}")
-
-
-def model_title_line(ds) -> str:
-    params = json.loads(ds.attrs.get("model_parameters", "{}"))
-    shown = {k: v for k, v in params.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-    inner = f" ({', '.join(f'{k}={v:.6g}' for k, v in shown.items())})" if shown else ""
-    tau = ds.attrs.get("tau", "none")
-    tau_text = "" if tau == "none" else f", tau = {float(tau):g} {ds.attrs['tau_units']}"
-    return (f"{ds.attrs['model']}{inner}, {ds.attrs['units']} units, grid {ds.attrs['grid']}{tau_text}, "
-            f"kernel {ds.attrs['kernel']}, rho1 {ds.attrs['rho1']}")
 
 
 def band_ranges(model, nk: int = 48) -> np.ndarray:
@@ -487,24 +224,6 @@ def band_ranges(model, nk: int = 48) -> np.ndarray:
 
 def nearest(values: np.ndarray, target: float) -> float:
     return float(values[np.argmin(np.abs(values - target))])
-
-
-def demo_table(ds, mu_points: dict, T: float) -> tuple[list, list]:
-    header = ["quantity", "comp"]
-    for label, m in mu_points.items():
-        header += [f"{label} mu={m:.3g} eV", "grid error"]
-    header.append("units")
-    rows = []
-    for name in response_names(ds):
-        comp = default_component(ds, name)
-        row = [name, "".join(comp)]
-        for m in mu_points.values():
-            row.append(number(component_value(ds, name, comp, mu=m, T=T)))
-            has_error = name + "_error" in ds
-            row.append(f"{abs(component_value(ds, name + '_error', comp, mu=m, T=T)):.1e}" if has_error else "-")
-        row.append(ds[name].attrs.get("units", ""))
-        rows.append(row)
-    return header, rows
 
 
 @main.command("demo")
@@ -541,6 +260,7 @@ def demo_command(output_dir, model_name, params, nk, progress):
     )
 
     start = time.perf_counter()
+    check_writable(output_dir, "--output", folder=True)
     model = make_model(model_name, parse_params(params))
     if progress is None:
         progress = sys.stderr.isatty()
@@ -689,8 +409,6 @@ def verify_command(model_name, params, mu_text, T_text, tau_text, intrinsic, nk,
     if any(r["verdict"] == "DISAGREES" for r in rows):
         raise click.exceptions.Exit(EXIT_UNEXPECTED)
 
-
-from qgtransport.cli.run import register  # noqa: E402  (qgt run, init, show)
 
 register(main)
 

@@ -1,8 +1,8 @@
 """`qgt run CONFIG`, `qgt init [PATH]` and `qgt show FILE`: a run from one configuration file, the
 commented example configuration, and a summary of a dataset written by qgtransport.
 
-Registered on the `qgt` group by `register(main)` (end of qgtransport/cli.py). Exit codes as for
-every qgt command: 0 ok, 1 unexpected error, 2 bad input (configuration, model file, data file).
+Registered on the `qgt` group by `register(main)` (qgtransport/cli/commands.py). Exit codes as
+for every qgt command: 0 ok, 1 unexpected error, 2 bad input (configuration, model file, data file).
 """
 
 from __future__ import annotations
@@ -12,6 +12,9 @@ import time
 from pathlib import Path
 
 import click
+
+from qgtransport.cli.inputs import BadInput, check_writable, parse_component, run_compute, write_outputs
+from qgtransport.cli.tables import compute_table, model_title_line, response_names, summary_table
 
 EXIT_CODES = """\b
 Exit codes: 0 ok; 1 unexpected error (run 'qgt --traceback ...' for the traceback);
@@ -29,17 +32,20 @@ def report_options(config):
 
     report, checks = config.report, config.checks
     path = None
-    if report["path_labels"] is not None:
-        path = custom_path(report["path_labels"], report["path_points"])
-    execution = {k: v for k, v in config.execution.items() if k not in ("checkpoint", "progress")}
+    if report.path_labels is not None:
+        path = custom_path(report.path_labels, report.path_points)
+    execution = {k: v for k, v in config.compute_options().items() if k in EXECUTION_KEYS}
     return ReportOptions(
-        title=report["title"], path=path, band_points=report["band_points"], bz_nk=report["bz_nk"],
-        band=report["band"], density_mu=report["density_mu"], density_T=report["density_T"],
-        direction=config.direction, strength=config.strength, checks=checks["relations"],
-        mu_points=checks["mu_points"], exact=checks["exact"], exact_nk=checks["exact_nk"],
-        exact_mu=checks["exact_mu"], exact_T=checks["exact_T"], tolerance=checks["tolerance"],
-        execution=execution, dpi=config.output["dpi"],
+        title=report.title, path=path, band_points=report.band_points, bz_nk=report.bz_nk, band=report.band,
+        density_mu=report.density_mu, density_T=report.density_T, direction=config.field.direction,
+        strength=config.field.strength, checks=checks.relations, mu_points=checks.mu_points, exact=checks.exact,
+        exact_nk=checks.exact_nk, exact_mu=checks.exact_mu, exact_T=checks.exact_T, tolerance=checks.tolerance,
+        execution=execution, dpi=config.output.dpi,
     )
+
+
+EXECUTION_KEYS = ("executor", "workers", "scheduler", "task_size", "max_elements", "backend", "scan", "bin_width",
+                  "refine")  # what the recomputations of the relation checks take from [execution]
 
 
 RUN_EPILOG = """\b
@@ -78,7 +84,6 @@ def run_command(config_path, output_dir, no_report, progress):
       qgt run qwz.toml --no-report --quiet
     """
     from qgtransport import __version__
-    from qgtransport.cli import commands as base
     from qgtransport.cli.config import ConfigError, build_model, load_config
 
     start = time.perf_counter()
@@ -86,41 +91,44 @@ def run_command(config_path, output_dir, no_report, progress):
         config = load_config(config_path)
         model, warnings = build_model(config)
     except ConfigError as exc:
-        raise base.BadInput(str(exc)) from None
+        raise BadInput(str(exc)) from None
     for text in warnings:
         _stderr(f"warning: {text}")
     folder = Path(output_dir) if output_dir is not None else config.folder
+    check_writable(folder, "--output" if output_dir is not None else f"{config_path}: [output] folder", folder=True)
+    if config.execution.checkpoint is not None:
+        check_writable(config.execution.checkpoint, f"{config_path}: [execution] checkpoint", folder=True)
     if progress is None:
-        progress = config.execution.get("progress", sys.stderr.isatty())
+        progress = config.execution.progress if config.execution.progress is not None else sys.stderr.isatty()
     say = _stderr if progress else (lambda text: None)
     options = config.compute_options()
     options.pop("progress", None)
     mu, T, tau, nk, units, kernel, rho1 = (options.pop(k) for k in ("mu", "T", "tau", "nk", "units", "kernel",
                                                                      "rho1"))
-    quantities = None if config.quantities is None else list(config.quantities)
+    quantities = None if config.physics.quantities is None else list(config.physics.quantities)
     shape = "x".join(str(n) for n in (nk if isinstance(nk, tuple) else (nk,) * model.dim))
     what = "the linear DC responses" if quantities is None else f"{len(quantities)} responses"
     say(f"computing {what} of {model.name} on a {shape} k-grid for {len(mu)} mu x {len(T)} T")
-    ds = base.run_compute(model, quantities, mu=mu, T=T, tau=tau, nk=nk, units=units, kernel=kernel, rho1=rho1,
-                          progress=bool(progress), **options)
+    ds = run_compute(model, quantities, mu=mu, T=T, tau=tau, nk=nk, units=units, kernel=kernel, rho1=rho1,
+                     progress=bool(progress), **options)
     ds.attrs["config"] = config.text
     ds.attrs["config_resolved"] = config.to_json()
     ds.attrs["config_file"] = str(Path(config_path).resolve())
     ds.attrs["qgtransport_version"] = __version__
     ds.attrs["created_by"] = f"qgt run {config_path}"
-    name = config.output["name"]
-    json_path = folder / f"{name}.json" if config.output["json"] else None
-    written = base.write_outputs(ds, folder / f"{name}.nc", json_path)
+    name = config.output.name
+    json_path = folder / f"{name}.json" if config.output.json_summary else None
+    written = write_outputs(ds, folder / f"{name}.nc", json_path)
     report = None
-    if config.output["report"] and not no_report:
+    if config.output.report and not no_report:
         from qgtransport.report import write_report
 
         say("writing the report")
         report = write_report(ds, model, folder, report_options(config), config_text=config.text,
                               command=f"qgt run {config_path}", log=say)
         written += report.paths
-    click.echo(f"{base.model_title_line(ds)}\n")
-    click.echo(base.compute_table(ds))
+    click.echo(f"{model_title_line(ds)}\n")
+    click.echo(compute_table(ds))
     click.echo("")
     if report is not None:
         failing = [c for c in report.checks if c.verdict == "FAILS"]
@@ -155,18 +163,18 @@ def init_command(path, model_name, force):
       qgt init haldane.toml --model haldane
       qgt init qgt.toml --force && qgt run qgt.toml
     """
-    from qgtransport.cli import commands as base
-    from qgtransport.cli.config import example_config
+    from qgtransport.cli.reference import example_config
 
     target = Path(path)
     if target.exists() and not force:
-        raise base.BadInput(f"{path} exists; give --force to overwrite it, or another PATH")
+        raise BadInput(f"{path} exists; give --force to overwrite it, or another PATH")
     try:
         text = example_config(target.name, model_name)
     except ValueError as exc:
-        raise base.BadInput(f"--model: {exc}") from None
+        raise BadInput(f"--model: {exc}") from None
     if target.parent != Path("") and not target.parent.is_dir():
-        raise base.BadInput(f"{path}: the folder {target.parent} does not exist")
+        raise BadInput(f"{path}: the folder {target.parent} does not exist")
+    check_writable(target, "PATH")
     target.write_text(text, encoding="utf-8")
     click.echo(f"wrote {path}: edit it, then run 'qgt run {path}'")
 
@@ -191,11 +199,9 @@ def show_command(file, component, show_config):
       qgt show qgt-demo/demo.nc --component xy
       qgt show qgt-run/run.nc --config
     """
-    from qgtransport.cli import commands as base
-
     ds = read_dataset(file)
-    comp = base.parse_component(component, int(ds.attrs.get("dimension", ds.sizes.get("a", 3))))
-    click.echo(f"{file}: {base.model_title_line(ds)}")
+    comp = parse_component(component, int(ds.attrs.get("dimension", ds.sizes.get("a", 3))))
+    click.echo(f"{file}: {model_title_line(ds)}")
     mu = ds["mu"].values
     scan = [f"mu {mu.min():g} .. {mu.max():g} {ds['mu'].attrs.get('units', '')} ({len(mu)})",
             f"T {', '.join(f'{t:g}' for t in ds['T'].values)} {ds['T'].attrs.get('units', '')}"]
@@ -208,7 +214,7 @@ def show_command(file, component, show_config):
                f"{ds.attrs.get('spin_degeneracy', '?')}; created by {ds.attrs.get('created_by', 'qgtransport')}\n")
     click.echo(summary_table(ds, comp))
     click.echo("\ndescriptions:")
-    for name in base.response_names(ds):
+    for name in response_names(ds):
         click.echo(f"  {name}: {ds[name].attrs.get('description', '')} [{ds[name].attrs.get('current', '-')}]")
     if show_config:
         text = ds.attrs.get("config")
@@ -217,48 +223,20 @@ def show_command(file, component, show_config):
 
 def read_dataset(path):
     """A dataset written by qgtransport; BadInput (exit 2) for a missing, unreadable or foreign file."""
-    from qgtransport.cli import commands as base
     from qgtransport.results import read_netcdf
 
     target = Path(path)
     if not target.is_file():
-        raise base.BadInput(f"{path}: no such file")
+        raise BadInput(f"{path}: no such file")
     try:
         ds = read_netcdf(target)
     except (OSError, ValueError, KeyError) as exc:
-        raise base.BadInput(f"{path}: not a netCDF file that can be read ({type(exc).__name__}: {exc})") from None
+        raise BadInput(f"{path}: not a netCDF file that can be read ({type(exc).__name__}: {exc})") from None
     missing = [c for c in ("mu", "T") if c not in ds.coords]
     if "model" not in ds.attrs or missing:
-        raise base.BadInput(f"{path}: not a dataset written by qgtransport (no 'model' attribute or no mu/T "
+        raise BadInput(f"{path}: not a dataset written by qgtransport (no 'model' attribute or no mu/T "
                             "coordinates)")
     return ds
-
-
-def summary_table(ds, component=None) -> str:
-    """quantity, component, min and max over the scan, largest grid error, units."""
-    import numpy as np
-
-    from qgtransport.cli import commands as base
-
-    rows = []
-    for name in base.response_names(ds):
-        comp = base.default_component(ds, name, component)
-        da = ds[name]
-        tensor = base.tensor_dims(da)
-        selected = da.sel(dict(zip(tensor, comp[: len(tensor)], strict=True))) if tensor else da
-        values = np.asarray(selected.values)
-        error = "-"
-        if name + "_error" in ds:
-            err = ds[name + "_error"]
-            err = err.sel(dict(zip(tensor, comp[: len(tensor)], strict=True))) if tensor else err
-            error = f"{float(np.abs(np.asarray(err.values)).max()):.1e}"
-        if np.iscomplexobj(values):
-            low, high = f"Re {values.real.min(): .4e}", f"Re {values.real.max(): .4e}"
-        else:
-            low, high = base.number(float(values.min())), base.number(float(values.max()))
-        dims = ",".join(d for d in da.dims if d not in ("a", "b", "c"))
-        rows.append([name, "".join(comp), dims, low, high, error, da.attrs.get("units", "")])
-    return base.format_table(["quantity", "comp", "over", "min", "max", "max grid error", "units"], rows)
 
 
 def register(group) -> None:
@@ -269,6 +247,5 @@ def register(group) -> None:
         group.epilog = EXIT_CODES
 
 
-__all__ = ["register", "run_command", "init_command", "show_command", "report_options", "summary_table",
-           "read_dataset"]
+__all__ = ["register", "run_command", "init_command", "show_command", "report_options", "read_dataset"]
 

@@ -17,7 +17,7 @@ D = diag(exp(ik.tau)), d_a H = D^+ d_a W D + i Delta_a H, Delta_a,mn = (tau_n - 
 
 Band basis: one batched eigh per chunk, v^a = U^+ (d_a H) U, [d_a d_b H]_nm = U^+ (d_a d_b H) U, the
 same `BandGeometry` as `qgtransport.bands.geometry.band_geometry` (which stays the reference; the two agree
-to rounding, tests/test_integrate.py).
+to rounding, tests/engine/test_integrate.py).
 
 Backends: "numpy" (default) and "cupy" (optional extra [gpu]: CuPy with a CUDA GPU, float64
 throughout; cuSOLVER's batched eigh). `FastBands.geometry(..., host=True)` brings the band data back

@@ -10,7 +10,7 @@ rho = f(H) + rho(1)^b E_b + rho(2)^bc E_b E_c + ..., with (module docstring of
 whose diagonal is Eq. 15 as the equation gives it (ERRATA E10: twice the printed tau^0 term) and whose
 off-diagonal part carries the interband coherence of the second-order currents. Checked against the
 perturbative recursion of the exact solver (`qgtransport.exact.orders`, spectral line derivatives)
-in tests/test_nonlinear.py.
+in tests/responses/test_nonlinear.py.
 """
 
 from __future__ import annotations

@@ -221,7 +221,7 @@ def relation_checks(ds, model, checks=None, *, mu_points: int = 3, density=None,
 
 def exact_checks(model, mu: float, T: float, tau: float, *, units: str = "SI", nk: int = 32, direction=None,
                  tolerance: float = 1e-3) -> list[dict]:
-    """Rows of `qgtransport.verify.verify` (closed forms vs the exact steady-state solver) at one
+    """Rows of `qgtransport.exact.verify.verify` (closed forms vs the exact steady-state solver) at one
     (mu, T, tau) given in the dataset's units (converted to natural units here)."""
     if units == "SI":
         T = float(U.temperature_to_natural(T, model))

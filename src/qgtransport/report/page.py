@@ -410,7 +410,7 @@ def _html(ds, model, options, figures, checks, exact_rows, convergence, notes, f
                  (r["verdict"], _verdict_class(r["verdict"].split(",")[0]))] for r in exact_rows]
         section("exact", "Closed forms against the exact steady-state solver",
                 "<p>Natural units; the exact values are fitted from exact DC solves of Eqs. 6 + 10 at small "
-                "fields (qgtransport.verify; the same table as <code>qgt verify</code>).</p>"
+                "fields (qgtransport.exact.verify; the same table as <code>qgt verify</code>).</p>"
                 + _table(["quantity", "a", "closed form", "exact", "±", "rel. diff", "expected", "verdict"], rows,
                          numeric=(2, 3, 4, 5)))
     rows = [[r["quantity"], _num(r["max_value"]), _num(r["max_error"], 1),

@@ -1,0 +1,142 @@
+"""The text tables the `qgt` commands print: each response at the ends of the scan (`qgt compute`,
+`qgt run`), at two chemical potentials (`qgt demo`), its range over the scan (`qgt show`), with its
+tensor component, grid error and units.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+HALL_LIKE = ("entropy_hall", "anomalous_hall", "anomalous_nernst")
+TENSOR_DIMS = ("a", "b", "c")
+
+
+def tensor_dims(da) -> list:
+    return [d for d in da.dims if d in TENSOR_DIMS]
+
+
+def default_component(ds, name: str, requested=None) -> tuple:
+    """The component shown in tables: the requested one (cut to the variable's rank), else xy for
+    Hall-type responses and xx (x, xxx) otherwise."""
+    rank = len(tensor_dims(ds[name]))
+    if requested is not None and len(requested) >= rank:
+        return tuple(requested[:rank])
+    if name in HALL_LIKE and rank == 2 and ds.sizes.get("a", 1) >= 2:
+        return ("x", "y")
+    return ("x",) * rank
+
+
+def component_value(ds, name: str, component: tuple, **where):
+    """One number: the variable at the given coordinates and tensor component (first index of any
+    other dimension, e.g. omega)."""
+    da = ds[name].sel(**where)
+    tensor = tensor_dims(da)
+    da = da.sel(dict(zip(tensor, component[: len(tensor)], strict=True)))
+    return da.isel({d: 0 for d in da.dims}).values.item()
+
+
+def response_names(ds) -> list:
+    return [v for v in ds.data_vars if not v.endswith("_error")]
+
+
+def format_table(header: list, rows: list) -> str:
+    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(header)]
+    line = "  ".join(f"{h:<{w}}" for h, w in zip(header, widths, strict=True)).rstrip()
+    body = ["  ".join(f"{str(c):<{w}}" for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    return "\n".join([line, "-" * len(line), *body])
+
+
+def number(value) -> str:
+    if isinstance(value, complex):
+        return f"{value.real: .4e}{value.imag:+.4e}j"
+    return f"{value: .4e}"
+
+
+def compute_table(ds, component=None) -> str:
+    """Each response at the first and last mu for each T (and the first and last omega of a
+    frequency-dependent one), one component, with its grid error and units."""
+    mu = ds["mu"].values
+    mu_unit = ds["mu"].attrs.get("units", "")
+    T_unit = ds["T"].attrs.get("units", "")
+    ends = [float(mu[0])] if len(mu) == 1 else [float(mu[0]), float(mu[-1])]
+    header = ["quantity", "comp", f"T ({T_unit})", *(f"mu={m:g} {mu_unit}" for m in ends), "grid error", "units"]
+    has_omega = "omega" in ds.coords and any("omega" in ds[n].dims for n in response_names(ds))
+    if has_omega:
+        header.insert(3, f"omega ({ds['omega'].attrs.get('units', '')})")
+    rows = []
+    for name in response_names(ds):
+        comp = default_component(ds, name, component)
+        unit = ds[name].attrs.get("units", "")
+        scale = 1.0
+        if unit == "S/m":  # summaries give 3D conductivities in S/cm
+            unit, scale = "S/cm", 0.01
+        omegas = [None]
+        if "omega" in ds[name].dims:
+            w = ds["omega"].values
+            omegas = [float(w[0])] if len(w) == 1 else [float(w[0]), float(w[-1])]
+        for T in ds["T"].values:
+            for omega in omegas:
+                where = dict(T=T) | ({} if omega is None else dict(omega=omega))
+                values = [scale * component_value(ds, name, comp, mu=m, **where) for m in ends]
+                error = "-"
+                if name + "_error" in ds:
+                    worst = max(abs(component_value(ds, name + "_error", comp, mu=m, **where)) for m in ends)
+                    error = f"{scale * worst:.1e}"
+                row = [name, "".join(comp), f"{T:g}", *(number(v) for v in values), error, unit]
+                if has_omega:
+                    row.insert(3, "-" if omega is None else f"{omega:g}")
+                rows.append(row)
+    return format_table(header, rows)
+
+
+def model_title_line(ds) -> str:
+    params = json.loads(ds.attrs.get("model_parameters", "{}"))
+    shown = {k: v for k, v in params.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    inner = f" ({', '.join(f'{k}={v:.6g}' for k, v in shown.items())})" if shown else ""
+    tau = ds.attrs.get("tau", "none")
+    tau_text = "" if tau == "none" else f", tau = {float(tau):g} {ds.attrs['tau_units']}"
+    return (f"{ds.attrs['model']}{inner}, {ds.attrs['units']} units, grid {ds.attrs['grid']}{tau_text}, "
+            f"kernel {ds.attrs['kernel']}, rho1 {ds.attrs['rho1']}")
+
+
+def demo_table(ds, mu_points: dict, T: float) -> tuple[list, list]:
+    header = ["quantity", "comp"]
+    for label, m in mu_points.items():
+        header += [f"{label} mu={m:.3g} eV", "grid error"]
+    header.append("units")
+    rows = []
+    for name in response_names(ds):
+        comp = default_component(ds, name)
+        row = [name, "".join(comp)]
+        for m in mu_points.values():
+            row.append(number(component_value(ds, name, comp, mu=m, T=T)))
+            has_error = name + "_error" in ds
+            row.append(f"{abs(component_value(ds, name + '_error', comp, mu=m, T=T)):.1e}" if has_error else "-")
+        row.append(ds[name].attrs.get("units", ""))
+        rows.append(row)
+    return header, rows
+
+
+def summary_table(ds, component=None) -> str:
+    """quantity, component, min and max over the scan, largest grid error, units."""
+    rows = []
+    for name in response_names(ds):
+        comp = default_component(ds, name, component)
+        da = ds[name]
+        tensor = tensor_dims(da)
+        selected = da.sel(dict(zip(tensor, comp[: len(tensor)], strict=True))) if tensor else da
+        values = np.asarray(selected.values)
+        error = "-"
+        if name + "_error" in ds:
+            err = ds[name + "_error"]
+            err = err.sel(dict(zip(tensor, comp[: len(tensor)], strict=True))) if tensor else err
+            error = f"{float(np.abs(np.asarray(err.values)).max()):.1e}"
+        if np.iscomplexobj(values):
+            low, high = f"Re {values.real.min(): .4e}", f"Re {values.real.max(): .4e}"
+        else:
+            low, high = number(float(values.min())), number(float(values.max()))
+        dims = ",".join(d for d in da.dims if d not in ("a", "b", "c"))
+        rows.append([name, "".join(comp), dims, low, high, error, da.attrs.get("units", "")])
+    return format_table(["quantity", "comp", "over", "min", "max", "max grid error", "units"], rows)
