@@ -165,10 +165,17 @@ def fermi_divided_difference(x_n, x_m) -> np.ndarray:
     """(f(x_m) - f(x_n))/(x_m - x_n), exact and stable, equal to f'(x) at x_m = x_n.
 
     From f(x) = (1 - tanh(x/2))/2:  -(1/4) [sinh(d/2)/(d/2)] / (cosh(x_n/2) cosh(x_m/2)),
-    d = x_m - x_n, evaluated in logarithms. Always < 0.
+    d = x_m - x_n, evaluated in logarithms for |d| < 1; for |d| >= 1 the difference itself, taken in
+    the tail where it does not cancel (1 - f = f(-x) when both x < 0), which keeps the relative
+    accuracy that the logarithms lose to rounding at |x| ~ 1e5 (~ |x| eps). Always < 0.
     """
-    d = np.abs(np.asarray(x_m) - np.asarray(x_n))
-    return -0.25 * np.exp(log_sinh_over_y(d / 2) - log_cosh(np.asarray(x_n) / 2) - log_cosh(np.asarray(x_m) / 2))
+    x_n, x_m = np.asarray(x_n, dtype=float), np.asarray(x_m, dtype=float)
+    d = x_m - x_n
+    close = np.abs(d) < 1
+    logarithmic = -0.25 * np.exp(log_sinh_over_y(np.abs(d) / 2) - log_cosh(x_n / 2) - log_cosh(x_m / 2))
+    negative = (x_n < 0) & (x_m < 0)
+    difference = np.where(negative, expit(x_n) - expit(x_m), expit(-x_m) - expit(-x_n))  # f_m - f_n
+    return np.where(close, logarithmic, difference / np.where(close, 1.0, d))
 
 
 def log_abs_fermi_difference(x_n, x_m) -> np.ndarray:
