@@ -206,25 +206,34 @@ def entropy_divided_difference(x_n, x_m, threshold: float = 1e-2) -> np.ndarray:
 
 def second_divided_difference(first, derivative, x_a, x_b, x_c, threshold: float = 1e-2) -> np.ndarray:
     """g[x_a, x_b, x_c] (symmetric) of g = f or s from its first divided difference first(x, y) and
-    its derivatives derivative(x, order): (g[lo, mid] - g[mid, hi])/(lo - hi) on the sorted points;
-    when they lie within threshold, the series about their mean (d_i = x_i - mean, sum d_i = 0;
+    its derivatives derivative(x, order). Of the three forms (g[a, b] - g[b, c])/(a - c),
+    (g[a, b] - g[a, c])/(b - c), (g[a, c] - g[b, c])/(a - b) the one with the widest denominator; when
+    the points lie within threshold, the series about their mean (d_i = x_i - mean, sum d_i = 0;
     q = (sum d_i^2)/2, d_a d_b d_c and q^2 are the complete symmetric polynomials h_2, h_3, h_4)
 
         g''/2 + g'''' q/24 + g^(5) d_a d_b d_c/120 + g^(6) q^2/720      (error O(threshold^5)/5040).
+
+    The first divided differences are taken on the pairs as given, so arguments broadcast as
+    (k, n, 1, 1, p), (k, 1, n, 1, p), (k, 1, 1, n, p) cost n^2 of them, not n^3.
     """
-    arrays = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (x_a, x_b, x_c)))
-    points = np.sort(np.stack(arrays), axis=0)
-    lo, mid, hi = points
-    close = hi - lo < threshold
-    mean = points.mean(axis=0)
-    d = points - mean
-    q = (d * d).sum(axis=0) / 2
-    taylor = (derivative(mean, 2) / 2 + derivative(mean, 4) * q / 24 + derivative(mean, 5) * d.prod(axis=0) / 120
-              + derivative(mean, 6) * q * q / 720)
-    safe_hi = np.where(close, lo + 1.0, hi)
-    safe_mid = np.where(close, lo + 0.5, mid)
-    general = (first(lo, safe_mid) - first(safe_mid, safe_hi)) / (lo - safe_hi)
-    return np.where(close, taylor, general)
+    x_a, x_b, x_c = (np.asarray(x, dtype=float) for x in (x_a, x_b, x_c))
+    h_ab, h_bc, h_ac = first(x_a, x_b), first(x_b, x_c), first(x_a, x_c)
+    d_ac, d_bc, d_ab = x_a - x_c, x_b - x_c, x_a - x_b
+    w_ac, w_bc, w_ab = np.abs(d_ac), np.abs(d_bc), np.abs(d_ab)
+    use_ac = (w_ac >= w_bc) & (w_ac >= w_ab)
+    use_bc = ~use_ac & (w_bc >= w_ab)
+    numerator = np.where(use_ac, h_ab - h_bc, np.where(use_bc, h_ab - h_ac, h_ac - h_bc))
+    denominator = np.where(use_ac, d_ac, np.where(use_bc, d_bc, d_ab))
+    close = np.maximum(np.maximum(w_ac, w_bc), w_ab) < threshold
+    out = np.array(numerator / np.where(close, 1.0, denominator), dtype=float)
+    if np.any(close):
+        a, b, c = (np.broadcast_to(x, out.shape)[close] for x in (x_a, x_b, x_c))
+        mean = (a + b + c) / 3
+        da, db, dc = a - mean, b - mean, c - mean
+        q = (da * da + db * db + dc * dc) / 2
+        out[close] = (derivative(mean, 2) / 2 + derivative(mean, 4) * q / 24 + derivative(mean, 5) * da * db * dc / 120
+                      + derivative(mean, 6) * q * q / 720)
+    return out
 
 
 def fermi_second_divided_difference(x_a, x_b, x_c) -> np.ndarray:
