@@ -108,3 +108,21 @@ def test_cli_accepts_zero_temperature_for_the_anomalous_hall_conductivity(tmp_pa
     refused = runner.invoke(main, ["compute", "--model", "qwz", "--mu", "0", "--T", "0", "--tau", "10", "--nk", "8",
                                    "--quantities", "drude"])
     assert refused.exit_code == 2 and "T = 0 is accepted only" in refused.output
+
+
+def test_the_pair_kernels_and_the_band_resolved_sums_agree_at_zero_temperature():
+    # two routes to the same band sums: Block's F_mn (kernels.py) and c sum_n w(x_n) Q_n (spectral.py)
+    from qgtransport.compute import Request, engine_block_sums, thermal_block_sums
+    from qgtransport.geometry import band_geometry
+    from qgtransport.responses.kernels import Settings
+
+    model = builtin_model("haldane", M=0.2)
+    k = np.random.default_rng(3).uniform(size=(200, 2))
+    geo = band_geometry(model, model.to_cartesian(k), order=1)
+    names = ("anomalous_hall", "entropy_hall", "anomalous_nernst", "equilibrium_entropy_current")
+    request = Request(names, np.array([-0.9, 1.3, 0.0]), np.zeros(3), np.zeros(1), Settings())
+    pairs, bands = thermal_block_sums(geo, request), engine_block_sums(geo, request)
+    for name in names:
+        assert np.all(np.isfinite(pairs[name]))
+        assert np.allclose(pairs[name], bands[name], rtol=1e-12, atol=1e-14), name
+    assert np.abs(pairs["anomalous_hall"]).max() > 1.0

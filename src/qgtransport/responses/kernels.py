@@ -83,7 +83,7 @@ class Block:
         """(p,): True at the points with T = 0 (step occupation; Fermi-sea responses only)."""
         return self.T == 0
 
-    def thermal(self, kernel, step) -> np.ndarray:
+    def kernel_or_step(self, kernel, step) -> np.ndarray:
         """kernel(x_n, x_m, T) at T > 0 and step() at the T = 0 points (only evaluated when there are some)."""
         zero = self.zero_temperature
         if not np.any(zero):
@@ -126,14 +126,14 @@ class Block:
     def fermi_dd(self) -> np.ndarray:
         """F_mn = (f_m - f_n)/(e_m - e_n), f'(e_n) at degeneracy, shape (k, n, m, p); always < 0.
         At T = 0: the step's divided difference between levels, 0 within a level."""
-        return self.thermal(lambda x_n, x_m, T: occupation.fermi_divided_difference(x_n, x_m) / T,
+        return self.kernel_or_step(lambda x_n, x_m, T: occupation.fermi_divided_difference(x_n, x_m) / T,
                             lambda: self.step_divided_difference(self.fermi))
 
     @cached_property
     def entropy_dd(self) -> np.ndarray:
         """F^s_mn = (s_m - s_n)/(e_m - e_n), s'(e_n) at degeneracy, shape (k, n, m, p). At T = 0: between
         levels from s_n (0, or ln 2 at e_n = mu), 0 within a level."""
-        return self.thermal(lambda x_n, x_m, T: occupation.entropy_divided_difference(x_n, x_m) / T,
+        return self.kernel_or_step(lambda x_n, x_m, T: occupation.entropy_divided_difference(x_n, x_m) / T,
                             lambda: self.step_divided_difference(self.entropy))
 
     @cached_property
