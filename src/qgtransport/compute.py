@@ -110,9 +110,10 @@ def validate(model, quantities, mu, T, tau, omega, units, kernel, rho1, broadeni
     mu = np.atleast_1d(np.asarray(mu, dtype=float))
     if mu.ndim != 1 or not np.all(np.isfinite(mu)):
         raise ValueError(f"mu must be a finite number or 1D array, got {mu!r}")
-    T = np.atleast_1d(check_temperature(T))
+    T = np.atleast_1d(check_temperature(T, allow_zero=True))
     if T.ndim != 1:
         raise ValueError("T must be a number or 1D array")
+    check_zero_temperature(quantities, T)
     needing_omega = [q for q in quantities if RESPONSES[q].frequency]
     if needing_omega and omega is None:
         raise ValueError(f"{needing_omega} need the frequencies omega (hbar omega in the model's energy unit)")
@@ -124,6 +125,19 @@ def validate(model, quantities, mu, T, tau, omega, units, kernel, rho1, broadeni
     if not (np.isfinite(width) and width > 0):
         raise ValueError(f"width (of the broadened delta function) must be finite and > 0, got {width!r}")
     return tuple(dict.fromkeys(quantities)), mu, T, omega
+
+
+def check_zero_temperature(quantities, T) -> None:
+    """T = 0 only for the Fermi-sea quantities with a T -> 0 limit (RESPONSES[q].zero_temperature)."""
+    if not np.any(T == 0):
+        return
+    refused = [q for q in quantities if not RESPONSES[q].zero_temperature]
+    if refused:
+        allowed = sorted(q for q in RESPONSES if RESPONSES[q].zero_temperature)
+        raise ValueError(
+            f"T = 0 is accepted only for the Fermi-sea quantities {allowed} (step occupation); {refused} have "
+            "no T = 0 value on a k-grid (their Fermi-surface terms f', s' become delta functions, or the "
+            "entropy production grows like 1/T): give T > 0 for them")
 
 
 @checked
@@ -143,7 +157,10 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
     mu : float or 1D array
         Chemical potentials in the model's energy unit (eV).
     T : float or 1D array
-        Temperatures: K for units="SI", model energy unit for units="natural". Must be > 0.
+        Temperatures: K for units="SI", model energy unit for units="natural". T >= 0; T = 0 (step
+        occupation theta(mu - e), 1/2 at e = mu; docs/conventions.md) only for the Fermi-sea
+        quantities with a T -> 0 limit (`responses.ZERO_TEMPERATURE`: anomalous Hall, entropy Hall and
+        Nernst (0 at T = 0), optical), and with scan="direct".
     tau : float, optional
         Relaxation time: fs for units="SI", hbar/energy for units="natural".
     nk : int or tuple
@@ -200,6 +217,8 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
     as <name>_error where the grid allows, and the conventions in the attributes.
     """
     quantities, mu, T, omega = validate(model, quantities, mu, T, tau, omega, units, kernel, rho1, broadening, width)
+    if scan == "binned" and np.any(T == 0):
+        raise ValueError('scan="binned" needs T > 0 (its energy bins are T_min/32 wide); use scan="direct" for T = 0')
     if units == "SI":
         T_nat = U.temperature_to_natural(T, model)
         tau_nat = None if tau is None else U.relaxation_time_to_natural(tau, model)

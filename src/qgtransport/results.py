@@ -25,12 +25,35 @@ CONVENTIONS = {
 }
 
 
+class NonFiniteResultError(ValueError):
+    """A response came out NaN or infinite: never returned silently (the CLI exits with code 2)."""
+
+
+def check_finite(name: str, values: np.ndarray, coordinates: dict, axes: list, units: str) -> None:
+    """Raise NonFiniteResultError naming the quantity, the first non-finite component (a, b, ...) and
+    its (mu, T[, omega]) point when `values` (points..., tensor...) holds a NaN or an infinity."""
+    bad = ~np.isfinite(values)
+    if not np.any(bad):
+        return
+    index = tuple(int(i) for i in np.argwhere(bad)[0])
+    points = len(coordinates)
+    where = ", ".join(f"{c} = {values_of[i]:g}" for (c, values_of), i in zip(coordinates.items(), index[:points],
+                                                                           strict=True))
+    component = "".join(axes[i] for i in index[points:]) or "scalar"
+    T_unit = "K" if units == "SI" else "model energy unit"
+    raise NonFiniteResultError(
+        f"{name} is {values[index]} at component {component}, {where} (T in {T_unit}; {int(bad.sum())} of "
+        f"{bad.size} values not finite); qgtransport returns no NaN or infinity, please report this with the "
+        "inputs that produced it")
+
+
 def build_dataset(model, values: dict, errors: dict, *, mu, T, omega, units, shape, shift, tau,
                   settings) -> xr.Dataset:
     """Dataset over (mu, T[, omega], a, b, ...) with units, descriptions and conventions in the attributes.
 
     values and errors hold natural-unit arrays of shape (len(mu) * len(T) [* len(omega)], tensor...)
-    in mu-major order.
+    in mu-major order. A NaN or infinity in a value or its error estimate raises NonFiniteResultError
+    (a ValueError) naming the quantity, the component and the (mu, T) point: no silent NaN.
     """
     d = model.dim
     axes = list(AXES[:d])
@@ -42,11 +65,16 @@ def build_dataset(model, values: dict, errors: dict, *, mu, T, omega, units, sha
         points = ("mu", "T", "omega") if info.frequency else ("mu", "T")
         dims = points + TENSOR_DIMS[: info.rank]
         sizes = (len(mu), len(T), len(omega))[: len(points)]
-        shaped = value.reshape(sizes + value.shape[1:]) * factor
+        coordinates = dict(zip(points, (np.asarray(mu), np.asarray(T), np.asarray(omega)), strict=False))
+        with np.errstate(over="ignore", invalid="ignore"):
+            shaped = value.reshape(sizes + value.shape[1:]) * factor
+        check_finite(name, shaped, coordinates, axes, units)
         attrs = {"units": unit, "description": info.description, "current": info.current}
         data_vars[name] = (dims, shaped, attrs)
         if name in errors:
-            err = errors[name].reshape(shaped.shape) * factor
+            with np.errstate(over="ignore", invalid="ignore"):
+                err = errors[name].reshape(shaped.shape) * factor
+            check_finite(name + "_error", err, coordinates, axes, units)
             data_vars[name + "_error"] = (dims, err, {
                 "units": unit,
                 "description": f"grid-error estimate of {name}: |I(nk) - I(nk/2)|",

@@ -92,7 +92,7 @@ def test_compute_spec_grid_and_natural_units(runner, tmp_path):
         (["--model", "qwz", "--mu", "0", "--T", "300", "--width", "0"], "--width: must be > 0, got 0.0"),
         (["--model", "qwz", "--mu", "0", "--T", "300,inf"], "--T"),
         (["--model", "qwz", "--mu", "0", "--T", "0", "--tau", "10", "--quantities", "entropy_production"],
-         "temperature must be finite and > 0"),  # T >= 0 at the boundary, compute judges T = 0
+         "T = 0 is accepted only for the Fermi-sea quantities"),  # T >= 0 at the boundary, compute judges T = 0
     ],
 )
 def test_bad_input_exits_2_with_one_clear_line(runner, args, named):

@@ -119,7 +119,7 @@ energy units (k_B = e = hbar = 1).
 @model_options
 @click.option("--mu", "mu_spec", required=True, metavar="SPEC", help="Chemical potentials (eV).")
 @click.option("--T", "T_spec", required=True, metavar="SPEC",
-              help="Temperatures (K in SI units), >= 0 (0 only for the quantities that allow it).")
+              help="Temperatures (K in SI units), > 0; 0 for the Fermi-sea quantities (anomalous_hall, ...).")
 @click.option("--tau", "tau_text", default=None, metavar="X",
               help="Relaxation time (fs in SI units); needed by the entropy production and Drude terms.")
 @click.option("--nk", type=click.IntRange(min=1), required=True, help="k-points per reciprocal direction.")

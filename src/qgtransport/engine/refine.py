@@ -96,7 +96,7 @@ def hot_spot_indicator(geo: BandGeometry, mu: np.ndarray, T: np.ndarray, tol: fl
     metric = (xp.abs(geo.velocity) ** 2).sum(axis=1) * inverse2  # tr g_nm, (k, n, m)
     best = xp.zeros(e.shape[0])
     for m, t in zip(mu, T, strict=True):
-        f = xp.asarray(occ.fermi(to_host((e - m) / t)))
+        f = xp.asarray(occ.fermi(occ.reduced_energy_at(to_host(e), m, t)))
         weight = xp.abs(f[:, :, None] - f[:, None, :])
         best = xp.maximum(best, (weight * metric).sum(axis=(1, 2)))
     return best

@@ -212,13 +212,12 @@ def weight_values(weight: str, x: np.ndarray, T: np.ndarray) -> np.ndarray:
     """w(x) for w in f, s, df/de = -f(1 - f)/T, ds/de = x df/de (x = (e - mu)/T), and
     xiao = x f + ln(1 + exp(-x)) (Xiao, Yao, Fang, Niu, PRL 97, 026603 (2006), Eq. 8)."""
     if weight == "xiao":
-        return x * occ.fermi(x) + occ.softplus(-x)
+        return occ.nernst_weight(x)
     if weight == "f":
         return occ.fermi(x)
     if weight == "s":
         return occ.entropy(x)
-    f = occ.fermi(x)
-    df = -f * (1 - f) / T
+    df = occ.fermi_derivative(x, 1) / T
     if weight == "df":
         return df
     if weight == "ds":
@@ -243,7 +242,7 @@ def band_resolved_sums(geo, quantities, mu, T, settings, max_elements: int = 2**
     cache: dict = {pair: [] for pair in pairs}
     for start in range(0, len(mu), p_block):
         window = slice(start, start + p_block)
-        x = (e - mu[window]) / T[window]
+        x = occ.reduced_energy_at(e, mu[window], T[window])  # +-inf at T = 0: the step (Fermi-sea weights only)
         for weight in sorted({w for _, w in pairs}):
             w = weight_values(weight, x, T[window])
             for name, _ in (pair for pair in pairs if pair[1] == weight):
@@ -328,16 +327,12 @@ def weight_derivatives(weight: str, x: np.ndarray, T: float) -> tuple:
     """(w, dw/de, d2w/de2, d3w/de3) at x = (e - mu)/T for w in f, s, df/de, ds/de, from one Fermi
     function. With d/dx and g = f(1 - f): f1 = -g, f2 = g(1 - 2f), f3 = -g(1 - 6f + 6f^2),
     f4 = g(1 - 2f)(1 - 12f + 12f^2); s1 = x f1, s2 = f1 + x f2, s3 = 2 f2 + x f3, s4 = 3 f3 + x f4."""
-    f = occ.fermi(x)
-    g = f * (1 - f)
-    f1 = -g
-    f2 = g * (1 - 2 * f)
-    f3 = -g * (1 - 6 * f + 6 * f * f)
+    f1, f2, f3 = (occ.fermi_derivative(x, n) for n in (1, 2, 3))  # accurate in both tails
     if weight == "f":
-        return f, f1 / T, f2 / T**2, f3 / T**3
+        return occ.fermi(x), f1 / T, f2 / T**2, f3 / T**3
     if weight == "s":
         return occ.entropy(x), x * f1 / T, (f1 + x * f2) / T**2, (2 * f2 + x * f3) / T**3
-    f4 = g * (1 - 2 * f) * (1 - 12 * f + 12 * f * f)
+    f4 = occ.fermi_derivative(x, 4)
     if weight == "df":
         return f1 / T, f2 / T**2, f3 / T**3, f4 / T**4
     if weight == "ds":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 from qgtransport.responses import charge, entropy, nonlinear, optical
@@ -19,6 +19,16 @@ class Response:
     needs_tau: bool = False
     needs_curvature: bool = False  # needs d2H (band_geometry order 2)
     band_power: int = 2  # largest band-index power of its per-k arrays (memory: k n^power p)
+    zero_temperature: bool = False  # a Fermi-sea sum with a T -> 0 limit, computed at T = 0 with the step f
+
+
+# T = 0 (step occupation theta(mu - e), 1/2 at e = mu; docs/conventions.md): the sums over occupied
+# states with weights f or s and no 1/T, f', s' (anomalous Hall -sum f Omega; entropy Hall, Nernst
+# and the equilibrium entropy current, which vanish with s at T = 0; the interband optical
+# responses and the joint density of states). Drude, Fermi-surface (f', f'') and entropy-production
+# (1/T) responses have no T = 0 value on a k-grid and refuse T = 0.
+ZERO_TEMPERATURE = ("anomalous_hall", "entropy_hall", "anomalous_nernst", "equilibrium_entropy_current",
+                    "optical_conductivity", "optical_entropy_conductivity", "joint_density_of_states")
 
 
 RESPONSES = {
@@ -158,5 +168,6 @@ RESPONSES = {
         "f -> s replaced second-order entropy current (not Tr[v s(rho)], ERRATA S1)", "entropy", rank=3,
         needs_tau=True, needs_curvature=True, band_power=3),
 }
+RESPONSES.update({name: replace(RESPONSES[name], zero_temperature=True) for name in ZERO_TEMPERATURE})
 
-__all__ = ["RESPONSES", "Response"]
+__all__ = ["RESPONSES", "Response", "ZERO_TEMPERATURE"]

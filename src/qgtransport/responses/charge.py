@@ -50,7 +50,6 @@ def anomalous_nernst(block: Block) -> np.ndarray:
     Equals the entropy Hall conductivity sigma^s_ab exactly (Onsager, Eq. 29; ERRATA E7).
     Units e k_B/hbar x length^(2-d). Omega_n includes X_n with the full position matrix.
     """
-    x = block.x
-    weight = x * block.fermi + occupation.softplus(-x)
+    weight = occupation.nernst_weight(block.x)
     omega_kernel = -2 * block.inverse_gap**2 * weight[:, :, None, :]
     return band_sum(omega_kernel, block.products.imag) + position_curvature_sum(block, weight)

@@ -77,8 +77,27 @@ class Block:
 
     @cached_property
     def x(self) -> np.ndarray:
-        """x_n = (e_n - mu)/T, shape (k, n, p)."""
-        return (self.energies[..., None] - self.mu) / self.T
+        """x_n = (e_n - mu)/T, shape (k, n, p); at T = 0 its limit -inf, 0, +inf (occupation.reduced_energy_at)."""
+        return occupation.reduced_energy_at(self.energies[..., None], self.mu, self.T)
+
+    @cached_property
+    def zero_temperature(self) -> np.ndarray:
+        """(p,): True at the points with T = 0 (step occupation; Fermi-sea responses only)."""
+        return self.T == 0
+
+    def kernel_or_step(self, kernel, step) -> np.ndarray:
+        """kernel(x_n, x_m, T) at T > 0 and step() at the T = 0 points (only evaluated when there are some)."""
+        zero = self.zero_temperature
+        if not np.any(zero):
+            return kernel(self.x_n, self.x_m, self.T)
+        T = np.where(zero, 1.0, self.T)
+        x = np.where(zero, 0.0, self.x)
+        return np.where(zero, step(), kernel(x[:, :, None, :], x[:, None, :, :], T))
+
+    def step_divided_difference(self, values) -> np.ndarray:
+        """(g_m - g_n)/(e_m - e_n) between levels from band values g_n (k, n, p), 0 within a level
+        (the T = 0 divided differences: f' and s' are delta functions there, used by no Fermi-sea response)."""
+        return (values[:, :, None, :] - values[:, None, :, :]) * self.inverse_gap
 
     @cached_property
     def x_n(self) -> np.ndarray:
@@ -107,13 +126,17 @@ class Block:
 
     @cached_property
     def fermi_dd(self) -> np.ndarray:
-        """F_mn = (f_m - f_n)/(e_m - e_n), f'(e_n) at degeneracy, shape (k, n, m, p); always < 0."""
-        return occupation.fermi_divided_difference(self.x_n, self.x_m) / self.T
+        """F_mn = (f_m - f_n)/(e_m - e_n), f'(e_n) at degeneracy, shape (k, n, m, p); always < 0.
+        At T = 0: the step's divided difference between levels, 0 within a level."""
+        return self.kernel_or_step(lambda x_n, x_m, T: occupation.fermi_divided_difference(x_n, x_m) / T,
+                            lambda: self.step_divided_difference(self.fermi))
 
     @cached_property
     def entropy_dd(self) -> np.ndarray:
-        """F^s_mn = (s_m - s_n)/(e_m - e_n), s'(e_n) at degeneracy, shape (k, n, m, p)."""
-        return occupation.entropy_divided_difference(self.x_n, self.x_m) / self.T
+        """F^s_mn = (s_m - s_n)/(e_m - e_n), s'(e_n) at degeneracy, shape (k, n, m, p). At T = 0: between
+        levels from s_n (0, or ln 2 at e_n = mu), 0 within a level."""
+        return self.kernel_or_step(lambda x_n, x_m, T: occupation.entropy_divided_difference(x_n, x_m) / T,
+                            lambda: self.step_divided_difference(self.entropy))
 
     @cached_property
     def fermi(self) -> np.ndarray:

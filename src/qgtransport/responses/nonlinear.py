@@ -41,10 +41,12 @@ ENTROPY = Occupation(occ.entropy_divided_difference, occ.entropy_derivative)
 
 
 def second_divided_difference(g: Occupation, x, y, threshold=1e-3):
-    """g[x, x, y] = (g'(x) - g[x, y])/(x - y), g''(x)/2 + g'''(x)(y - x)/6 near x = y (reduced units)."""
+    """g[x, x, y] = (g'(x) - g[x, y])/(x - y); near x = y its series g''/2 + g''' d/6 + g'''' d^2/24 +
+    g^(5) d^3/120 at x (d = y - x, error below |g^(6)| d^4/720) (reduced units)."""
     d = y - x
     small = np.abs(d) < threshold
-    taylor = g.derivative(x, 2) / 2 + g.derivative(x, 3) * d / 6
+    taylor = (g.derivative(x, 2) / 2 + g.derivative(x, 3) * d / 6 + g.derivative(x, 4) * d * d / 24
+              + g.derivative(x, 5) * d**3 / 120)
     safe = np.where(small, 1.0, -d)
     return np.where(small, taylor, (g.derivative(x, 1) - g.divided_difference(x, y)) / safe)
 
@@ -208,34 +210,12 @@ def rectified_current(block: Block) -> np.ndarray:
     return -per_frequency(ac_second_order_response, block, FERMI, "rectification")
 
 
-def entropy_first_divided_difference(x_a, x_b):
-    """s^[1](f_a, f_b) = (s_a - s_b)/(f_a - f_b) for s as a function of f: the ratio of the
-    x-space divided differences of s and f; x_a (= ln((1-f)/f)) at coincidence."""
-    ratio_f = occ.fermi_divided_difference(x_a, x_b)
-    ratio_s = occ.entropy_divided_difference(x_a, x_b)
-    underflow = ratio_f == 0
-    return np.where(underflow, (x_a + x_b) / 2, ratio_s / np.where(underflow, 1.0, ratio_f))
-
-
-def fermi_difference(x_a, x_b):
-    """f(x_a) - f(x_b) = f[x_a, x_b] (x_a - x_b), accurate for close arguments."""
-    return occ.fermi_divided_difference(x_a, x_b) * (x_a - x_b)
-
-
-def entropy_second_divided_difference(x_a, x_b, x_c, threshold=1e-3):
-    """s^[2](f_a, f_b, f_c) of s as a function of f (symmetric), with its limits:
-    (s^[1]_ab - s^[1]_bc)/(f_a - f_c); (x_a - s^[1]_ab)/(f_a - f_b) for a = c; s''(f)/2 = -1/(2 f(1-f))."""
-    apart_ac = np.abs(x_a - x_c) >= threshold
-    apart_ab = np.abs(x_a - x_b) >= threshold
-    generic = (entropy_first_divided_difference(x_a, x_b) - entropy_first_divided_difference(x_b, x_c)) / np.where(
-        apart_ac, fermi_difference(x_a, x_c), 1.0)
-    mid = (x_a + x_c) / 2
-    pair = (mid - entropy_first_divided_difference(mid, x_b)) / np.where(apart_ab, fermi_difference(mid, x_b), 1.0)
-    xbar = (x_a + x_b + x_c) / 3
-    triple = -0.5 * np.exp(-occ.log_fermi_variance(xbar))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = np.where(apart_ac, generic, np.where(apart_ab, pair, triple))
-    return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)
+def propagated_velocity(block: Block, eta=None) -> np.ndarray:
+    """u^b_mn = v^b_mn/(eta + i e_mn), e_mn = e_m - e_n, shape (k, m, n, b): rho(1)^b_mn = F_mn u^b_mn
+    (F_mn = (f_m - f_n)/(e_m - e_n)). eta: the settings' 1/tau or a (complex) rate."""
+    eta = block.settings.eta if eta is None else eta
+    e_mn = block.energies[:, :, None] - block.energies[:, None, :]
+    return np.einsum("kbmn,kmn->kmnb", block.geo.velocity, 1.0 / (eta + 1j * e_mn))
 
 
 def second_order_entropy_current(block: Block) -> np.ndarray:
@@ -246,20 +226,25 @@ def second_order_entropy_current(block: Block) -> np.ndarray:
     the first and second Frechet derivatives of s(rho) at rho_eq (Daleckii-Krein), with s^[1], s^[2]
     the divided differences of s(f) = -f ln f - (1 - f) ln(1 - f) at the occupations f_n. Differs from
     the f -> s replaced current; Maxwell and Sommerfeld hold only for the latter. Shape (p, a, b, c).
+    s^[2] (~ 1/f) enters only multiplied by the occupation factors of rho(1)_ml rho(1)_ln
+    (`entropy_frechet_kernels`), so nothing overflows at low T.
     """
-    rho1 = first_order_density_matrix(block, FERMI)
     rho2 = second_order_density_matrix(block, FERMI)
+    u = propagated_velocity(block)
     s1, s2 = entropy_frechet_kernels(block)
     linear = entropy_linear_term(block, s1, rho2)
-    return symmetrise_bc(linear + entropy_quadratic_term(block, s2, rho1, rho1)).real
+    return symmetrise_bc(linear + entropy_quadratic_term(block, s2, u, u)).real
 
 
 def entropy_frechet_kernels(block: Block) -> tuple:
-    """(s^[1]_mn, s^[2]_mln): divided differences of s(f) at the occupations, shapes (k, m, n, p),
-    (k, m, l, n, p)."""
+    """(s^[1]_mn, K_mln), shapes (k, m, n, p), (k, m, l, n, p): s^[1] = s[f_m, f_n], the divided
+    difference of s(f) (`occupation.entropy_fermi_ratio`), and K = s[f_m, f_l, f_n] F_ml F_ln, the
+    second one times the occupation factors of rho(1)_ml rho(1)_ln (F = (f_m - f_l)/(e_m - e_l)),
+    = `occupation.entropy_frechet_quadratic_kernel`/T^2: bounded where s[f_m, f_l, f_n] ~ 1/f is not."""
     x = block.x  # (k, n, p)
-    s1 = entropy_first_divided_difference(x[:, :, None, :], x[:, None, :, :])
-    s2 = entropy_second_divided_difference(x[:, :, None, None, :], x[:, None, :, None, :], x[:, None, None, :, :])
+    s1 = occ.entropy_fermi_ratio(x[:, :, None, :], x[:, None, :, :])
+    s2 = occ.entropy_frechet_quadratic_kernel(x[:, :, None, None, :], x[:, None, :, None, :],
+                                              x[:, None, None, :, :]) / block.T**2
     return s1, s2
 
 
@@ -269,8 +254,10 @@ def entropy_linear_term(block: Block, s1, rho2) -> np.ndarray:
 
 
 def entropy_quadratic_term(block: Block, s2, first, second) -> np.ndarray:
-    """sum_mln v^a_nm s^[2]_mln first^b_ml second^c_ln (first, second: rho(1)), shape (p, a, b, c)."""
-    return np.einsum("kanm,kmlnp,kmlpb,klnpc->pabc", block.geo.velocity, s2, first, second, optimize=True)
+    """sum_mln v^a_nm K_mln first^b_ml second^c_ln = sum_mln v^a_nm s^[2]_mln rho(1)^b_ml rho(1)^c_ln,
+    with K from `entropy_frechet_kernels` and first, second the propagated velocities of rho(1)
+    (`propagated_velocity`, (k, m, l, b)). Shape (p, a, b, c)."""
+    return np.einsum("kanm,kmlnp,kmlb,klnc->pabc", block.geo.velocity, s2, first, second, optimize=True)
 
 
 def ac_second_order_entropy_current(block: Block, kind: str) -> np.ndarray:
@@ -285,16 +272,16 @@ def ac_second_order_entropy_current(block: Block, kind: str) -> np.ndarray:
     the quadratic part is the product in the other order). Entropy-current sign; shape (p, a, b, c).
     """
     inner, outer = ac_rates(block, kind)
-    rho1_b = first_order_density_matrix(block, FERMI, inner)
-    rho1_c = rho1_b if kind == "second_harmonic" else first_order_density_matrix(block, FERMI, np.conj(inner))
+    u_b = propagated_velocity(block, inner)
+    u_c = u_b if kind == "second_harmonic" else propagated_velocity(block, np.conj(inner))
     rho2 = second_order_density_matrix(block, FERMI, inner, outer, symmetrise=False)
     s1, s2 = entropy_frechet_kernels(block)
     linear = entropy_linear_term(block, s1, rho2)
-    quadratic = entropy_quadratic_term(block, s2, rho1_b, rho1_c)
+    quadratic = entropy_quadratic_term(block, s2, u_b, u_c)
     if kind == "second_harmonic":
         return symmetrise_bc(linear + quadratic)
     # rho(1)(t)^2 has the DC part rho1^b(w) rho1^c(-w) + rho1^c(-w) rho1^b(w): both orders of the product
-    swapped = np.swapaxes(entropy_quadratic_term(block, s2, rho1_c, rho1_b), -1, -2)
+    swapped = np.swapaxes(entropy_quadratic_term(block, s2, u_c, u_b), -1, -2)
     return ac_combination(linear, kind) + 0.5 * (quadratic + swapped)
 
 
@@ -310,31 +297,6 @@ def rectified_entropy_current(block: Block) -> np.ndarray:
     return per_frequency(ac_second_order_entropy_current, block, "rectification")
 
 
-def phi_first_divided_difference(x_a, x_b):
-    """phi^[1](f_a, f_b) = (phi(f_a) - phi(f_b))/(f_a - f_b) = (x_a - x_b)/(f_a - f_b) = 1/f[x_a, x_b]
-    (x-space), -1/(f(1 - f)) at coincidence; phi(f) = ln((1 - f)/f). x clipped to +-600."""
-    x_a, x_b = np.clip(x_a, -600, 600), np.clip(x_b, -600, 600)
-    return 1.0 / occ.fermi_divided_difference(x_a, x_b)
-
-
-def phi_second_divided_difference(x_a, x_b, x_c, threshold=1e-3):
-    """phi^[2](f_a, f_b, f_c) with its limits: (phi^[1]_ab - phi^[1]_bc)/(f_a - f_c);
-    (phi'(f_a) - phi^[1]_ab)/(f_a - f_b) for a = c; phi''(f)/2 = (1 - 2f)/(2 f^2 (1 - f)^2)."""
-    x_a, x_b, x_c = (np.clip(x, -600, 600) for x in (x_a, x_b, x_c))
-    apart_ac = np.abs(x_a - x_c) >= threshold
-    apart_ab = np.abs(x_a - x_b) >= threshold
-    generic = (phi_first_divided_difference(x_a, x_b) - phi_first_divided_difference(x_b, x_c)) / np.where(
-        apart_ac, fermi_difference(x_a, x_c), 1.0)
-    mid = (x_a + x_c) / 2
-    inverse_variance = np.exp(-occ.log_fermi_variance(mid))  # 1/(f(1-f))
-    pair = (-inverse_variance - phi_first_divided_difference(mid, x_b)) / np.where(
-        apart_ab, fermi_difference(mid, x_b), 1.0)
-    xbar = (x_a + x_b + x_c) / 3
-    f = occ.fermi(xbar)
-    triple = (1 - 2 * f) / 2 * np.exp(-2 * occ.log_fermi_variance(xbar))
-    return np.where(apart_ac, generic, np.where(apart_ab, pair, triple))
-
-
 def entropy_production_third_order(block: Block) -> np.ndarray:
     """Entropy production at E^3, the exact third order of Eq. 9 (Frechet expansion of phi):
 
@@ -344,14 +306,24 @@ def entropy_production_third_order(block: Block) -> np.ndarray:
     returned as the tensor Pi_abc (Pi = Pi_abc E_a E_b E_c), symmetric in (a, b, c). In the steady
     state it equals J(2).E/T (ERRATA, exact facts): nonzero for the intrinsic (tau^0) current of a
     PT-symmetric model, which therefore dissipates. Odd in E; Pi(2) + Pi(3) >= 0 for small E.
+
+    The divided differences of phi(f) = ln((1 - f)/f) grow like 1/f and 1/f^2 (they overflowed below
+    ~120 K on QWZ); with rho(1)^a_mn = F_mn u^a_mn (`propagated_velocity`), F = f[x_m, x_n]/T, they
+    enter only through the exact products (divided differences of the inverse function x(f))
+
+        phi^[1]_mn F_mn = 1/T,   phi^[2]_mln F_ml F_ln F_nm = -f[x_m, x_l, x_n]/T^3,
+
+        Pi(3) = -eta { (2/T) sum_mn u^a_mn rho(2)^bc_nm - (1/T^3) sum_mln f[x_m, x_l, x_n] u^a_ml u^b_ln u^c_nm },
+
+    with f[., ., .] the second divided difference of f in x (bounded by 0.05).
     """
-    rho1 = first_order_density_matrix(block, FERMI)  # (k, m, n, p, a)
     rho2 = second_order_density_matrix(block, FERMI)  # (k, m, n, p, b, c)
+    u = propagated_velocity(block)  # (k, m, n, a)
     x = block.x
-    phi1 = phi_first_divided_difference(x[:, :, None, :], x[:, None, :, :])
-    phi2 = phi_second_divided_difference(x[:, :, None, None, :], x[:, None, :, None, :], x[:, None, None, :, :])
-    cross = 2 * np.einsum("kmnp,kmnpa,knmpbc->pabc", phi1, rho1, rho2, optimize=True)
-    cubic = np.einsum("kmlnp,kmlpa,klnpb,knmpc->pabc", phi2, rho1, rho1, rho1, optimize=True)
+    f3 = occ.fermi_second_divided_difference(x[:, :, None, None, :], x[:, None, :, None, :], x[:, None, None, :, :])
+    T = block.T[:, None, None, None]
+    cross = 2 * np.einsum("kmna,knmpbc->pabc", u, rho2, optimize=True) / T
+    cubic = -np.einsum("kmlnp,kmla,klnb,knmc->pabc", f3, u, u, u, optimize=True) / T**3
     total = -block.settings.eta * (cross + cubic).real
     return symmetrise_abc(total)
 
