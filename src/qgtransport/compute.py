@@ -13,7 +13,7 @@ from qgtransport.bands.occupation import check_temperature
 from qgtransport.engine.integrate import grid_shape
 from qgtransport.engine.plan import integrate_request
 from qgtransport.engine.spectral import band_resolved, band_resolved_sums
-from qgtransport.options import BROADENINGS, KERNELS, RHO1, UNITS, checked
+from qgtransport.options import BROADENINGS, KERNELS, RHO1, UNITS, checked, suggestion
 from qgtransport.responses import RESPONSES
 from qgtransport.responses.kernels import Block, Settings
 from qgtransport.results import build_dataset
@@ -95,7 +95,8 @@ def validate(model, quantities, mu, T, tau, omega, units, kernel, rho1, broadeni
     quantities = [quantities] if isinstance(quantities, str) else list(quantities)
     unknown = [q for q in quantities if q not in RESPONSES]
     if unknown:
-        raise ValueError(f"unknown quantities {unknown}; available: {sorted(RESPONSES)}")
+        named = ", ".join(f"{q!r}{suggestion(q, RESPONSES)}" for q in unknown)
+        raise ValueError(f"unknown quantities: {named}; available: {sorted(RESPONSES)}")
     if units not in UNITS:
         raise ValueError(f"units must be one of {UNITS}, got {units!r}")
     if kernel not in KERNELS:

@@ -15,6 +15,7 @@ import click
 
 from qgtransport.cli.inputs import BadInput, check_writable, parse_component, run_compute, write_outputs
 from qgtransport.cli.tables import compute_table, model_title_line, response_names, summary_table
+from qgtransport.results import without_paths
 
 EXIT_CODES = """\b
 Exit codes: 0 ok; 1 unexpected error (run 'qgt --traceback ...' for the traceback);
@@ -128,7 +129,7 @@ def run_command(config_path, output_dir, no_report, progress):
                               command=f"qgt run {config_path}", log=say)
         written += report.paths
     click.echo(f"{model_title_line(ds)}\n")
-    click.echo(compute_table(ds))
+    click.echo(compute_table(ds, nk_option="[grid] nk ="))
     click.echo("")
     if report is not None:
         failing = [c for c in report.checks if c.verdict == "FAILS"]
@@ -201,7 +202,7 @@ def show_command(file, component, show_config):
     """
     ds = read_dataset(file)
     comp = parse_component(component, int(ds.attrs.get("dimension", ds.sizes.get("a", 3))))
-    click.echo(f"{file}: {model_title_line(ds)}")
+    click.echo(f"{Path(file).name}: {model_title_line(ds)}")
     mu = ds["mu"].values
     scan = [f"mu {mu.min():g} .. {mu.max():g} {ds['mu'].attrs.get('units', '')} ({len(mu)})",
             f"T {', '.join(f'{t:g}' for t in ds['T'].values)} {ds['T'].attrs.get('units', '')}"]
@@ -211,7 +212,8 @@ def show_command(file, component, show_config):
                     f"({len(omega)})")
     click.echo("scan: " + "; ".join(scan))
     click.echo(f"qgtransport {ds.attrs.get('qgtransport_version', 'unknown')}; spin degeneracy "
-               f"{ds.attrs.get('spin_degeneracy', '?')}; created by {ds.attrs.get('created_by', 'qgtransport')}\n")
+               f"{ds.attrs.get('spin_degeneracy', '?')}; created by "
+               f"{without_paths(ds.attrs.get('created_by', 'qgtransport'))}\n")
     click.echo(summary_table(ds, comp))
     click.echo("\ndescriptions:")
     for name in response_names(ds):
