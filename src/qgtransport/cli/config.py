@@ -225,8 +225,9 @@ class ReportTable(Table):
         example=[[0, 0], [0.5, 0], [0.5, 0.5], [0, 0]])
     band_points: Annotated[Integer, Field(ge=2, le=100000)] = entry(240, "k-points along the band-structure path")
     bz_nk: Annotated[Integer, Field(ge=4, le=2001)] = entry(101, "grid of the Brillouin-zone maps (per direction)")
-    band: Annotated[Integer, Field(ge=0)] = entry(0, "band of the Berry-curvature and quantum-metric maps "
-                                                   "(0 = lowest)")
+    band: Annotated[Integer, Field(ge=0)] | None = entry(None, "band of the Berry-curvature and quantum-metric maps "
+                                                          "(0 = lowest; default: the band nearest the density map's "
+                                                          "mu)", example=0)
     density_mu: Number | None = entry(None, "mu of the entropy-production density map (default: where Pi_xx is "
                                        "largest at density_T)", example=1.5)
     density_T: Annotated[Number, Field(gt=0)] | None = entry(None, "T of the density map (default: the lowest T)",
@@ -548,7 +549,7 @@ def _check_against_model(config: RunConfig, model):
     points = config.report.path_points
     if points is not None and len(points[0]) != d:
         found.append(f"[report] path_points: points have {len(points[0])} coordinates; the model is {d}D")
-    if config.report.band >= model.norb:
+    if config.report.band is not None and config.report.band >= model.norb:
         found.append(f"[report] band: {config.report.band} but the model has {model.norb} bands "
                      f"(0..{model.norb - 1})")
     tol = config.physics.degeneracy_tol
