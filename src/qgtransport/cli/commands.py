@@ -32,6 +32,7 @@ from qgtransport.cli.inputs import (
     parse_params,
     parse_spec,
     run_compute,
+    shown_path,
     write_outputs,
 )
 from qgtransport.cli.run import register
@@ -203,7 +204,7 @@ def compute_command(model_name, params, hr, tb, model_file, wsvec, win, centres,
     click.echo(f"{model_title_line(ds)}\n")
     click.echo(compute_table(ds, comp))
     for path in written:
-        click.echo(f"wrote {path}")
+        click.echo(f"wrote {shown_path(path)}")
 
 
 def band_ranges(model, nk: int = 48) -> np.ndarray:
@@ -314,7 +315,7 @@ def demo_command(output_dir, model_name, params, nk, progress):
                    f"{hall / e2_over_h:.6f} e^2/h (a Chern insulator gives -C e^2/h)")
     click.echo("")
     for path in written:
-        click.echo(f"wrote {path}")
+        click.echo(f"wrote {shown_path(path)}")
     for text in skipped:
         click.echo(f"skipped {text}")
     click.echo(f"done in {time.perf_counter() - start:.1f} s")

@@ -1,5 +1,6 @@
-"""`qgt run CONFIG`, `qgt init [PATH]` and `qgt show FILE`: a run from one configuration file, the
-commented example configuration, and a summary of a dataset written by qgtransport.
+"""`qgt run CONFIG`, `qgt init [PATH]`, `qgt show FILE` and `qgt report FILE`: a run from one
+configuration file, the commented example configuration, a summary of a dataset written by
+qgtransport, and its report (figures and HTML) without recomputing it.
 
 Registered on the `qgt` group by `register(main)` (qgtransport/cli/commands.py). Exit codes as
 for every qgt command: 0 ok, 1 unexpected error, 2 bad input (configuration, model file, data file).
@@ -13,7 +14,17 @@ from pathlib import Path
 
 import click
 
-from qgtransport.cli.inputs import BadInput, check_writable, parse_component, run_compute, write_outputs
+from qgtransport.cli.inputs import (
+    BadInput,
+    check_writable,
+    load_model,
+    model_options,
+    parse_component,
+    parse_params,
+    run_compute,
+    shown_path,
+    write_outputs,
+)
 from qgtransport.cli.tables import compute_table, model_title_line, response_names, summary_table
 from qgtransport.results import without_paths
 
@@ -140,7 +151,7 @@ def run_command(config_path, output_dir, no_report, progress):
         else:
             click.echo(f"relation checks: {len(counted)} hold or deviate only where expected (see the report)")
     for path in written:
-        click.echo(f"wrote {path}")
+        click.echo(f"wrote {shown_path(path)}")
     click.echo(f"done in {time.perf_counter() - start:.1f} s")
 
 
@@ -241,13 +252,110 @@ def read_dataset(path):
     return ds
 
 
+REPORT_EPILOG = """\b
+The model: the one given (--model, --hr, --tb or --model-file), else the one the dataset names
+(a built-in model with its parameters, or the configuration stored by 'qgt run' if its files are
+still there), else none: then the report has the figures and checks of the dataset alone (no band
+structure, zone maps or density map).
+
+""" + EXIT_CODES
+
+
+@click.command("report", epilog=REPORT_EPILOG)
+@click.argument("file", type=click.Path(dir_okay=False))
+@model_options
+@click.option("--output", "output_dir", type=click.Path(file_okay=False), default=None,
+              help="Folder of report.html and figures/ (default: the dataset's folder).")
+@click.option("--recompute-checks", is_flag=True,
+              help="Also run the relation checks that recompute responses (Maxwell, Mott, Sommerfeld, optical ratio).")
+@click.option("--dpi", type=click.IntRange(min=50, max=600), default=None,
+              help="Resolution of the figures (default: the stored configuration's, else 110).")
+@click.option("--progress/--quiet", default=None, help="Stage messages (default: when stderr is a terminal).")
+def report_command(file, model_name, params, hr, tb, model_file, wsvec, win, centres, spin_degeneracy, output_dir,
+                   recompute_checks, dpi, progress):
+    """Write the HTML report and its figures for a saved dataset, without recomputing it.
+
+    \b
+    Examples:
+      qgt report qgt-run/run.nc
+      qgt report fe.nc --hr Fe_hr.dat --output fe-report
+      qgt report qwz.nc --recompute-checks
+    """
+    import dataclasses
+
+    from qgtransport.report import ReportOptions, write_report
+
+    start = time.perf_counter()
+    ds = read_dataset(file)
+    folder = Path(output_dir) if output_dir is not None else Path(file).parent
+    check_writable(folder, "--output", folder=True)
+    say = _stderr if (sys.stderr.isatty() if progress is None else progress) else (lambda text: None)
+    given = [x for x in (model_name, hr, tb, model_file) if x is not None]
+    options, config_text, source = ReportOptions(), ds.attrs.get("config"), None
+    if given:
+        model = load_model(model_name, parse_params(params), hr=hr, tb=tb, model_file=model_file, wsvec=wsvec, win=win,
+                           centres=centres, spin_degeneracy=None if spin_degeneracy is None else int(spin_degeneracy))
+        source = "the model given"
+    else:
+        model, options, source = model_of_dataset(ds, say)
+    options = dataclasses.replace(options, recompute=recompute_checks, dpi=options.dpi if dpi is None else dpi)
+    if model is not None and model.dim != int(ds.attrs.get("dimension", model.dim)):
+        raise BadInput(f"the model is {model.dim}D but {Path(file).name} holds a {ds.attrs.get('dimension')}D dataset")
+    say(f"report of {Path(file).name}: model {source or 'none (the dataset alone)'}")
+    report = write_report(ds, model, folder, options, config_text=config_text if config_text else None,
+                          command=f"qgt report {Path(file).name}", log=say)
+    click.echo(f"{Path(file).name}: {model_title_line(ds)}")
+    counted = [c for c in report.checks if c.verdict != "skipped"]
+    failing = [c for c in counted if c.verdict == "FAILS"]
+    unconverged = [r["quantity"] for r in report.convergence if r["status"].startswith("NOT")]
+    if unconverged:
+        click.echo(f"WARNING: {len(unconverged)} of {len(report.convergence)} results NOT converged: "
+                   + ", ".join(unconverged))
+    if failing:
+        click.echo(f"WARNING: {len(failing)} of {len(counted)} relation checks FAIL: "
+                   + "; ".join(c.name for c in failing))
+    for path in report.paths:
+        click.echo(f"wrote {shown_path(path)}")
+    click.echo(f"done in {time.perf_counter() - start:.1f} s")
+
+
+def model_of_dataset(ds, say):
+    """(model, ReportOptions, where it came from) for a dataset: the configuration stored by 'qgt run'
+    (its files relative to the configuration's folder), else a built-in model named with its
+    parameters, else (None, ReportOptions(), None)."""
+    import json
+
+    from qgtransport.models import BUILTIN_MODELS, builtin_model
+    from qgtransport.report import ReportOptions
+
+    text, config_file = ds.attrs.get("config"), ds.attrs.get("config_file")
+    if text and config_file:
+        from qgtransport.cli.config import ConfigError, build_model, parse_config
+
+        try:
+            config = parse_config(text, source=Path(config_file).name, base=Path(config_file).parent)
+            model, _ = build_model(config)
+            return model, report_options(config), f"from the stored configuration {Path(config_file).name}"
+        except (ConfigError, OSError, ValueError) as exc:
+            say(f"warning: the stored configuration does not give the model ({exc}); trying the model's name")
+    name = str(ds.attrs.get("model", ""))
+    if name in BUILTIN_MODELS:
+        try:
+            params = json.loads(ds.attrs.get("model_parameters", "{}"))
+            return builtin_model(name, **params), ReportOptions(), f"built-in {name}"
+        except (ValueError, TypeError) as exc:
+            say(f"warning: cannot rebuild the built-in model {name!r} ({exc})")
+    return None, ReportOptions(), None
+
+
 def register(group) -> None:
-    """Add run, init and show to the qgt command group (and the exit codes to its --help)."""
-    for command in (run_command, init_command, show_command):
+    """Add run, init, show and report to the qgt command group (and the exit codes to its --help)."""
+    for command in (run_command, init_command, show_command, report_command):
         group.add_command(command)
     if not group.epilog:
         group.epilog = EXIT_CODES
 
 
-__all__ = ["register", "run_command", "init_command", "show_command", "report_options", "read_dataset"]
+__all__ = ["register", "run_command", "init_command", "show_command", "report_command", "report_options",
+           "read_dataset", "model_of_dataset"]
 
