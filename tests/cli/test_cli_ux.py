@@ -127,3 +127,25 @@ def test_report_of_a_saved_dataset_from_python_and_the_command_line(runner, tmp_
 def test_did_you_mean(runner, args, hint):
     result = runner.invoke(main, ["compute", *args, "--mu", "0", "--T", "300", "--nk", "4"])
     assert result.exit_code == 2 and hint in result.output
+
+
+def test_progress_bar_is_tqdm_auto(monkeypatch):
+    """The bar comes from tqdm.auto: a widget in Jupyter, text in a terminal."""
+    import tqdm.auto
+
+    made = []
+
+    class Bar:
+        def __init__(self, **keywords):
+            made.append(keywords)
+
+        def update(self, n):
+            made.append(n)
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", Bar)
+    qgtransport.compute(qgtransport.builtin_model("qwz"), ["anomalous_hall"], mu=0.0, T=300.0, nk=8, progress=True,
+                        executor="serial")
+    assert made[0]["unit"] == " k-points" and made[0]["total"] == sum(n for n in made[1:] if isinstance(n, int)) == 64
