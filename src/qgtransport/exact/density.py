@@ -36,6 +36,7 @@ def perturbed_density_matrix(model, k, *, mu: float, T: float, tau: float, order
     Parameters
     ----------
     model : TightBinding
+        The model (energies in eV, lengths in Angstrom by default).
     k : array_like, shape (nk, dim)
         Cartesian k-points in 1/length_unit (1/Angstrom), 2 pi included.
     mu : float

@@ -189,14 +189,20 @@ def plot_vs_mu(ds, variable: str, component=("x", "x"), ax=None) -> Figure:
 
     Parameters
     ----------
-    ds : xarray.Dataset from `qgtransport.compute`.
-    variable : a data variable, e.g. "entropy_hall".
-    component : (a, b) tensor indices ("x", "y", "z"); a vector variable uses only a.
-    ax : matplotlib Axes to draw into (default: a new figure).
+    ds : xarray.Dataset
+        The dataset of `qgtransport.compute` (or `qgtransport.open_dataset`).
+    variable : str
+        A data variable, e.g. "entropy_hall".
+    component : tuple of str
+        Tensor indices (a, b) from "x", "y", "z"; a vector variable uses only a.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw into (default: a new figure).
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure: the variable in the unit of the tables (`qgtransport.units.display_units`),
+        one line per temperature with its grid-error band.
 
     Example
     -------

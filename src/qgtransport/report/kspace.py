@@ -363,17 +363,28 @@ def bz_map(model, quantity: str, band: int = 0, nk: int = 101, kz: float = 0.0, 
 
     Parameters
     ----------
-    model : TightBinding (2D or 3D).
-    quantity : "berry_curvature" or "quantum_metric".
-    band : band index, 0 = lowest.
-    nk : grid points per direction (cell-centred; odd nk puts a point at Gamma).
-    kz : for 3D models, the third reduced coordinate of the plane (fraction of b3).
-    cartesian : False: axes k1, k2 in reduced coordinates (fractions of b1, b2);
-        True: Cartesian kx, ky (1/length_unit) of k = k1 b1 + k2 b2 + kz b3 (a parallelogram).
-    ax : Axes to draw into (default: a new figure).
+    model : TightBinding
+        A 2D or 3D model.
+    quantity : {"berry_curvature", "quantum_metric"}
+        Omega^xy_n or g^xx_n + g^yy_n.
+    band : int
+        Band index, 0 = lowest (`nearest_band` finds the band at a chemical potential).
+    nk : int
+        Grid points per direction (cell-centred; odd nk puts a point at Gamma).
+    kz : float
+        For 3D models, the third reduced coordinate of the plane (fraction of b3).
+    cartesian : bool
+        False: axes k1, k2 in reduced coordinates (fractions of b1, b2); True: Cartesian kx, ky
+        (1/length_unit) of k = k1 b1 + k2 b2 + kz b3 (a parallelogram).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw into (default: a new figure).
 
-    The title gives the integral over the plane: the Chern number C_n = (1/2 pi) int Omega^xy_n d^2k,
-    or (1/2 pi) int tr g_n d^2k, which is >= |C_n| (the quantum-geometric bound).
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The map; its title gives the integral over the plane: the Chern number
+        C_n = (1/2 pi) int Omega^xy_n d^2k, or (1/2 pi) int tr g_n d^2k, which is >= |C_n| (the
+        quantum-geometric bound). Colours are clipped at the 99th percentile of |value|.
 
     Example
     -------
