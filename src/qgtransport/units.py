@@ -184,6 +184,35 @@ def conversion_factor(source: str, target: str) -> float:
         raise ValueError(f"cannot convert {source!r} to {target!r}: {exc}") from None
 
 
+def conductivity_unit(text: str) -> str:
+    """A unit for 3D charge conductivities (pint, of the dimension of S/m: "S/cm", "kS/cm", "S/m"), or
+    ValueError naming it."""
+    text = str(text).strip()
+    try:
+        conversion_factor("S/m", text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a unit of conductivity (S/m, S/cm, kS/cm, 1/(ohm cm), ...)") from None
+    return text
+
+
+class displayed:
+    """Show some dataset units in other ones for a while: `with displayed({"S/m": "S/m"}): ...`
+    (DISPLAY_UNITS is restored afterwards)."""
+
+    def __init__(self, mapping: dict):
+        self.mapping = dict(mapping)
+
+    def __enter__(self):
+        self.saved = dict(DISPLAY_UNITS)
+        DISPLAY_UNITS.update(self.mapping)
+        return DISPLAY_UNITS
+
+    def __exit__(self, *exc):
+        DISPLAY_UNITS.clear()
+        DISPLAY_UNITS.update(self.saved)
+        return False
+
+
 def display_units(units: str) -> tuple[float, str]:
     """(factor, shown units) for values stored in `units`: DISPLAY_UNITS's choice, else (1, units)."""
     target = DISPLAY_UNITS.get(units)

@@ -149,3 +149,22 @@ def test_progress_bar_is_tqdm_auto(monkeypatch):
     qgtransport.compute(qgtransport.builtin_model("qwz"), ["anomalous_hall"], mu=0.0, T=300.0, nk=8, progress=True,
                         executor="serial")
     assert made[0]["unit"] == " k-points" and made[0]["total"] == sum(n for n in made[1:] if isinstance(n, int)) == 64
+
+
+def test_conductivity_unit_is_configurable(runner, tmp_path, monkeypatch):
+    """[output] conductivity_unit = "S/m": the table of qgt run and the report's figure in S/m; a unit
+    of another dimension is refused naming the key."""
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / "weyl.toml"
+    base = """[model]\nbuiltin = "weyl"\n[grid]\nnk = 6\n[scan]\nmu = "-0.2:0.2:3"\nT = [300]\n[physics]
+quantities = ["anomalous_hall"]\n[output]\nfolder = "out"\nreport = false\n"""
+    config.write_text(base + 'conductivity_unit = "S/m"\n')
+    result = runner.invoke(main, ["run", str(config), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert table_rows(result.output)[0][-1] == "S/m"
+    from qgtransport.units import DISPLAY_UNITS
+
+    assert DISPLAY_UNITS["S/m"] == "S/cm"  # restored after the run
+    config.write_text(base + 'conductivity_unit = "A/K"\n')
+    bad = runner.invoke(main, ["run", str(config), "--quiet"])
+    assert bad.exit_code == 2 and "[output] conductivity_unit: 'A/K' is not a unit of conductivity" in bad.output

@@ -68,6 +68,8 @@ def test_3d_conductivity_is_drawn_in_the_unit_of_the_tables():
 def test_plot_vs_mu_names_a_missing_variable(ds):
     with pytest.raises(ValueError, match="no variable 'nope'"):
         plot.plot_vs_mu(ds, "nope")
+    with pytest.raises(ValueError, match="did you mean 'anomalous_hall'"):
+        plot.plot_vs_mu(ds, "anomalus_hall")
 
 
 def test_entropy_hall_and_nernst_lines_and_markers(ds):

@@ -69,6 +69,7 @@ from qgtransport.cli.values import (
 from qgtransport.engine.refine import Refinement
 from qgtransport.report.checks import RELATION_CHECKS
 from qgtransport.responses import RESPONSES
+from qgtransport.units import conductivity_unit as a_conductivity_unit
 
 
 class ConfigError(ValueError):
@@ -211,6 +212,9 @@ class OutputTable(Table):
     report: Flag = entry(True, "write report.html and figures/*.png")
     json_summary: Flag = Field(True, alias="json", description="write the JSON summary <name>.json")
     dpi: Annotated[Integer, Field(ge=50, le=600)] = entry(110, "resolution of the figures")
+    conductivity_unit: Annotated[str, BeforeValidator(O.text), BeforeValidator(a_conductivity_unit), Kind("string")] = \
+        entry("S/cm", "unit of 3D charge conductivities in the tables, figures and report (any pint unit of "
+                      "conductivity: S/cm, S/m, kS/cm)")
 
 
 class ReportTable(Table):

@@ -27,6 +27,7 @@ from qgtransport.cli.inputs import (
 )
 from qgtransport.cli.tables import compute_table, model_title_line, response_names, summary_table
 from qgtransport.results import without_paths
+from qgtransport.units import displayed
 
 EXIT_CODES = """\b
 Exit codes: 0 ok; 1 unexpected error (run 'qgt --traceback ...' for the traceback);
@@ -132,15 +133,16 @@ def run_command(config_path, output_dir, no_report, progress):
     json_path = folder / f"{name}.json" if config.output.json_summary else None
     written = write_outputs(ds, folder / f"{name}.nc", json_path)
     report = None
-    if config.output.report and not no_report:
-        from qgtransport.report import write_report
+    with displayed({"S/m": config.output.conductivity_unit}):  # [output] conductivity_unit
+        if config.output.report and not no_report:
+            from qgtransport.report import write_report
 
-        say("writing the report")
-        report = write_report(ds, model, folder, report_options(config), config_text=config.text,
-                              command=f"qgt run {config_path}", log=say)
-        written += report.paths
-    click.echo(f"{model_title_line(ds)}\n")
-    click.echo(compute_table(ds, nk_option="[grid] nk ="))
+            say("writing the report")
+            report = write_report(ds, model, folder, report_options(config), config_text=config.text,
+                                  command=f"qgt run {config_path}", log=say)
+            written += report.paths
+        click.echo(f"{model_title_line(ds)}\n")
+        click.echo(compute_table(ds, nk_option="[grid] nk ="))
     click.echo("")
     if report is not None:
         failing = [c for c in report.checks if c.verdict == "FAILS"]
@@ -302,8 +304,9 @@ def report_command(file, model_name, params, hr, tb, model_file, wsvec, win, cen
     if model is not None and model.dim != int(ds.attrs.get("dimension", model.dim)):
         raise BadInput(f"the model is {model.dim}D but {Path(file).name} holds a {ds.attrs.get('dimension')}D dataset")
     say(f"report of {Path(file).name}: model {source or 'none (the dataset alone)'}")
-    report = write_report(ds, model, folder, options, config_text=config_text if config_text else None,
-                          command=f"qgt report {Path(file).name}", log=say)
+    with displayed({"S/m": stored_conductivity_unit(ds)}):
+        report = write_report(ds, model, folder, options, config_text=config_text if config_text else None,
+                              command=f"qgt report {Path(file).name}", log=say)
     click.echo(f"{Path(file).name}: {model_title_line(ds)}")
     counted = [c for c in report.checks if c.verdict != "skipped"]
     failing = [c for c in counted if c.verdict == "FAILS"]
@@ -317,6 +320,18 @@ def report_command(file, model_name, params, hr, tb, model_file, wsvec, win, cen
     for path in report.paths:
         click.echo(f"wrote {shown_path(path)}")
     click.echo(f"done in {time.perf_counter() - start:.1f} s")
+
+
+def stored_conductivity_unit(ds) -> str:
+    """[output] conductivity_unit of the configuration stored by 'qgt run', else the default."""
+    import json
+
+    from qgtransport.units import DISPLAY_UNITS
+
+    try:
+        return json.loads(ds.attrs.get("config_resolved", "{}"))["output"]["conductivity_unit"]
+    except (KeyError, TypeError, ValueError):
+        return DISPLAY_UNITS.get("S/m", "S/m")
 
 
 def model_of_dataset(ds, say):

@@ -158,8 +158,12 @@ def select_component(da, component):
 
 def check_variable(ds, variable: str) -> None:
     if variable not in ds.data_vars:
+        import difflib
+
         available = sorted(v for v in ds.data_vars if not v.endswith("_error"))
-        raise ValueError(f"the dataset has no variable {variable!r}; it has {available}")
+        close = difflib.get_close_matches(str(variable), available, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"the dataset has no variable {variable!r}{hint}; it has {available}")
 
 
 def model_title(ds) -> str:
