@@ -40,6 +40,7 @@ from qgtransport.cli.tables import (
     component_value,
     compute_table,
     demo_table,
+    flags_warning,
     format_table,
     model_title_line,
 )
@@ -307,6 +308,9 @@ def demo_command(output_dir, model_name, params, nk, progress):
                f"T: {', '.join(f'{t:g}' for t in DEMO_T)} K\n")
     click.echo(f"Responses at T = {T_ref:g} K (grid error = |I(nk) - I(nk/2)|):")
     click.echo(format_table(header, rows))
+    warning = flags_warning(ds, header, rows)
+    if warning:
+        click.echo(warning)
     if "anomalous_hall" in ds and model.dim == 2:
         from qgtransport.units import E_CHARGE, HBAR
 

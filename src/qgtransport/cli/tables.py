@@ -151,6 +151,20 @@ def demo_table(ds, mu_points: dict, T: float) -> tuple[list, list]:
     return header, rows
 
 
+def flags_warning(ds, header: list, rows: list, nk_option: str = "--nk") -> str | None:
+    """The warning line under a table with flag columns (`qgt demo`): NOT CONVERGED values counted,
+    a grid suggested from the worst relative error of the dataset."""
+    columns = [i for i, h in enumerate(header) if h == "flag"]
+    flags = [row[i] for row in rows for i in columns]
+    inverse = {conv.flag(s): s for s in conv.STATUSES}
+    counts: dict = {}
+    for text in flags:
+        counts[inverse[text]] = counts.get(inverse[text], 0) + 1
+    _, worst = conv.worst_relative(ds)
+    line = conv.convergence_warning(counts, len(flags), ds.attrs.get("grid"), worst, nk_option)
+    return None if line is None else line.replace(" rows ", " values ")
+
+
 def summary_table(ds, component=None) -> str:
     """quantity, component, min and max over the scan, largest grid error, convergence of the whole
     scan (its worst value), units."""
@@ -174,4 +188,6 @@ def summary_table(ds, component=None) -> str:
         dims = ",".join(d for d in da.dims if d not in ("a", "b", "c"))
         status, _ = conv.variable_status(ds, name)
         rows.append([name, "".join(comp), dims, low, high, error, conv.flag(status), unit])
-    return format_table(["quantity", "comp", "over", "min", "max", "max grid error", "flag", "units"], rows)
+    header = ["quantity", "comp", "over", "min", "max", "max grid error", "flag", "units"]
+    warning = flags_warning(ds, header, rows)
+    return format_table(header, rows) + (f"\n{warning.replace(' values ', ' quantities ')}" if warning else "")
