@@ -257,7 +257,8 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
         changes = build_dataset(model, result.changes, {}, **common)
         for q in quantities:
             ds[q + "_refinement"] = changes[q].assign_attrs(
-                description=f"change of {q} made by the adaptive refinement (refined - uniform grid)")
+                description=f"change of {q} made by the adaptive refinement (refined - uniform grid)",
+                long_name=f"change of the {changes[q].attrs.get('long_name', q)} made by the refinement")
     return ds
 
 
