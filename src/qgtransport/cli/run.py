@@ -69,8 +69,9 @@ docs/configuration.md lists every key. Relative paths are taken from the configu
 
 \b
 Writes, in the output folder:
-  <name>.nc      the dataset (netCDF; units and a description on every variable; the
-                 configuration and the qgtransport version in the attributes)
+  <name>.nc      the dataset (netCDF, CF-1.10: units and a long name on every variable, the
+                 grid errors linked; the configuration and the qgtransport version in the
+                 attributes; read it with qgtransport.open_dataset, report it with qgt report)
   <name>.json    the same numbers as JSON (unless [output] json = false)
   report.html    one self-contained page: figures, relation checks, grid convergence,
                  conventions and errata (unless [output] report = false or --no-report)
