@@ -154,6 +154,7 @@ def test_fcc_lead_gets_gamma_x_w_l_k(lead):
     assert np.linalg.norm(lead.lattice[0]) == pytest.approx(a / np.sqrt(2), rel=1e-6)  # a primitive fcc vector
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # spglib's notice about its error handling
 def test_seekpath_vertices_follow_a_rotated_triclinic_cell():
     """For a cell that seekpath rotates, the vertices stay equivalent to its own: each vertex of the
     path (model basis) is a reciprocal-lattice translate of +-(seekpath vertex, rotated back)."""
