@@ -13,7 +13,7 @@ from qgtransport.bands.occupation import check_temperature
 from qgtransport.engine.integrate import grid_shape
 from qgtransport.engine.plan import integrate_request
 from qgtransport.engine.spectral import band_resolved, band_resolved_sums
-from qgtransport.options import BROADENINGS, KERNELS, RHO1, UNITS, checked
+from qgtransport.options import BROADENINGS, KERNELS, RHO1, UNITS, checked, suggestion
 from qgtransport.responses import RESPONSES
 from qgtransport.responses.kernels import Block, Settings
 from qgtransport.results import build_dataset
@@ -95,7 +95,8 @@ def validate(model, quantities, mu, T, tau, omega, units, kernel, rho1, broadeni
     quantities = [quantities] if isinstance(quantities, str) else list(quantities)
     unknown = [q for q in quantities if q not in RESPONSES]
     if unknown:
-        raise ValueError(f"unknown quantities {unknown}; available: {sorted(RESPONSES)}")
+        named = ", ".join(f"{q!r}{suggestion(q, RESPONSES)}" for q in unknown)
+        raise ValueError(f"unknown quantities: {named}; available: {sorted(RESPONSES)}")
     if units not in UNITS:
         raise ValueError(f"units must be one of {UNITS}, got {units!r}")
     if kernel not in KERNELS:
@@ -151,9 +152,10 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
     Parameters
     ----------
     model : TightBinding
+        The model (energies in eV and lengths in Angstrom unless it says otherwise).
     quantities : str or list of str, optional
-        Names from qgtransport.responses.RESPONSES (default: every linear DC response that the given
-        tau allows; AC, optical and second-order ones are computed when named).
+        Names from `qgtransport.responses.RESPONSES` (default: every linear DC response that the
+        given tau allows; AC, optical and second-order ones are computed when named).
     mu : float or 1D array
         Chemical potentials in the model's energy unit (eV).
     T : float or 1D array
@@ -163,58 +165,80 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
         Nernst (0 at T = 0), optical), and with scan="direct".
     tau : float, optional
         Relaxation time: fs for units="SI", hbar/energy for units="natural".
-    nk : int or tuple
+    nk : int or tuple of int
         Grid points per reciprocal direction.
     omega : float or 1D array, optional
         Frequencies hbar omega in the model's energy unit (eV), for the AC and optical responses.
-    shift : float or tuple
+    shift : float or tuple of float
         Grid offset in units of the grid step (0.5: no point at Gamma).
-    units : "SI" or "natural"
+    units : {"SI", "natural"}
         "natural": the seed's units (k_B = e = hbar = 1, model energy and length units).
-    kernel : "divided_difference" (default, ERRATA E1) or "printed" (Eq. 18 as printed).
-    rho1 : "finite_eta" (default, Eq. 13 at omega = 0) or "dc_limit" (Eq. 14), ERRATA E2.
-    broadening, width : the broadened delta function of the optical responses (Eqs. 32-33):
-        "gaussian" (default) or "lorentzian", width in the model's energy unit (default 0.02).
-    degeneracy_tol : energy below which two bands are one degenerate level.
-    max_elements : bound on the size of the per-chunk (k, n, n, ...) arrays (memory).
-    error_estimate : also integrate the grid of nk/2 (cost 1/2^d more) and report
-        |I(nk) - I(nk/2)| as <name>_error.
-    progress : show a progress bar (k-points/s, time left).
-    executor : "auto" (default: worker processes on every core when there are several and the run is
-        longer than a few seconds, else this process; `qgtransport.executors`), "serial" (in this
-        process), "processes" (local worker processes, one BLAS thread each) or "dask"
-        (dask.distributed), or an open `qgtransport.executors.Executor`.
-        Results agree to rounding whatever the executor and the number of workers (chunk results
-        are added in a fixed order; bit for bit for a given task_size).
-    workers : worker processes for "processes" and a Dask LocalCluster (default: available cores).
-    scheduler : address of a running Dask scheduler (executor="dask"; default: a LocalCluster).
-    checkpoint : directory where finished chunks are written; calling again with the same
-        arguments resumes from them (a different run is refused).
-    task_size : k-points per task (unit of scheduling and checkpointing; default up to 32768).
-    scan : "direct" (default: every kernel at every (mu, T) point) or "binned" (histograms of band
-        quantities over energy once per chunk, then each (mu, T) point by quadrature: a 1000-point
-        scan costs little more than one point; DC linear responses only; qgtransport.spectral).
-        With "binned", <name>_error includes a bound on the binning error.
-    bin_width : energy bin width of scan="binned" (model energy unit; default T_min/32).
-    refine : adaptive refinement around hot spots of Berry curvature and quantum metric: None
-        (default), True, a dict or a `qgtransport.refine.Refinement` (levels, subdivision,
-        fraction or threshold). <name>_error is then |I_refined(nk) - I_refined(nk/2)| and
-        <name>_refinement what the refinement changed.
-    positions : "diagonal" (default: the tight-binding approximation, orbital positions only) or
-        "full": the model's off-diagonal position matrix (e.g. a Wannier90 _tb.dat attached with
-        models.tightbinding.with_position_matrix) enters the Berry connection and the velocity,
-        v = dH/dk + i[H, A], and the Berry curvature Omega_n is the full Wannier-interpolated one
-        (Wang, Yates, Souza, Vanderbilt, PRB 74, 195118 (2006), Eq. 27: with the curl of the position
-        matrix, `qgtransport.bands.geometry.position_matrix_terms`) in anomalous_hall, anomalous_nernst and
-        entropy_hall. Metric and Kubo/optical quantities are those of the Wannier subspace (docs/physics.md).
-        Linear and optical responses only; every scan, executor and refinement, on the numpy backend.
-    backend : "numpy" (default) or "cupy" (GPU; the [gpu] extra and a CUDA device): where H(k),
-        eigh and (scan="binned") the band quantities and histograms are computed.
+    kernel : {"divided_difference", "printed"}
+        The interband entropy-production kernel: the divided difference (ERRATA E1) or Eq. 18 as
+        printed.
+    rho1 : {"finite_eta", "dc_limit"}
+        The first-order density matrix: Eq. 13 at omega = 0 or Eq. 14 (ERRATA E2).
+    broadening : {"gaussian", "lorentzian"}
+        The broadened delta function of the optical responses (Eqs. 32-33).
+    width : float
+        Its width in the model's energy unit.
+    degeneracy_tol : float
+        Energy below which two bands are one degenerate level.
+    max_elements : int
+        Bound on the size of the per-chunk (k, n, n, ...) arrays (memory).
+    error_estimate : bool
+        Also integrate the grid of nk/2 (cost 1/2^d more) and report |I(nk) - I(nk/2)| as the
+        variable `<name>_error`.
+    progress : bool
+        Show a progress bar (k-points/s, time left; tqdm.auto, a widget in Jupyter).
+    executor : {"auto", "serial", "processes", "dask"} or Executor
+        Where the k-chunks run: "auto" (worker processes on every core when there are several and
+        the run is longer than a few seconds, else this process), "serial" (in this process),
+        "processes" (local worker processes, one BLAS thread each), "dask" (dask.distributed), or an
+        open `qgtransport.engine.executors.Executor`. Results agree to rounding whatever the
+        executor and the number of workers (chunk results are added in a fixed order; bit for bit
+        for a given task_size).
+    workers : int, optional
+        Worker processes for "processes" and a Dask LocalCluster (default: available cores).
+    scheduler : str, optional
+        Address of a running Dask scheduler (executor="dask"; default: a LocalCluster).
+    checkpoint : str or pathlib.Path, optional
+        Folder where finished chunks are written; calling again with the same arguments resumes
+        from them (a different run is refused).
+    task_size : int, optional
+        k-points per task (the unit of scheduling and checkpointing; default up to 32768).
+    scan : {"direct", "binned"}
+        "direct": every kernel at every (mu, T) point; "binned": histograms of band quantities over
+        energy once per chunk, then each (mu, T) point by quadrature (a 1000-point scan costs little
+        more than one point; DC linear responses only; `qgtransport.engine.spectral`). With
+        "binned", `<name>_error` includes a bound on the binning error.
+    bin_width : float, optional
+        Energy bin width of scan="binned" (model energy unit; default T_min/32).
+    refine : bool, dict or Refinement, optional
+        Adaptive refinement around hot spots of Berry curvature and quantum metric (levels,
+        subdivision, fraction or threshold; `qgtransport.engine.refine.Refinement`). `<name>_error`
+        is then |I_refined(nk) - I_refined(nk/2)| and `<name>_refinement` what the refinement
+        changed.
+    backend : {"numpy", "cupy"}
+        Where H(k), eigh and (scan="binned") the band quantities and histograms are computed
+        ("cupy": the GPU, with the [gpu] extra and a CUDA device).
+    positions : {"diagonal", "full"}
+        "diagonal": the tight-binding approximation, orbital positions only; "full": the model's
+        off-diagonal position matrix (e.g. a Wannier90 _tb.dat attached with
+        `qgtransport.models.tightbinding.with_position_matrix`) enters the Berry connection and the
+        velocity, v = dH/dk + i[H, A], and the Berry curvature Omega_n is the full
+        Wannier-interpolated one (Wang, Yates, Souza, Vanderbilt, PRB 74, 195118 (2006), Eq. 27:
+        with the curl of the position matrix) in anomalous_hall, anomalous_nernst and entropy_hall.
+        Metric and Kubo/optical quantities are those of the Wannier subspace (docs/physics.md).
+        Linear and optical responses only; every scan, executor and refinement, on the numpy
+        backend.
 
     Returns
     -------
-    xarray.Dataset with one variable per quantity over (mu, T, a[, b]), its grid-error estimate
-    as <name>_error where the grid allows, and the conventions in the attributes.
+    xarray.Dataset
+        One variable per quantity over (mu, T, a[, b]), its grid-error estimate as `<name>_error`
+        where the grid allows, and the conventions in the attributes (CF-1.10: units, long_name,
+        ancillary_variables; `qgtransport.results`).
     """
     quantities, mu, T, omega = validate(model, quantities, mu, T, tau, omega, units, kernel, rho1, broadening, width)
     if scan == "binned" and np.any(T == 0):
@@ -252,7 +276,8 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
         changes = build_dataset(model, result.changes, {}, **common)
         for q in quantities:
             ds[q + "_refinement"] = changes[q].assign_attrs(
-                description=f"change of {q} made by the adaptive refinement (refined - uniform grid)")
+                description=f"change of {q} made by the adaptive refinement (refined - uniform grid)",
+                long_name=f"change of the {changes[q].attrs.get('long_name', q)} made by the refinement")
     return ds
 
 

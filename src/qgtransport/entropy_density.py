@@ -40,7 +40,7 @@ def entropy_production_density(model, k_reduced, mu: float, T: float, tau: float
     uniform grid is the `entropy_production` of `compute` on that grid, and every pi(k) >= 0.
 
     mu in the energy unit; T and tau in K and fs (units="SI") or natural units. Returns
-    {"total", "drude", "interband"}: arrays (N,) in the units of Pi (SI: W/(K m^d) per (V/m)^2).
+    {"total", "drude", "interband"}: arrays (N,) in the units of Pi (SI: W/(K m^d)/(V/m)^2).
     """
     if units == "SI":
         T_nat = float(U.temperature_to_natural(T, model))

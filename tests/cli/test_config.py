@@ -419,7 +419,7 @@ def test_run_writes_dataset_json_and_report(runner, tmp_path):
 
     shown = runner.invoke(main, ["show", str(out / "run.nc"), "--config"])
     assert shown.exit_code == 0, shown.output
-    for text in ("entropy_production", "xx", "anomalous_hall", "xy", "W/(K m^2) per (V/m)^2", "max grid error",
+    for text in ("entropy_production", "xx", "anomalous_hall", "xy", "W/(K m^2)/(V/m)^2", "max grid error",
                  "qgtransport " + qgtransport.__version__, "[physics]", "descriptions:"):
         assert text in shown.output, text
     hall_row = next(line for line in shown.output.splitlines() if line.startswith("anomalous_hall "))

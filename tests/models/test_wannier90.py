@@ -3,7 +3,7 @@
 - Band energies and velocities vs postw90 geninterp at 24 generic k-points (Pb).
 - The folded MDRS hoppings vs an independent plain loop over R and T of Wannier90's Bloch sum.
 - The Drude conductivity in S/m vs BoltzWann (Pb, T = 300 K, tau = 10 fs) on the same k-mesh.
-- The Drude entropy production in W/(K m^3) per (V/m)^2 equals sigma/T.
+- The Drude entropy production in W/(K m^3)/(V/m)^2 equals sigma/T.
 - Spin degeneracy from the .win (Pb 2, Fe 1), lattice units, centres, the lossless model file.
 """
 
@@ -264,10 +264,10 @@ def test_pb_unsmeared_drude_within_boltzwann_smearing_error(lead_tb):
 
 
 def test_drude_entropy_production_is_sigma_over_T_in_SI(lead_hr):
-    """Pi_Drude = J.E/T = sigma E^2/T: W/(K m^3) per (V/m)^2 = (S/m)/K."""
+    """Pi_Drude = J.E/T = sigma E^2/T: W/(K m^3)/(V/m)^2 = (S/m)/K."""
     ds = compute(lead_hr, ["drude", "entropy_production_drude"], mu=[5.0, 5.2676], T=[150.0, 300.0], tau=10.0,
                  nk=8, units="SI", error_estimate=False)
-    assert ds.entropy_production_drude.attrs["units"] == "W/(K m^3) per (V/m)^2"
+    assert ds.entropy_production_drude.attrs["units"] == "W/(K m^3)/(V/m)^2"
     expected = ds.drude / ds.T
     np.testing.assert_allclose(ds.entropy_production_drude.values, expected.values, rtol=1e-12)
 

@@ -36,9 +36,10 @@ def test_plot_vs_mu_one_line_per_temperature(ds, tmp_path):
     assert len(lines) == len(T_VALUES)
     assert [line.get_label() for line in lines] == [f"T = {T:g} K" for T in T_VALUES]
     assert "eV" in ax.get_xlabel()
-    assert ax.get_ylabel().endswith("S)")  # sigma_xy in (micro)siemens
-    scale = plot.si_prefixed(ds.anomalous_hall.sel(a="x", b="y").values, "S")[0]
-    np.testing.assert_allclose(lines[0].get_ydata() * scale, ds.anomalous_hall.sel(a="x", b="y", T=500.0).values)
+    assert ax.get_ylabel() == r"$\sigma_{xy}$ (S)"  # the unit of the tables: a 2D sheet conductance in S
+    np.testing.assert_allclose(lines[0].get_ydata(), ds.anomalous_hall.sel(a="x", b="y", T=500.0).values)
+    assert ax.get_title().startswith("Anomalous Hall conductivity\nqwz (m=-1)")
+    assert len(ax.collections) == len(T_VALUES)  # the grid-error band of each line
     fig.savefig(tmp_path / "hall.png")
     assert (tmp_path / "hall.png").stat().st_size > 0
 
@@ -51,9 +52,24 @@ def test_plot_vs_mu_into_given_axes_and_vector_variable(ds):
     assert "W/(K m)" in ax.get_ylabel()
 
 
+def test_3d_conductivity_is_drawn_in_the_unit_of_the_tables():
+    """S/cm in the figure as in `qgt compute`'s table (qgtransport.units.DISPLAY_UNITS), the values
+    converted by pint: the line is the dataset's S/m divided by 100."""
+    from qgtransport.cli.tables import compute_table
+
+    weyl = compute(builtin_model("weyl"), ["anomalous_hall"], mu=np.linspace(-0.5, 0.5, 5), T=300.0, nk=8)
+    assert weyl.anomalous_hall.attrs["units"] == "S/m"
+    (ax,) = plot.plot_vs_mu(weyl, "anomalous_hall", ("x", "y")).axes
+    assert ax.get_ylabel().endswith("(S/cm)")
+    np.testing.assert_allclose(data_lines(ax)[0].get_ydata(), weyl.anomalous_hall.sel(a="x", b="y").values[:, 0] / 100)
+    assert compute_table(weyl).splitlines()[2].split()[-1] == "S/cm"
+
+
 def test_plot_vs_mu_names_a_missing_variable(ds):
     with pytest.raises(ValueError, match="no variable 'nope'"):
         plot.plot_vs_mu(ds, "nope")
+    with pytest.raises(ValueError, match="did you mean 'anomalous_hall'"):
+        plot.plot_vs_mu(ds, "anomalus_hall")
 
 
 def test_entropy_hall_and_nernst_lines_and_markers(ds):

@@ -102,6 +102,93 @@ def test_generic_lattice_path_runs_along_reciprocal_axes(rng):
     assert path.lattice == "other" and path.labels[1] == "b1/2"
 
 
+DATA = Path(__file__).parents[1] / "data" / "wannier90"
+
+
+@pytest.fixture(scope="module")
+def fe():
+    from qgtransport.models import read_hr
+
+    return read_hr(DATA / "fe" / "Fe_hr.dat")
+
+
+@pytest.fixture(scope="module")
+def lead():
+    from qgtransport.models import read_hr
+
+    return read_hr(DATA / "pb" / "lead_hr.dat")
+
+
+def vertex_lengths(model, path) -> dict:
+    return {label: float(np.linalg.norm(point @ model.reciprocal)) for label, point in zip(path.labels, path.points,
+                                                                                             strict=True)}
+
+
+def test_bcc_iron_gets_gamma_h_n_p(fe):
+    """seekpath's cI path in Fe's own reciprocal basis; the vertices sit where the bcc zone has them:
+    |H| = 2 pi/a, |N| = sqrt(2) pi/a, |P| = sqrt(3) pi/a (a = 2.87 A, the conventional cube)."""
+    from qgtransport.report.kspace import route
+
+    path = high_symmetry_path(fe)
+    assert route(path) == "Γ – H – N – Γ – P – H | P – N" and path.lattice.startswith("cI")
+    a = 2 * float(np.abs(fe.lattice).max())
+    lengths = vertex_lengths(fe, path)
+    np.testing.assert_allclose([lengths["H"], lengths["N"], lengths["P"], lengths["Γ"]],
+                               [2 * np.pi / a, np.sqrt(2) * np.pi / a, np.sqrt(3) * np.pi / a, 0.0], rtol=1e-6)
+    k, distance, ticks = sample_path(fe, path, 120)
+    assert np.count_nonzero(np.diff(distance) == 0) == 1  # the break H|P: no distance, no line
+    fig = band_structure_figure(fe, path, npoints=60)
+    assert fig.get_suptitle() == "Bands of Fe along Γ – H – N – Γ – P – H | P – N"  # no file keys, no paths
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["Γ", "H", "N", "Γ", "P", "H|P", "N"]
+
+
+def test_fcc_lead_gets_gamma_x_w_l_k(lead):
+    """fcc: |X| = 2 pi/a, |L| = sqrt(3) pi/a, |W| = sqrt(5) pi/a, |K| = |U| = 3 sqrt(2) pi/(2a)."""
+    path = high_symmetry_path(lead)
+    assert set(path.labels) == {"Γ", "X", "U", "K", "L", "W"} and path.lattice.startswith("cF")
+    lengths = vertex_lengths(lead, path)
+    a = 2 * np.pi / lengths["X"]
+    np.testing.assert_allclose([lengths["L"], lengths["W"], lengths["K"], lengths["U"]],
+                               np.array([np.sqrt(3), np.sqrt(5), 1.5 * np.sqrt(2), 1.5 * np.sqrt(2)]) * np.pi / a,
+                               rtol=1e-6)
+    assert np.linalg.norm(lead.lattice[0]) == pytest.approx(a / np.sqrt(2), rel=1e-6)  # a primitive fcc vector
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # spglib's notice about its error handling
+def test_seekpath_vertices_follow_a_rotated_triclinic_cell():
+    """For a cell that seekpath rotates, the vertices stay equivalent to its own: each vertex of the
+    path (model basis) is a reciprocal-lattice translate of +-(seekpath vertex, rotated back)."""
+    import seekpath
+
+    from qgtransport.models import TightBinding
+
+    lattice = np.array([[3.0, 0.1, 0.2], [0.3, 4.0, 0.1], [0.2, 0.5, 5.0]])
+    model = TightBinding(lattice=lattice, positions=[[0, 0, 0]], R=[[0, 0, 0]], H_R=[[[0.0]]])
+    path = high_symmetry_path(model)
+    result = seekpath.get_path((lattice, [[0, 0, 0]], [1]))
+    assert not np.allclose(result["rotation_matrix"], np.eye(3))
+    # lengths of the vertices are those seekpath computes in its own frame
+    B = np.asarray(result["reciprocal_primitive_lattice"])
+    for label, point in zip(path.labels, path.points, strict=True):
+        name = {"Γ": "GAMMA"}.get(label, label)
+        expected = np.linalg.norm(np.asarray(result["point_coords"][name]) @ B)
+        assert np.linalg.norm(point @ model.reciprocal) == pytest.approx(expected, rel=1e-9), label
+
+
+def test_zone_maps_show_the_band_nearest_mu(fe, lead):
+    """The maps default to the band at mu: for lead at its Fermi energy (5.27 eV) the half-filled p
+    band, not the lowest (s) band 10 eV below."""
+    from qgtransport.report.kspace import nearest_band
+
+    fermi = lead.parameters["fermi_energy"]
+    band = nearest_band(lead, fermi)
+    assert band > 0
+    energies = np.linalg.eigvalsh(lead.hamiltonian(lead.to_cartesian(np.random.default_rng(0).uniform(size=(400, 3)))))
+    assert energies[:, band].min() < fermi < energies[:, band].max()
+    qwz = builtin_model("qwz", m=-1.0)
+    assert nearest_band(qwz, -2.0) == 0 and nearest_band(qwz, 2.0) == 1
+
+
 def test_sample_path_hits_every_vertex_with_even_spacing(qwz):
     path = high_symmetry_path(qwz)
     k, distance, ticks = sample_path(qwz, path, 200)
@@ -400,6 +487,15 @@ def test_report_in_headless_chromium(report, served, tmp_path):
                           "resources: performance.getEntriesByType('resource').length})",
             "returnByValue": True}, session=session)["result"]["value"]
         facts = json.loads(facts)
+        headline = json.loads(browser.call("Runtime.evaluate", {
+            "expression": "(() => { const h = document.getElementById('convergence-status'); "
+                          "const cells = [...document.querySelectorAll('td.bad')].filter(c => "
+                          "c.textContent.includes('NOT CONVERGED')); return JSON.stringify({"
+                          "text: h.textContent, colour: getComputedStyle(h).color, "
+                          "top: h.getBoundingClientRect().top, "
+                          "red_cells: cells.filter(c => getComputedStyle(c).color === 'rgb(207, 34, 46)').length, "
+                          "cells: cells.length}); })()",
+            "returnByValue": True}, session=session)["result"]["value"])
         metrics = browser.call("Page.getLayoutMetrics", session=session)
         shot = browser.call("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True},
                             session=session)
@@ -415,6 +511,12 @@ def test_report_in_headless_chromium(report, served, tmp_path):
     assert all(image["width"] > 0 and image["height"] > 0 for image in images), images
     assert facts["title"].startswith("qgtransport report") and facts["sections"] >= 10
     assert facts["resources"] == 0  # nothing loaded besides the page itself
+    # the headline counts the unconverged results in red, at the top of the page
+    unconverged = [r["quantity"] for r in report.convergence if r["status"].startswith("NOT")]
+    assert unconverged and headline["text"].startswith(f"{len(unconverged)} of {len(report.convergence)} results NOT "
+                                                       "converged on the 24x24 grid")
+    assert headline["colour"] == "rgb(207, 34, 46)" and headline["top"] < 400
+    assert headline["cells"] > 0 and headline["red_cells"] == headline["cells"]  # flagged values, in red
     assert requested == ["/report.html"]  # self-contained: no other file, not even a favicon
     png = base64.b64decode(shot["data"])
     screenshot = tmp_path / "report.png"

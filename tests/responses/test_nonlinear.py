@@ -245,7 +245,8 @@ def test_perturbed_density_matrix_matches_the_exact_recursion_on_field_lines(mod
     k = system.grid.k.reshape(-1, 2)
     for i, component in ((1, dict(b="x")), (2, dict(b="x", c="x"))):
         exact = (U @ orders.orders[i] @ Ud).reshape(-1, 2, 2)
-        ours = perturbed_density_matrix(model, k, mu=mu, T=T, tau=tau, order=i, basis="orbital").sel(**component)
+        ours = perturbed_density_matrix(model, k, mu=mu, T=T, tau=tau, order=i, basis="orbital",
+                                        units="natural").sel(**component)
         assert np.abs(exact).max() > 1e-3
         assert np.abs(ours.values - exact).max() < 1e-7 * np.abs(exact).max(), i
 
@@ -258,20 +259,44 @@ def test_perturbed_density_matrix_diagonal_is_eq15_single_eta():
 
     model, mu, T, tau = builtin_model("tilted_dirac"), 0.3, 0.1, 5.0
     k = np.random.default_rng(3).uniform(-np.pi, np.pi, size=(20, 2))
-    rho2 = perturbed_density_matrix(model, k, mu=mu, T=T, tau=tau).values
+    rho2 = perturbed_density_matrix(model, k, mu=mu, T=T, tau=tau, units="natural").values
     block = Block(band_geometry(model, k, order=2), np.array([mu]), np.array([T]), Settings(tau=tau))
     diagonal = np.einsum("knnbc->knbc", rho2)
     assert np.allclose(diagonal.imag, 0, atol=1e-12)
     assert np.allclose(diagonal.real, NL.occupation_second_order(block)[:, :, 0], atol=1e-12)
     assert np.abs(rho2[:, 0, 1]).max() > 1e-3  # the off-diagonal part is there
     with pytest.raises(ValueError, match="order must be 1 or 2"):
-        perturbed_density_matrix(model, k, mu=mu, T=T, tau=tau, order=3)
+        perturbed_density_matrix(model, k, mu=mu, T=T, tau=tau, order=3, units="natural")
     for bad, match in ((dict(mu=float("nan")), "mu must be finite"), (dict(T=0.0), "T"),
                        (dict(tau=-1.0), "tau must be finite and > 0"), (dict(basis="wannier"), "basis must be one of")):
         with pytest.raises(ValueError, match=match):
-            perturbed_density_matrix(model, k, **(dict(mu=mu, T=T, tau=tau) | bad))
+            perturbed_density_matrix(model, k, **(dict(mu=mu, T=T, tau=tau, units="natural") | bad))
     with pytest.raises(ValueError, match="2 Cartesian components"):
-        perturbed_density_matrix(model, np.zeros((3, 3)), mu=mu, T=T, tau=tau)
+        perturbed_density_matrix(model, np.zeros((3, 3)), mu=mu, T=T, tau=tau, units="natural")
+    with pytest.raises(ValueError, match="units must be 'SI' or 'natural'"):
+        perturbed_density_matrix(model, k, mu=mu, T=T, tau=tau, units="atomic")
+
+
+def test_perturbed_density_matrix_in_si_units_is_the_natural_one_converted():
+    """SI (the default, as compute): T in K and tau in fs go in, rho per (V/m)^order comes out; the
+    same physics as natural units at k_B T and tau/hbar, scaled by the field unit E_unit/(e A) =
+    1e10 V/m for eV and Angstrom; the field-unit factor is what pint says."""
+    import pint
+    import scipy.constants as C
+
+    from qgtransport.exact.density import perturbed_density_matrix
+
+    model = builtin_model("tilted_dirac")
+    k = np.random.default_rng(4).uniform(-np.pi, np.pi, size=(5, 2))
+    T_K, tau_fs = 1200.0, 8.0
+    T_eV, tau_nat = C.k * T_K / C.e, tau_fs * 1e-15 * C.e / C.hbar
+    for order in (1, 2):
+        si = perturbed_density_matrix(model, k, mu=0.3, T=T_K, tau=tau_fs, order=order)
+        natural = perturbed_density_matrix(model, k, mu=0.3, T=T_eV, tau=tau_nat, order=order, units="natural")
+        field = pint.UnitRegistry().Quantity(1.0, natural.attrs["units"]).to(si.attrs["units"]).magnitude
+        assert field == pytest.approx(1e-10**order, rel=1e-12)  # (e A/eV) in m/V is 1e-10
+        np.testing.assert_allclose(si.values, natural.values * field, rtol=1e-10, atol=0)
+        assert si.attrs["T"] == T_K and si.attrs["T_units"] == "K" and si.attrs["tau_units"] == "fs"
 
 
 # --- second order in AC fields: second harmonic and rectification --------------------------------

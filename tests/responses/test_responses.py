@@ -94,7 +94,7 @@ def test_mott_relation_low_temperature():
 
 @pytest.mark.parametrize("name", ["qwz", "tilted_dirac", "weyl", "rice_mele"])
 def test_joule_identity_in_SI(name):
-    # Pi(2;1) = J^D . E / T (Eq. 19): W/(K m^d) per (V/m)^2 = (S m^(2-d)) / K
+    # Pi(2;1) = J^D . E / T (Eq. 19): W/(K m^d)/(V/m)^2 = (S m^(2-d)) / K
     T = np.array([300.0, 2000.0])
     ds = compute(builtin_model(name), ["entropy_production_drude", "drude"], mu=0.4, T=T, tau=10.0, nk=16)
     drude_over_T = ds.drude.values / T[None, :, None, None]

@@ -32,6 +32,7 @@ from qgtransport.cli.inputs import (
     parse_params,
     parse_spec,
     run_compute,
+    shown_path,
     write_outputs,
 )
 from qgtransport.cli.run import register
@@ -39,9 +40,11 @@ from qgtransport.cli.tables import (
     component_value,
     compute_table,
     demo_table,
+    flags_warning,
     format_table,
     model_title_line,
 )
+from qgtransport.results import model_label
 
 DEMO_T = (750.0, 1500.0, 3000.0)  # K: k_B T = 0.065, 0.13, 0.26 eV against the eV band scale
 DEMO_TAU = 10.0  # fs: tau = 15.2 hbar/eV
@@ -203,7 +206,7 @@ def compute_command(model_name, params, hr, tb, model_file, wsvec, win, centres,
     click.echo(f"{model_title_line(ds)}\n")
     click.echo(compute_table(ds, comp))
     for path in written:
-        click.echo(f"wrote {path}")
+        click.echo(f"wrote {shown_path(path)}")
 
 
 def band_ranges(model, nk: int = 48) -> np.ndarray:
@@ -305,6 +308,9 @@ def demo_command(output_dir, model_name, params, nk, progress):
                f"T: {', '.join(f'{t:g}' for t in DEMO_T)} K\n")
     click.echo(f"Responses at T = {T_ref:g} K (grid error = |I(nk) - I(nk/2)|):")
     click.echo(format_table(header, rows))
+    warning = flags_warning(ds, header, rows)
+    if warning:
+        click.echo(warning)
     if "anomalous_hall" in ds and model.dim == 2:
         from qgtransport.units import E_CHARGE, HBAR
 
@@ -314,7 +320,7 @@ def demo_command(output_dir, model_name, params, nk, progress):
                    f"{hall / e2_over_h:.6f} e^2/h (a Chern insulator gives -C e^2/h)")
     click.echo("")
     for path in written:
-        click.echo(f"wrote {path}")
+        click.echo(f"wrote {shown_path(path)}")
     for text in skipped:
         click.echo(f"skipped {text}")
     click.echo(f"done in {time.perf_counter() - start:.1f} s")
@@ -356,10 +362,15 @@ def convert_command(model_name, params, hr, tb, model_file, wsvec, win, centres,
 @main.command("verify")
 @click.option("--model", "model_name", required=True, metavar="NAME", help="Built-in model (see 'qgt models').")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="Model parameter; repeat for several.")
-@click.option("--mu", "mu_text", required=True, metavar="X", help="Chemical potential (model energy unit).")
-@click.option("--T", "T_text", required=True, metavar="X", help="Temperature (model energy unit), > 0.")
+@click.option("--mu", "mu_text", required=True, metavar="X", help="Chemical potential (model energy unit, eV).")
+@click.option("--T", "T_text", required=True, metavar="X",
+              help="Temperature, > 0: K with --units SI (default), k_B T in the model's energy unit with --units "
+                   "natural.")
 @click.option("--tau", "tau_text", default=None, metavar="X",
-              help="Relaxation time (hbar/energy), > 0 (not needed with --intrinsic).")
+              help="Relaxation time, > 0: fs with --units SI, hbar/energy with --units natural (not needed with "
+                   "--intrinsic).")
+@click.option("--units", type=click.Choice(O.UNITS), default="SI", show_default=True,
+              help="Units of --T and --tau (as qgt compute); the table itself is in natural units.")
 @click.option("--intrinsic", is_flag=True,
               help="Compare the tau^0 second-order currents (seed, Gao-Yang-Niu, Kaplan-Holder-Yan) with the "
                    "exact tau^0 current of the seed's equation instead.")
@@ -369,27 +380,39 @@ def convert_command(model_name, params, hr, tb, model_file, wsvec, win, centres,
               help="Field along g = n . b (integers; default b_1).")
 @click.option("--tolerance", "tolerance_text", default="1e-3", show_default=True, metavar="X",
               help="Relative difference that counts as agreement.")
-def verify_command(model_name, params, mu_text, T_text, tau_text, intrinsic, nk, direction, tolerance_text):
+def verify_command(model_name, params, mu_text, T_text, tau_text, units, intrinsic, nk, direction, tolerance_text):
     """Each perturbative closed form beside the exact steady state of the seed's equation of motion.
 
-    Natural units (k_B = e = hbar = 1; the model's energy and length units). Prints quantity,
-    closed form, exact (fitted from exact DC solves at small fields, with its error), relative
-    difference and verdict; exit code 1 if a formula expected to agree does not.
+    T and tau in SI units by default (K, fs), as qgt compute; --units natural takes them in the
+    model's units (k_B = e = hbar = 1). The table is in natural units: quantity, closed form,
+    exact (fitted from exact DC solves at small fields, with its error), relative difference and
+    verdict; exit code 1 if a formula expected to agree does not.
 
     \b
     Examples:
-      qgt verify --model qwz --mu 1.5 --T 0.2 --tau 10
-      qgt verify --model pt_symmetric --mu 1.2 --T 0.2 --tau 3 --nk 64 --direction 1,1
-      qgt verify --model pt_symmetric --mu 1.2 --T 0.2 --intrinsic --nk 64
+      qgt verify --model qwz --mu 1.5 --T 2300 --tau 6.6
+      qgt verify --model qwz --mu 1.5 --T 0.2 --tau 10 --units natural
+      qgt verify --model pt_symmetric --mu 1.2 --T 0.2 --tau 3 --nk 64 --direction 1,1 --units natural
+      qgt verify --model pt_symmetric --mu 1.2 --T 0.2 --intrinsic --nk 64 --units natural
     """
+    from qgtransport import units as U
     from qgtransport.exact.verify import format_verify_table, verify, verify_intrinsic
 
     model = make_model(model_name, parse_params(params))
-    mu, T = (parse_number(t, w) for t, w in ((mu_text, "--mu"), (T_text, "--T")))
+    mu, T_given = (parse_number(t, w) for t, w in ((mu_text, "--mu"), (T_text, "--T")))
     if tau_text is None and not intrinsic:
         raise BadInput("--tau is required (or give --intrinsic for the tau^0 comparison)")
-    tau = None if tau_text is None else parse_number(tau_text, "--tau")
+    tau_given = None if tau_text is None else parse_number(tau_text, "--tau")
     tolerance = parse_number(tolerance_text, "--tolerance")
+    energy = model.energy_unit
+    if units == "SI":
+        if 0 < T_given < 1.0:
+            click.echo(f"warning: --T {T_given:g} is in K (--units SI); for k_B T in {energy} give --units natural",
+                       err=True)
+        T = float(U.temperature_to_natural(T_given, model))
+        tau = None if tau_given is None else float(U.relaxation_time_to_natural(tau_given, model))
+    else:
+        T, tau = T_given, tau_given
     n = None
     if direction is not None:
         try:
@@ -403,8 +426,12 @@ def verify_command(model_name, params, mu_text, T_text, tau_text, intrinsic, nk,
             rows = verify(model, mu, T, tau, nk, direction=n, tolerance=tolerance)
     except (ValueError, OverflowError) as exc:
         raise BadInput(str(exc)) from None
-    relaxation = "tau^0 terms" if intrinsic else f"tau = {tau:g}"
-    click.echo(f"{model.name} {model.parameters}, mu = {mu:g}, T = {T:g}, {relaxation}, grid {nk}^{model.dim}\n")
+    relaxation = "tau^0 terms" if intrinsic else f"tau = {tau:.6g} hbar/{energy}"
+    given = ""
+    if units == "SI":
+        given = f" (T = {T_given:g} K" + ("" if intrinsic else f", tau = {tau_given:g} fs") + ")"
+    click.echo(f"{model_label(model.name, model.parameters)}, mu = {mu:g} {energy}, k_B T = {T:.6g} {energy}, "
+               f"{relaxation}{given}, grid {nk}^{model.dim}; natural units\n")
     click.echo(format_verify_table(rows))
     if any(r["verdict"] == "DISAGREES" for r in rows):
         raise click.exceptions.Exit(EXIT_UNEXPECTED)

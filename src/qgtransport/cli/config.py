@@ -69,6 +69,7 @@ from qgtransport.cli.values import (
 from qgtransport.engine.refine import Refinement
 from qgtransport.report.checks import RELATION_CHECKS
 from qgtransport.responses import RESPONSES
+from qgtransport.units import conductivity_unit as a_conductivity_unit
 
 
 class ConfigError(ValueError):
@@ -211,6 +212,9 @@ class OutputTable(Table):
     report: Flag = entry(True, "write report.html and figures/*.png")
     json_summary: Flag = Field(True, alias="json", description="write the JSON summary <name>.json")
     dpi: Annotated[Integer, Field(ge=50, le=600)] = entry(110, "resolution of the figures")
+    conductivity_unit: Annotated[str, BeforeValidator(O.text), BeforeValidator(a_conductivity_unit), Kind("string")] = \
+        entry("S/cm", "unit of 3D charge conductivities in the tables, figures and report (any pint unit of "
+                      "conductivity: S/cm, S/m, kS/cm)")
 
 
 class ReportTable(Table):
@@ -225,8 +229,9 @@ class ReportTable(Table):
         example=[[0, 0], [0.5, 0], [0.5, 0.5], [0, 0]])
     band_points: Annotated[Integer, Field(ge=2, le=100000)] = entry(240, "k-points along the band-structure path")
     bz_nk: Annotated[Integer, Field(ge=4, le=2001)] = entry(101, "grid of the Brillouin-zone maps (per direction)")
-    band: Annotated[Integer, Field(ge=0)] = entry(0, "band of the Berry-curvature and quantum-metric maps "
-                                                   "(0 = lowest)")
+    band: Annotated[Integer, Field(ge=0)] | None = entry(None, "band of the Berry-curvature and quantum-metric maps "
+                                                          "(0 = lowest; default: the band nearest the density map's "
+                                                          "mu)", example=0)
     density_mu: Number | None = entry(None, "mu of the entropy-production density map (default: where Pi_xx is "
                                        "largest at density_T)", example=1.5)
     density_T: Annotated[Number, Field(gt=0)] | None = entry(None, "T of the density map (default: the lowest T)",
@@ -548,7 +553,7 @@ def _check_against_model(config: RunConfig, model):
     points = config.report.path_points
     if points is not None and len(points[0]) != d:
         found.append(f"[report] path_points: points have {len(points[0])} coordinates; the model is {d}D")
-    if config.report.band >= model.norb:
+    if config.report.band is not None and config.report.band >= model.norb:
         found.append(f"[report] band: {config.report.band} but the model has {model.norb} bands "
                      f"(0..{model.norb - 1})")
     tol = config.physics.degeneracy_tol

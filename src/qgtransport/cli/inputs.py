@@ -258,6 +258,12 @@ def netcdf_safe(ds):
     return out
 
 
+def shown_path(path) -> str:
+    """A written file as the user finds it: relative to the current folder when it lies below it."""
+    relative = os.path.relpath(Path(path).absolute(), Path.cwd())
+    return str(path) if relative.startswith("..") else relative
+
+
 def write_outputs(ds, netcdf_path, json_path=None) -> list:
     """Write the dataset (results.write_netcdf: complex variables as <name>__real, <name>__imag) and
     the JSON summary; return the paths written."""

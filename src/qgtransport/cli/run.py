@@ -1,5 +1,6 @@
-"""`qgt run CONFIG`, `qgt init [PATH]` and `qgt show FILE`: a run from one configuration file, the
-commented example configuration, and a summary of a dataset written by qgtransport.
+"""`qgt run CONFIG`, `qgt init [PATH]`, `qgt show FILE` and `qgt report FILE`: a run from one
+configuration file, the commented example configuration, a summary of a dataset written by
+qgtransport, and its report (figures and HTML) without recomputing it.
 
 Registered on the `qgt` group by `register(main)` (qgtransport/cli/commands.py). Exit codes as
 for every qgt command: 0 ok, 1 unexpected error, 2 bad input (configuration, model file, data file).
@@ -13,8 +14,20 @@ from pathlib import Path
 
 import click
 
-from qgtransport.cli.inputs import BadInput, check_writable, parse_component, run_compute, write_outputs
+from qgtransport.cli.inputs import (
+    BadInput,
+    check_writable,
+    load_model,
+    model_options,
+    parse_component,
+    parse_params,
+    run_compute,
+    shown_path,
+    write_outputs,
+)
 from qgtransport.cli.tables import compute_table, model_title_line, response_names, summary_table
+from qgtransport.results import without_paths
+from qgtransport.units import displayed
 
 EXIT_CODES = """\b
 Exit codes: 0 ok; 1 unexpected error (run 'qgt --traceback ...' for the traceback);
@@ -56,8 +69,9 @@ docs/configuration.md lists every key. Relative paths are taken from the configu
 
 \b
 Writes, in the output folder:
-  <name>.nc      the dataset (netCDF; units and a description on every variable; the
-                 configuration and the qgtransport version in the attributes)
+  <name>.nc      the dataset (netCDF, CF-1.10: units and a long name on every variable, the
+                 grid errors linked; the configuration and the qgtransport version in the
+                 attributes; read it with qgtransport.open_dataset, report it with qgt report)
   <name>.json    the same numbers as JSON (unless [output] json = false)
   report.html    one self-contained page: figures, relation checks, grid convergence,
                  conventions and errata (unless [output] report = false or --no-report)
@@ -120,15 +134,16 @@ def run_command(config_path, output_dir, no_report, progress):
     json_path = folder / f"{name}.json" if config.output.json_summary else None
     written = write_outputs(ds, folder / f"{name}.nc", json_path)
     report = None
-    if config.output.report and not no_report:
-        from qgtransport.report import write_report
+    with displayed({"S/m": config.output.conductivity_unit}):  # [output] conductivity_unit
+        if config.output.report and not no_report:
+            from qgtransport.report import write_report
 
-        say("writing the report")
-        report = write_report(ds, model, folder, report_options(config), config_text=config.text,
-                              command=f"qgt run {config_path}", log=say)
-        written += report.paths
-    click.echo(f"{model_title_line(ds)}\n")
-    click.echo(compute_table(ds))
+            say("writing the report")
+            report = write_report(ds, model, folder, report_options(config), config_text=config.text,
+                                  command=f"qgt run {config_path}", log=say)
+            written += report.paths
+        click.echo(f"{model_title_line(ds)}\n")
+        click.echo(compute_table(ds, nk_option="[grid] nk ="))
     click.echo("")
     if report is not None:
         failing = [c for c in report.checks if c.verdict == "FAILS"]
@@ -139,7 +154,7 @@ def run_command(config_path, output_dir, no_report, progress):
         else:
             click.echo(f"relation checks: {len(counted)} hold or deviate only where expected (see the report)")
     for path in written:
-        click.echo(f"wrote {path}")
+        click.echo(f"wrote {shown_path(path)}")
     click.echo(f"done in {time.perf_counter() - start:.1f} s")
 
 
@@ -201,7 +216,7 @@ def show_command(file, component, show_config):
     """
     ds = read_dataset(file)
     comp = parse_component(component, int(ds.attrs.get("dimension", ds.sizes.get("a", 3))))
-    click.echo(f"{file}: {model_title_line(ds)}")
+    click.echo(f"{Path(file).name}: {model_title_line(ds)}")
     mu = ds["mu"].values
     scan = [f"mu {mu.min():g} .. {mu.max():g} {ds['mu'].attrs.get('units', '')} ({len(mu)})",
             f"T {', '.join(f'{t:g}' for t in ds['T'].values)} {ds['T'].attrs.get('units', '')}"]
@@ -211,7 +226,8 @@ def show_command(file, component, show_config):
                     f"({len(omega)})")
     click.echo("scan: " + "; ".join(scan))
     click.echo(f"qgtransport {ds.attrs.get('qgtransport_version', 'unknown')}; spin degeneracy "
-               f"{ds.attrs.get('spin_degeneracy', '?')}; created by {ds.attrs.get('created_by', 'qgtransport')}\n")
+               f"{ds.attrs.get('spin_degeneracy', '?')}; created by "
+               f"{without_paths(ds.attrs.get('created_by', 'qgtransport'))}\n")
     click.echo(summary_table(ds, comp))
     click.echo("\ndescriptions:")
     for name in response_names(ds):
@@ -239,13 +255,123 @@ def read_dataset(path):
     return ds
 
 
+REPORT_EPILOG = """\b
+The model: the one given (--model, --hr, --tb or --model-file), else the one the dataset names
+(a built-in model with its parameters, or the configuration stored by 'qgt run' if its files are
+still there), else none: then the report has the figures and checks of the dataset alone (no band
+structure, zone maps or density map).
+
+""" + EXIT_CODES
+
+
+@click.command("report", epilog=REPORT_EPILOG)
+@click.argument("file", type=click.Path(dir_okay=False))
+@model_options
+@click.option("--output", "output_dir", type=click.Path(file_okay=False), default=None,
+              help="Folder of report.html and figures/ (default: the dataset's folder).")
+@click.option("--recompute-checks", is_flag=True,
+              help="Also run the relation checks that recompute responses (Maxwell, Mott, Sommerfeld, optical ratio).")
+@click.option("--dpi", type=click.IntRange(min=50, max=600), default=None,
+              help="Resolution of the figures (default: the stored configuration's, else 110).")
+@click.option("--progress/--quiet", default=None, help="Stage messages (default: when stderr is a terminal).")
+def report_command(file, model_name, params, hr, tb, model_file, wsvec, win, centres, spin_degeneracy, output_dir,
+                   recompute_checks, dpi, progress):
+    """Write the HTML report and its figures for a saved dataset, without recomputing it.
+
+    \b
+    Examples:
+      qgt report qgt-run/run.nc
+      qgt report fe.nc --hr Fe_hr.dat --output fe-report
+      qgt report qwz.nc --recompute-checks
+    """
+    import dataclasses
+
+    from qgtransport.report import ReportOptions, write_report
+
+    start = time.perf_counter()
+    ds = read_dataset(file)
+    folder = Path(output_dir) if output_dir is not None else Path(file).parent
+    check_writable(folder, "--output", folder=True)
+    say = _stderr if (sys.stderr.isatty() if progress is None else progress) else (lambda text: None)
+    given = [x for x in (model_name, hr, tb, model_file) if x is not None]
+    options, config_text, source = ReportOptions(), ds.attrs.get("config"), None
+    if given:
+        model = load_model(model_name, parse_params(params), hr=hr, tb=tb, model_file=model_file, wsvec=wsvec, win=win,
+                           centres=centres, spin_degeneracy=None if spin_degeneracy is None else int(spin_degeneracy))
+        source = "the model given"
+    else:
+        model, options, source = model_of_dataset(ds, say)
+    options = dataclasses.replace(options, recompute=recompute_checks, dpi=options.dpi if dpi is None else dpi)
+    if model is not None and model.dim != int(ds.attrs.get("dimension", model.dim)):
+        raise BadInput(f"the model is {model.dim}D but {Path(file).name} holds a {ds.attrs.get('dimension')}D dataset")
+    say(f"report of {Path(file).name}: model {source or 'none (the dataset alone)'}")
+    with displayed({"S/m": stored_conductivity_unit(ds)}):
+        report = write_report(ds, model, folder, options, config_text=config_text if config_text else None,
+                              command=f"qgt report {Path(file).name}", log=say)
+    click.echo(f"{Path(file).name}: {model_title_line(ds)}")
+    counted = [c for c in report.checks if c.verdict != "skipped"]
+    failing = [c for c in counted if c.verdict == "FAILS"]
+    unconverged = [r["quantity"] for r in report.convergence if r["status"].startswith("NOT")]
+    if unconverged:
+        click.echo(f"WARNING: {len(unconverged)} of {len(report.convergence)} results NOT converged: "
+                   + ", ".join(unconverged))
+    if failing:
+        click.echo(f"WARNING: {len(failing)} of {len(counted)} relation checks FAIL: "
+                   + "; ".join(c.name for c in failing))
+    for path in report.paths:
+        click.echo(f"wrote {shown_path(path)}")
+    click.echo(f"done in {time.perf_counter() - start:.1f} s")
+
+
+def stored_conductivity_unit(ds) -> str:
+    """[output] conductivity_unit of the configuration stored by 'qgt run', else the default."""
+    import json
+
+    from qgtransport.units import DISPLAY_UNITS
+
+    try:
+        return json.loads(ds.attrs.get("config_resolved", "{}"))["output"]["conductivity_unit"]
+    except (KeyError, TypeError, ValueError):
+        return DISPLAY_UNITS.get("S/m", "S/m")
+
+
+def model_of_dataset(ds, say):
+    """(model, ReportOptions, where it came from) for a dataset: the configuration stored by 'qgt run'
+    (its files relative to the configuration's folder), else a built-in model named with its
+    parameters, else (None, ReportOptions(), None)."""
+    import json
+
+    from qgtransport.models import BUILTIN_MODELS, builtin_model
+    from qgtransport.report import ReportOptions
+
+    text, config_file = ds.attrs.get("config"), ds.attrs.get("config_file")
+    if text and config_file:
+        from qgtransport.cli.config import ConfigError, build_model, parse_config
+
+        try:
+            config = parse_config(text, source=Path(config_file).name, base=Path(config_file).parent)
+            model, _ = build_model(config)
+            return model, report_options(config), f"from the stored configuration {Path(config_file).name}"
+        except (ConfigError, OSError, ValueError) as exc:
+            say(f"warning: the stored configuration does not give the model ({exc}); trying the model's name")
+    name = str(ds.attrs.get("model", ""))
+    if name in BUILTIN_MODELS:
+        try:
+            params = json.loads(ds.attrs.get("model_parameters", "{}"))
+            return builtin_model(name, **params), ReportOptions(), f"built-in {name}"
+        except (ValueError, TypeError) as exc:
+            say(f"warning: cannot rebuild the built-in model {name!r} ({exc})")
+    return None, ReportOptions(), None
+
+
 def register(group) -> None:
-    """Add run, init and show to the qgt command group (and the exit codes to its --help)."""
-    for command in (run_command, init_command, show_command):
+    """Add run, init, show and report to the qgt command group (and the exit codes to its --help)."""
+    for command in (run_command, init_command, show_command, report_command):
         group.add_command(command)
     if not group.epilog:
         group.epilog = EXIT_CODES
 
 
-__all__ = ["register", "run_command", "init_command", "show_command", "report_options", "read_dataset"]
+__all__ = ["register", "run_command", "init_command", "show_command", "report_command", "report_options",
+           "read_dataset", "model_of_dataset"]
 

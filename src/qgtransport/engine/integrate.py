@@ -167,7 +167,7 @@ def reduce_tasks(task: GridTask, runner: Executor, store, progress: bool) -> dic
     todo = [i for i in range(task.count) if i not in stored]
     bar = None
     if progress:
-        from tqdm import tqdm
+        from tqdm.auto import tqdm  # a widget in Jupyter, text in a terminal
 
         bar = tqdm(total=task.total, initial=sum(task.points(i) for i in stored), unit=" k-points",
                    unit_scale=True, desc="x".join(map(str, task.shape)), smoothing=0.1)

@@ -1,6 +1,7 @@
 """The perturbed density matrix itself, per k-point: rho(1) and rho(2) of the seed's equation of motion.
 
-For a field E (natural units, electron charge -1) the DC steady state of the single-eta equation is
+For a field E (electron charge -1; natural units in the equations below, SI or natural at the
+call, `units`) the DC steady state of the single-eta equation is
 rho = f(H) + rho(1)^b E_b + rho(2)^bc E_b E_c + ..., with (module docstring of
 `qgtransport.responses.nonlinear`; e_mn = e_m - e_n, F_mn the divided difference of f)
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from qgtransport import units as U
 from qgtransport.bands.geometry import band_geometry
 from qgtransport.bands.occupation import check_temperature
 from qgtransport.responses.kernels import Block, Settings
@@ -28,39 +30,74 @@ AXES = ("x", "y", "z")
 
 
 def perturbed_density_matrix(model, k, *, mu: float, T: float, tau: float, order: int = 2,
-                             basis: str = "band") -> xr.DataArray:
-    """rho(order) per unit field at the Cartesian k-points k (nk, dim), natural units.
+                             basis: str = "band", units: str = "SI") -> xr.DataArray:
+    """rho(order) per unit field at the Cartesian k-points k (nk, dim).
 
-    order 1: dims (k, m, n, b); order 2: (k, m, n, b, c), complex. basis "band": in the eigenbasis of
-    H(k) (columns of `band_geometry(model, k).eigenvectors`, energies ascending; element (m, n) is
-    <u_m| rho |u_n>); "orbital": U rho U^+ in the basis of `model.hamiltonian(k)` (gauge invariant).
-    Attributes give mu, T, tau and the convention.
+    Parameters
+    ----------
+    model : TightBinding
+        The model (energies in eV, lengths in Angstrom by default).
+    k : array_like, shape (nk, dim)
+        Cartesian k-points in 1/length_unit (1/Angstrom), 2 pi included.
+    mu : float
+        Chemical potential in the model's energy unit (eV).
+    T : float
+        Temperature: K for units="SI", the model's energy unit (k_B T) for units="natural"; > 0.
+    tau : float
+        Relaxation time: fs for units="SI", hbar/energy for units="natural"; > 0.
+    order : 1 or 2
+        rho(1)^b (dims k, m, n, b) or rho(2)^bc (dims k, m, n, b, c), complex.
+    basis : "band" or "orbital"
+        "band": in the eigenbasis of H(k) (columns of `band_geometry(model, k).eigenvectors`, energies
+        ascending; element (m, n) is <u_m| rho |u_n>); "orbital": U rho U^+ in the basis of
+        `model.hamiltonian(k)` (gauge invariant).
+    units : "SI" or "natural"
+        "SI" (default, as `qgtransport.compute`): T in K, tau in fs, rho per (V/m)^order;
+        "natural": k_B = e = hbar = 1, rho per (E_unit/(e length_unit))^order.
+
+    Returns
+    -------
+    xarray.DataArray
+        rho(order) per unit field; its attributes give mu, T, tau in the units given, the `units` of
+        the field factor (pint-parsable: "(m/V)^2" or "(e angstrom/eV)^2") and the convention.
     """
     if order not in (1, 2):
         raise ValueError(f"order must be 1 or 2, got {order!r}")
     if basis not in BASES:
         raise ValueError(f"basis must be one of {BASES}, got {basis!r}")
+    if units not in ("SI", "natural"):
+        raise ValueError(f"units must be 'SI' or 'natural', got {units!r}")
     if not (np.isfinite(tau) and tau > 0):
         raise ValueError(f"tau must be finite and > 0, got {tau!r}")
     if not np.isfinite(mu):
         raise ValueError(f"mu must be finite, got {mu!r}")
-    T = float(check_temperature(T))
+    T_given = float(check_temperature(T))
+    T_nat = float(U.temperature_to_natural(T_given, model)) if units == "SI" else T_given
+    tau_nat = float(U.relaxation_time_to_natural(tau, model)) if units == "SI" else float(tau)
     k = np.atleast_2d(np.asarray(k, dtype=float))
     if k.shape[-1] != model.dim:
         raise ValueError(f"k must have {model.dim} Cartesian components per point, got shape {k.shape}")
     geo = band_geometry(model, k, order=order)
-    block = Block(geo, np.array([float(mu)]), np.array([T]), Settings(tau=float(tau)))
+    block = Block(geo, np.array([float(mu)]), np.array([T_nat]), Settings(tau=tau_nat))
     if order == 1:
         rho = first_order_density_matrix(block, FERMI)[:, :, :, 0]  # (k, m, n, b)
     else:
         rho = second_order_density_matrix(block, FERMI)[:, :, :, 0]  # (k, m, n, b, c)
     if basis == "orbital":
-        U = geo.eigenvectors
-        rho = np.einsum("kim,kmn...,kjn->kij...", U, rho, U.conj())
+        U_k = geo.eigenvectors
+        rho = np.einsum("kim,kmn...,kjn->kij...", U_k, rho, U_k.conj())
+    if units == "SI":  # per (V/m)^order: one natural field unit is field_to_si(1) V/m
+        rho = rho / U.field_to_si(1.0, model) ** order
+        per_field = "m/V"
+    else:
+        per_field = f"e {U.unit_name(model.length_unit)}/{U.unit_name(model.energy_unit)}"
     field = AXES[:model.dim]
     dims = ["k", "m", "n", "b"] + (["c"] if order == 2 else [])
     coords = {"b": list(field)} | ({"c": list(field)} if order == 2 else {})
     return xr.DataArray(rho, dims=dims, coords=coords, name=f"rho{order}", attrs={
         "description": f"order-{order} density matrix per unit field, E_b{' E_c' if order == 2 else ''} = 1 "
-                       "(single-eta equation of motion, electron charge -1, natural units)",
-        "basis": basis, "mu": float(mu), "T": T, "tau": float(tau)})
+                       "(single-eta equation of motion, electron charge -1)",
+        "units": per_field if order == 1 else f"({per_field})^2",
+        "unit_system": units, "basis": basis, "mu": float(mu), "T": T_given, "tau": float(tau),
+        "T_units": "K" if units == "SI" else U.unit_name(model.energy_unit),
+        "tau_units": "fs" if units == "SI" else f"hbar/{U.unit_name(model.energy_unit)}"})

@@ -84,20 +84,31 @@ def verify(model, mu: float, T: float, tau: float, nk, *, direction=None, shift=
     Parameters
     ----------
     model : TightBinding
-    mu, T, tau : chemical potential, temperature (> 0) and relaxation time (> 0), natural units.
-    nk : grid points per reciprocal direction (the closed forms use the same grid).
-    direction : integers n of the field direction g = n . b (default b_1).
-    tolerance : relative difference below which a row counts as agreement (widened to 3x the
-        fit error of the exact value); atol : absolute difference that always counts as agreement
-        (natural units; e.g. currents that vanish by symmetry).
-    step, pairs : the small fields 0, +-step, ..., +-pairs step of the fits (default step
-        1e-3 min(1/tau, 1)).
+        The model (its own energy and length units).
+    mu, T, tau : float
+        Chemical potential, temperature (> 0) and relaxation time (> 0), natural units (T in the
+        model's energy unit, tau in hbar/energy; `qgt verify` converts from K and fs).
+    nk : int or tuple
+        Grid points per reciprocal direction (the closed forms use the same grid).
+    direction : tuple of int, optional
+        Integers n of the field direction g = n . b (default b_1).
+    shift : float
+        Grid offset in units of the grid step.
+    tolerance : float
+        Relative difference below which a row counts as agreement (widened to 3x the fit error of
+        the exact value).
+    atol : float
+        Absolute difference that always counts as agreement (natural units; e.g. currents that
+        vanish by symmetry).
+    step, pairs : float, int
+        The small fields 0, +-step, ..., +-pairs step of the fits (default step 1e-3 min(1/tau, 1)).
 
     Returns
     -------
-    list of dict rows: quantity, component, closed_form, exact, exact_error, relative_difference,
-    tolerance, expected, verdict. Pi(2) is the coefficient of |E|^2; currents are per |E|, the
-    charge current J = -Tr[v rho] and the entropy current Tr[v s(rho)].
+    list of dict
+        Rows: quantity, component, closed_form, exact, exact_error, relative_difference, tolerance,
+        expected, verdict. Pi(2) is the coefficient of |E|^2; currents are per |E|, the charge
+        current J = -Tr[v rho] and the entropy current Tr[v s(rho)].
     """
     if direction is None:
         direction = (1,) + (0,) * (model.dim - 1)

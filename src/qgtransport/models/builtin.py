@@ -195,7 +195,11 @@ BUILTIN_MODELS = {
 def builtin_model(name: str, **parameters) -> TightBinding:
     """A built-in model by name with its parameters (see BUILTIN_MODELS)."""
     if name not in BUILTIN_MODELS:
-        raise ValueError(f"unknown model {name!r}; built-in models are {sorted(BUILTIN_MODELS)}")
+        import difflib
+
+        close = difflib.get_close_matches(str(name), list(BUILTIN_MODELS), n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"unknown model {name!r}{hint}; built-in models are {sorted(BUILTIN_MODELS)}")
     builder = BUILTIN_MODELS[name]
     import inspect
 

@@ -139,7 +139,8 @@ def read_hr(path, *, wsvec="auto", win="auto", centres="auto", lattice=None, spi
 
     Parameters
     ----------
-    path : path of seedname_hr.dat.
+    path : str or pathlib.Path
+        The file seedname_hr.dat.
     wsvec, win, centres : path, None or "auto"
         seedname_wsvec.dat (MDRS shifts), seedname.win (lattice, spinors, num_wann, mp_grid) and
         seedname_centres.xyz (Wannier centres, Cartesian Angstrom). "auto" (default) takes the file
@@ -151,13 +152,17 @@ def read_hr(path, *, wsvec="auto", win="auto", centres="auto", lattice=None, spi
     spin_degeneracy : 1, 2 or None
         Electrons per band state. None: from the .win (spinors = true -> 1; otherwise
         num_elec_per_state, default 2, as Wannier90); without a .win it must be given.
-    hermiticity_tol : largest |H(-R) - H(R)^+| accepted (eV); the model is then symmetrised.
-    name : model name (default: the seedname).
+    hermiticity_tol : float
+        Largest |H(-R) - H(R)^+| accepted (eV); the model is then symmetrised.
+    name : str, optional
+        Model name (default: the seedname).
 
     Raises
     ------
-    ModelFileError (a ValueError) naming the file, line and problem for malformed or inconsistent
-    files; ValueError when the lattice or the spin degeneracy is not known.
+    ModelFileError
+        A ValueError naming the file, line and problem for malformed or inconsistent files.
+    ValueError
+        When the lattice or the spin degeneracy is not known.
     """
     path = str(path)
     seed, hop, win_file = read_hoppings_and_win(path, "_hr.dat", read_hr_file, win, hermiticity_tol)

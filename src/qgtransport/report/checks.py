@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qgtransport import convergence as conv
 from qgtransport import relations
 from qgtransport import units as U
 from qgtransport.exact.verify import verify
@@ -22,6 +23,7 @@ from qgtransport.report.figures import pick_mu
 
 RELATION_CHECKS = ("onsager", "positivity", "maxwell", "mott", "sommerfeld", "equilibrium_current",
                    "optical_ratio")
+RECOMPUTING = ("maxwell", "mott", "sommerfeld", "optical_ratio")  # these compute responses again
 
 
 @dataclass(frozen=True)
@@ -79,12 +81,15 @@ def _run_options(ds) -> dict:
     return {"nk": nk, **options}
 
 
-def relation_checks(ds, model, checks=None, *, mu_points: int = 3, density=None, execution=None, log=None) -> list:
+def relation_checks(ds, model, checks=None, *, mu_points: int = 3, density=None, execution=None, log=None,
+                    skip=()) -> list:
     """Evaluate the relation checks on a dataset of `compute` (some recompute on the same grid).
 
     checks: names from RELATION_CHECKS (default: every one the dataset allows).
     density: the values of `entropy_density_figure` (for Pi_k >= 0 at every k).
     execution: executor options passed to the recomputations (executor, workers, ...).
+    skip: names left out silently (e.g. RECOMPUTING for a report of a saved dataset in seconds);
+    model None runs only the checks on the dataset itself (Onsager, positivity).
     """
     options = _run_options(ds)
     nk = options.pop("nk")
@@ -92,7 +97,10 @@ def relation_checks(ds, model, checks=None, *, mu_points: int = 3, density=None,
     execution = {k: v for k, v in (execution or {}).items() if k not in ("checkpoint", "progress")}
     names = set(ds.data_vars)
     auto = checks is None
-    wanted = list(checks) if checks is not None else list(RELATION_CHECKS)
+    wanted = [c for c in (checks if checks is not None else RELATION_CHECKS) if c not in skip]
+    if model is None:
+        wanted = [c for c in wanted if c in ("onsager", "positivity")]
+    dim = int(ds.attrs.get("dimension", ds.sizes.get("a", 1))) if model is None else model.dim
     mu_all = ds["mu"].values
     T_all = ds["T"].values
     mu_check = pick_mu(mu_all, mu_points)
@@ -112,12 +120,12 @@ def relation_checks(ds, model, checks=None, *, mu_points: int = 3, density=None,
 
     charge_pairs = [(c, relations.PAIRS[c]) for c in ("anomalous_hall", "drude")
                     if c in names and relations.PAIRS[c] in names and (c != "drude" or tau is not None)]
-    if model.dim == 1:
+    if dim == 1:
         charge_pairs = [p for p in charge_pairs if p[0] != "anomalous_hall"]
     expansions: dict = {}  # Mott (1) and Sommerfeld (3) sides, from one computation
     for check in wanted:
         if check == "onsager":
-            if {"entropy_hall", "anomalous_nernst"} <= names and model.dim >= 2:
+            if {"entropy_hall", "anomalous_nernst"} <= names and dim >= 2:
                 lhs, rhs = ds["entropy_hall"].values, ds["anomalous_nernst"].values
                 res = _residual(lhs, rhs)
                 rows.append(Check("Onsager: entropy Hall = anomalous Nernst, σˢ_ab = α_ab",
@@ -246,7 +254,8 @@ def exact_summary(rows: list[dict], where: str) -> Check:
 
 
 def grid_convergence(ds) -> list[dict]:
-    """Per response: max |value|, max grid error |I(nk) - I(nk/2)| and their ratio."""
+    """Per response: max |value|, max grid error |I(nk) - I(nk/2)| and their ratio, and the status of
+    its worst value (`qgtransport.convergence`: the statuses of every table)."""
     rows = []
     for name in ds.data_vars:
         if name.endswith("_error"):
@@ -254,24 +263,21 @@ def grid_convergence(ds) -> list[dict]:
         values = np.abs(np.asarray(ds[name].values))
         error_name = name + "_error"
         top = float(values.max()) if values.size else 0.0
+        units = ds[name].attrs.get("units", "")
+        status, worst = conv.variable_status(ds, name)
         if error_name not in ds:
             rows.append({"quantity": name, "max_value": top, "max_error": None, "relative": None,
-                         "units": ds[name].attrs.get("units", ""), "status": "no estimate (grid below 4)"})
+                         "units": units, "status": "no estimate (grid below 4)", "worst": None})
             continue
         error = float(np.abs(np.asarray(ds[error_name].values)).max())
         relative = error / top if top > 0 else None
-        if name == "equilibrium_entropy_current":
-            status = "vanishes identically (E6): the error is the value itself"
-        elif relative is None:
-            status = "zero"
-        elif relative < 1e-3:
-            status = "converged"
-        elif relative < 3e-2:
-            status = "fair: a finer grid would change it by ~ the error"
-        else:
-            status = "NOT converged: raise nk (or T)"
+        text = {"vanishes (E6)": "vanishes identically (E6): the error is the value itself",
+                "converged": "converged",
+                "fair": "fair: a finer grid would change it by ~ the error",
+                "not converged": "NOT converged: raise nk (or T)",
+                "no estimate": "zero"}[status]
         rows.append({"quantity": name, "max_value": top, "max_error": error, "relative": relative,
-                     "units": ds[name].attrs.get("units", ""), "status": status})
+                     "units": units, "status": text, "worst": worst})
     return rows
 
 
@@ -333,5 +339,6 @@ def applicable_errata(ds) -> list[tuple]:
     return [(key, title, text) for key, (title, text, applies) in ERRATA.items() if applies(names, ds.attrs)]
 
 
-__all__ = ["Check", "RELATION_CHECKS", "relation_checks", "exact_checks", "exact_summary", "grid_convergence", "ERRATA",
+__all__ = ["Check", "RELATION_CHECKS", "RECOMPUTING",
+           "relation_checks", "exact_checks", "exact_summary", "grid_convergence", "ERRATA",
            "applicable_errata"]

@@ -6,18 +6,24 @@ state, no GUI backend, nothing shown): in Jupyter a returned Figure displays onc
 existing Axes instead and return its figure.
 
 They take the `xarray.Dataset` of `qgtransport.compute` (SI or natural units: the units come from
-the variables' attributes). Figures over k-space (bands, Brillouin-zone maps) are in
-`qgtransport.report.kspace`.
+the variables' attributes). Titles are the quantities' long names; axis labels are their symbols
+(mathtext) with the display unit of the quantity's family (`qgtransport.units.display_units`: the
+unit of the tables, e.g. S/cm for a 3D conductivity); the shaded band around a line is its grid-error
+estimate. Figures over k-space (bands, Brillouin-zone maps) are in `qgtransport.report.kspace`.
 """
 
 from __future__ import annotations
 
-import json
+import re
 
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+
+from qgtransport.responses import RESPONSES
+from qgtransport.results import dataset_model_label, long_name
+from qgtransport.units import display_units
 
 # Symbols (matplotlib mathtext) for the axis labels; {a}{b} are the tensor indices.
 SYMBOLS = {
@@ -33,25 +39,52 @@ SYMBOLS = {
     "anomalous_hall": r"\sigma_{{{a}{b}}}",
     "drude": r"\sigma^{{\rm D}}_{{{a}{b}}}",
     "anomalous_nernst": r"\alpha_{{{a}{b}}}",
+    "conductivity_ac": r"\sigma_{{{a}{b}}}(\omega)",
+    "drude_ac": r"\sigma^{{\rm D}}_{{{a}{b}}}(\omega)",
+    "entropy_conductivity_ac": r"\sigma^{{s}}_{{{a}{b}}}(\omega)",
+    "heat_conductivity_ac": r"\sigma^{{q}}_{{{a}{b}}}(\omega)",
+    "optical_conductivity": r"\sigma^{{\rm opt}}_{{{a}{b}}}(\omega)",
+    "optical_entropy_conductivity": r"\sigma^{{s,{{\rm opt}}}}_{{{a}{b}}}(\omega)",
+    "joint_density_of_states": r"J(\omega)",
 }
-
-_SUPERSCRIPTS = {"^2": "\u00b2", "^3": "\u00b3", "^-1": "\u207b\u00b9"}
-
+# the symbol of any other response, by the kind of its unit
+KIND_SYMBOLS = {
+    "conductivity": r"\sigma_{{{a}{b}}}", "entropy_conductivity": r"\sigma^{{s}}_{{{a}{b}}}",
+    "heat_conductivity": r"\sigma^{{q}}_{{{a}{b}}}", "entropy_production": r"\Pi_{{{a}{b}}}",
+    "second_order_conductivity": r"\chi_{{{a}{b}{c}}}",
+    "second_order_entropy_conductivity": r"\chi^{{s}}_{{{a}{b}{c}}}",
+    "second_order_heat_conductivity": r"\chi^{{q}}_{{{a}{b}{c}}}",
+    "third_order_entropy_production": r"\Pi_{{{a}{b}{c}}}", "entropy_current": r"j^{{s}}_{{{a}}}",
+    "density_of_states": r"\rho",
+}
 
 _SI_PREFIXES = {-15: "f", -12: "p", -9: "n", -6: "\u00b5", -3: "m", 0: "", 3: "k"}
 _SI_BASE_UNITS = ("A", "S", "W", "V", "J")
 
 
 def pretty_units(units: str) -> str:
-    """'W/(K m^2) per (V/m)^2' -> 'W/(K m²) per (V/m)²', 'Angstrom' -> 'Å' (plain text, no mathtext)."""
-    for plain, sup in _SUPERSCRIPTS.items():
-        units = units.replace(plain, sup)
-    return units.replace("Angstrom", "\u00c5")
+    """A unit string for matplotlib, powers raised with mathtext: 'W/(K m^2)/(V/m)^2' ->
+    'W/(K m$^{2}$)/(V/m)$^{2}$', 'angstrom' -> 'Å', 'hbar' -> 'ħ'."""
+    units = re.sub(r"\^\(?(-?\d+)\)?", r"$^{\1}$", str(units))
+    for plain, shown in (("Angstrom", "\u00c5"), ("angstrom", "\u00c5"), ("hbar", "\u0127"), ("k_B", "k$_B$")):
+        units = units.replace(plain, shown)
+    return units
+
+
+def shown(ds, variable) -> tuple[float, str]:
+    """(factor, units) in which a variable is drawn: its display unit (`qgtransport.units.display_units`),
+    the same as in the tables."""
+    units = str(ds[variable].attrs.get("units", ""))
+    try:
+        return display_units(units)
+    except ValueError:
+        return 1.0, units
 
 
 def si_prefixed(values, units: str) -> tuple[float, str]:
     """(scale, units) with an SI prefix such that max |values| / scale lies in [1, 1000), for units
-    starting with A, S, W, V or J ('A/K' -> 1e-9, 'nA/K'); (1, units) for any other units."""
+    starting with A, S, W, V or J ('A/K' -> 1e-9, 'nA/K'); (1, units) for any other units.
+    (Figures no longer use it: they show the unit of the tables, with the power of ten on the axis.)"""
     finite = np.abs(np.asarray(values, dtype=float))
     finite = finite[np.isfinite(finite)]
     base = units.replace("/", " ").split(" ")[0] if units else ""
@@ -63,11 +96,31 @@ def si_prefixed(values, units: str) -> tuple[float, str]:
 
 def symbol(variable: str, component) -> str:
     """Mathtext symbol of a variable with its tensor indices, e.g. '$\\sigma^{s}_{xy}$'."""
-    a, b = (tuple(component) + ("", ""))[:2]
+    a, b, c = (tuple(component) + ("", "", ""))[:3]
     template = SYMBOLS.get(variable)
+    if template is None and variable in RESPONSES:
+        template = KIND_SYMBOLS.get(RESPONSES[variable].unit)
     if template is None:
-        return f"{variable} [{a}{b}]"
-    return "$" + template.format(a=a, b=b) + "$"
+        return f"{variable} [{a}{b}{c}]"
+    return "$" + template.format(a=a, b=b, c=c) + "$"
+
+
+def axis_label(ds, variable, component, units: str | None = None) -> str:
+    """'$\\sigma_{xy}$ (S/cm)': the symbol and the display unit."""
+    units = shown(ds, variable)[1] if units is None else units
+    text = symbol(variable, component)
+    return f"{text} ({pretty_units(units)})" if units else text
+
+
+def title_of(variable: str) -> str:
+    """The title of a quantity: its long name, capitalised ("Anomalous Hall conductivity")."""
+    name = long_name(variable)
+    return name[:1].upper() + name[1:]
+
+
+def scientific(ax) -> None:
+    """Powers of ten on the y axis as ×10ⁿ above it (the unit stays that of the tables)."""
+    ax.ticklabel_format(axis="y", style="sci", scilimits=(-3, 4), useMathText=True)
 
 
 def temperature_colors(n: int) -> list:
@@ -105,22 +158,29 @@ def select_component(da, component):
 
 def check_variable(ds, variable: str) -> None:
     if variable not in ds.data_vars:
+        import difflib
+
         available = sorted(v for v in ds.data_vars if not v.endswith("_error"))
-        raise ValueError(f"the dataset has no variable {variable!r}; it has {available}")
+        close = difflib.get_close_matches(str(variable), available, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"the dataset has no variable {variable!r}{hint}; it has {available}")
 
 
 def model_title(ds) -> str:
-    """'qwz (m=-1), τ = 10 fs, 96x96 k-grid' from the dataset attributes."""
-    name = ds.attrs.get("model", "model")
-    try:
-        params = json.loads(ds.attrs.get("model_parameters", "{}"))
-    except (TypeError, ValueError):
-        params = {}
-    inner = ", ".join(f"{k}={v:g}" if isinstance(v, (int, float)) else f"{k}={v}" for k, v in params.items())
+    """'qwz (m=-1), τ = 10 fs, 96x96 k-grid' from the dataset attributes (the model's physical
+    parameters only, no paths: `qgtransport.results.model_label`)."""
     tau = ds.attrs.get("tau", "none")
     tau_text = "" if tau in ("none", None) else f", \u03c4 = {float(tau):g} {ds.attrs.get('tau_units', '')}"
     grid = ds.attrs.get("grid", "")
-    return f"{name}" + (f" ({inner})" if inner else "") + tau_text + (f", {grid} k-grid" if grid else "")
+    return dataset_model_label(ds) + tau_text + (f", {grid} k-grid" if grid else "")
+
+
+def error_band(ax, ds, variable, component, T, mu, values, factor, color) -> None:
+    """Shade value ± grid error of one line (when the dataset has the estimate)."""
+    if variable + "_error" not in ds:
+        return
+    error = np.abs(select_component(ds[variable + "_error"], component).sel(T=T).values) * factor
+    ax.fill_between(mu, values - error, values + error, color=color, alpha=0.2, lw=0)
 
 
 def new_axes(figsize=(6.4, 4.4)):
@@ -133,14 +193,20 @@ def plot_vs_mu(ds, variable: str, component=("x", "x"), ax=None) -> Figure:
 
     Parameters
     ----------
-    ds : xarray.Dataset from `qgtransport.compute`.
-    variable : a data variable, e.g. "entropy_hall".
-    component : (a, b) tensor indices ("x", "y", "z"); a vector variable uses only a.
-    ax : matplotlib Axes to draw into (default: a new figure).
+    ds : xarray.Dataset
+        The dataset of `qgtransport.compute` (or `qgtransport.open_dataset`).
+    variable : str
+        A data variable, e.g. "entropy_hall".
+    component : tuple of str
+        Tensor indices (a, b) from "x", "y", "z"; a vector variable uses only a.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw into (default: a new figure).
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure: the variable in the unit of the tables (`qgtransport.units.display_units`),
+        one line per temperature with its grid-error band.
 
     Example
     -------
@@ -152,14 +218,17 @@ def plot_vs_mu(ds, variable: str, component=("x", "x"), ax=None) -> Figure:
     check_variable(ds, variable)
     da = select_component(ds[variable], component)
     fig, ax = new_axes() if ax is None else (ax.figure, ax)
-    scale, units = si_prefixed(da.values, ds[variable].attrs.get("units", ""))
+    factor, units = shown(ds, variable)
+    mu = ds["mu"].values
     for T, color in zip(ds["T"].values, temperature_colors(ds.sizes["T"]), strict=True):
-        ax.plot(ds["mu"].values, da.sel(T=T).values / scale, color=color, lw=1.6, label=temperature_label(ds, T))
-    units = pretty_units(units)
+        values = da.sel(T=T).values * factor
+        ax.plot(mu, values, color=color, lw=1.6, label=temperature_label(ds, T))
+        error_band(ax, ds, variable, component, T, mu, values, factor, color)
     ax.set_xlabel(mu_label(ds))
-    ax.set_ylabel(f"{symbol(variable, component)} ({units})" if units else symbol(variable, component))
+    ax.set_ylabel(axis_label(ds, variable, component, units))
+    scientific(ax)
     ax.axhline(0.0, color="0.6", lw=0.6, zorder=0)
-    ax.set_title(f"{variable.replace('_', ' ')}\n{model_title(ds)}", fontsize=10)
+    ax.set_title(f"{title_of(variable)}\n{model_title(ds)}", fontsize=10)
     ax.legend(fontsize=8, frameon=False)
     ax.grid(alpha=0.25)
     return fig
@@ -178,15 +247,16 @@ def plot_entropy_hall_and_nernst(ds, component=("x", "y")) -> Figure:
     fig, ax = new_axes((6.8, 4.6))
     mu = ds["mu"].values
     every = max(1, len(mu) // 30)
-    scale, units = si_prefixed(hall.values, ds["entropy_hall"].attrs.get("units", ""))
+    factor, units = shown(ds, "entropy_hall")
     for T, color in zip(ds["T"].values, temperature_colors(ds.sizes["T"]), strict=True):
-        ax.plot(mu, hall.sel(T=T).values / scale, color=color, lw=1.8, label=temperature_label(ds, T))
-        ax.plot(mu[::every], nernst.sel(T=T).values[::every] / scale, ls="none", marker="o", ms=4.5, mfc="none",
+        ax.plot(mu, hall.sel(T=T).values * factor, color=color, lw=1.8, label=temperature_label(ds, T))
+        ax.plot(mu[::every], nernst.sel(T=T).values[::every] * factor, ls="none", marker="o", ms=4.5, mfc="none",
                 mec=color, mew=1.0)
     units = pretty_units(units)
     a, b = component
     ax.set_xlabel(mu_label(ds))
     ax.set_ylabel(rf"$\sigma^s_{{{a}{b}}}$, $\alpha_{{{a}{b}}}$ ({units})")
+    scientific(ax)
     ax.axhline(0.0, color="0.6", lw=0.6, zorder=0)
     ax.grid(alpha=0.25)
     scale = float(np.max(np.abs(nernst.values))) or 1.0
@@ -223,7 +293,8 @@ def plot_entropy_production(ds, component=("x", "x")) -> Figure:
     fig, ax = new_axes((6.8, 4.8))
     mu = ds["mu"].values
     colors = temperature_colors(ds.sizes["T"])
-    values = {v: select_component(ds[v], component) for v, *_ in ENTROPY_PRODUCTION_PARTS}
+    factor, _ = shown(ds, "entropy_production")
+    values = {v: select_component(ds[v], component) * factor for v, *_ in ENTROPY_PRODUCTION_PARTS}
     for T, color in zip(ds["T"].values, colors, strict=True):
         for variable, _, style, width in ENTROPY_PRODUCTION_PARTS:
             ax.plot(mu, values[variable].sel(T=T).values, color=color, ls=style, lw=width)
@@ -234,13 +305,12 @@ def plot_entropy_production(ds, component=("x", "x")) -> Figure:
         ax.set_ylim(max(float(every.min()), top * 1e-12) / 2, top * 80)  # room for the legends
     else:
         ax.axhline(0.0, color="0.6", lw=0.6, zorder=0)
-    units = pretty_units(ds["entropy_production"].attrs.get("units", ""))
     a, b = component
     ax.set_xlabel(mu_label(ds))
-    ax.set_ylabel(rf"$\Pi_{{{a}{b}}}$ ({units})")
+    ax.set_ylabel(axis_label(ds, "entropy_production", component))
     kernel = ds.attrs.get("kernel", "")
     rho1 = ds.attrs.get("rho1", "")
-    ax.set_title(f"Entropy production to order E\u00b2 (kernel: {kernel}, \u03c1\u207d\u00b9\u207e: {rho1})\n"
+    ax.set_title(f"Entropy production coefficient, order E\u00b2 (kernel: {kernel}, \u03c1\u207d\u00b9\u207e: {rho1})\n"
                  f"{model_title(ds)}", fontsize=10)
     ax.grid(alpha=0.25, which="major")
     temperature_handles = [Line2D([], [], color=c, lw=2, label=temperature_label(ds, T))
@@ -272,20 +342,20 @@ def plot_vs_T(ds, variable: str, component=("x", "x"), mu=None, ax=None) -> Figu
     if mu is None:
         mu = pick_mu(mu_values, 3)
     fig, ax = new_axes((5.2, 3.8)) if ax is None else (ax.figure, ax)
-    scale, units = si_prefixed(da.values, ds[variable].attrs.get("units", ""))
+    factor, units = shown(ds, variable)
     colours = colormaps["viridis"](np.linspace(0.1, 0.85, len(np.atleast_1d(mu))))
     for m, colour in zip(np.atleast_1d(mu), colours, strict=True):
         m = float(mu_values[np.argmin(np.abs(mu_values - m))])
-        ax.plot(ds["T"].values, da.sel(mu=m).values / scale, marker="o", ms=4, lw=1.5, color=colour,
+        ax.plot(ds["T"].values, da.sel(mu=m).values * factor, marker="o", ms=4, lw=1.5, color=colour,
                 label=f"μ = {m:.3g} {ds['mu'].attrs.get('units', '')}")
     T_unit = ds["T"].attrs.get("units", "")
     ax.set_xlabel(f"temperature T ({T_unit})" if T_unit else "temperature T")
-    units = pretty_units(units)
-    ax.set_ylabel(f"{symbol(variable, component)} ({units})" if units else symbol(variable, component))
+    ax.set_ylabel(axis_label(ds, variable, component, units))
+    scientific(ax)
     ax.axhline(0.0, color="0.6", lw=0.6, zorder=0)
     ax.grid(alpha=0.25)
     ax.legend(fontsize=7, frameon=False)
-    ax.set_title(variable.replace("_", " "), fontsize=10)
+    ax.set_title(title_of(variable), fontsize=10)
     return fig
 
 
@@ -347,7 +417,7 @@ def more_responses_figure(ds, skip) -> Figure | None:
     fig, axes = panel_grid(len(names), 3.7)
     for ax, name in zip(axes, names, strict=False):
         plot_vs_mu(ds, name, default_component(ds, name), ax=ax)
-        ax.set_title(name.replace("_", " "), fontsize=9)
+        ax.set_title(title_of(name), fontsize=9)
     for ax in axes[len(names):]:
         ax.set_visible(False)
     return fig
@@ -367,13 +437,15 @@ def frequency_figure(ds) -> Figure | None:
         tensor = [d for d in da.dims if d in ("a", "b", "c")]
         comp = default_component(ds, name)[: len(tensor)]
         da = da.sel(dict(zip(tensor, comp, strict=True))) if tensor else da
-        values = np.asarray(da.values)
+        factor, units = shown(ds, name)
+        values = np.asarray(da.values) * factor
         ax.plot(omega, values.real, lw=1.6, label="Re")
         if np.iscomplexobj(values):
             ax.plot(omega, values.imag, lw=1.2, ls="--", label="Im")
         ax.set_xlabel(f"ħω ({ds['omega'].attrs.get('units', '')})")
-        ax.set_ylabel(f"{''.join(comp)} ({pretty_units(ds[name].attrs.get('units', ''))})")
-        ax.set_title(name.replace("_", " "), fontsize=9)
+        ax.set_ylabel(axis_label(ds, name, comp, units))
+        scientific(ax)
+        ax.set_title(title_of(name), fontsize=9)
         ax.grid(alpha=0.25)
         ax.legend(fontsize=7, frameon=False)
     for ax in axes[len(names):]:

@@ -19,6 +19,7 @@ from qgtransport import units as U
 from qgtransport.bands.geometry import band_geometry, berry_curvature, quantum_metric
 from qgtransport.entropy_density import entropy_production_density, field_unit_vector
 from qgtransport.report.figures import new_axes, pretty_units
+from qgtransport.results import model_label
 
 # ---------------------------------------------------------------- high-symmetry paths
 
@@ -26,11 +27,13 @@ from qgtransport.report.figures import new_axes, pretty_units
 @dataclass(frozen=True)
 class KPath:
     """A path through the Brillouin zone: vertex labels and vertices in reduced coordinates
-    (fractions of the reciprocal vectors b_i), visited in order."""
+    (fractions of the model's reciprocal vectors b_i), visited in order; `breaks` holds the indices i
+    where the path jumps from vertex i to vertex i + 1 without drawing (seekpath's "U|K")."""
 
     labels: tuple
     points: np.ndarray
     lattice: str = "custom"
+    breaks: tuple = ()
 
 
 def lattice_kind(model, tol: float = 1e-6) -> str:
@@ -55,14 +58,17 @@ _G = "Γ"
 
 
 def high_symmetry_path(model) -> KPath:
-    """The standard path of the built-in lattices, else one along the reciprocal axes.
+    """The standard path of the model's lattice.
 
-    chain: -X - Gamma - X; square: Gamma - X - M - Gamma; rectangular: Gamma - X - S - Y - Gamma;
-    hexagonal: Gamma - K - M - Gamma (K the zone corner: (2/3, 1/3) when b1.b2 < 0, else (1/3, 1/3));
-    cubic: Gamma - X - M - Gamma - R - X, then Gamma - Z (Z = b3/2: the kz axis, where the Weyl
-    nodes of the built-in Weyl model lie). Any other lattice (e.g. a Wannier90 model):
-    Gamma - b1/2 - (b1 + b2)/2 - Gamma [- b3/2 - (b1 + b2 + b3)/2 - Gamma]; give a path in the
-    configuration ([report] path_labels, path_points) for the standard one of your lattice.
+    1D and 2D: chain -X - Gamma - X; square Gamma - X - M - Gamma; rectangular Gamma - X - S - Y -
+    Gamma; hexagonal Gamma - K - M - Gamma (K the zone corner: (2/3, 1/3) when b1.b2 < 0, else
+    (1/3, 1/3)); any other 2D lattice Gamma - b1/2 - (b1 + b2)/2 - Gamma.
+    3D: the path of Hinuma et al., Comput. Mater. Sci. 128, 140 (2017) for the Bravais lattice, from
+    seekpath (e.g. bcc Gamma-H-N-Gamma-P-H|P-N, fcc Gamma-X-U|K-Gamma-L-W-X), given here in the model's
+    own reciprocal basis (`seekpath_path`); the simple cubic lattice keeps Gamma-X-M-Gamma-R-X-Gamma-Z
+    (Z = b3/2: the kz axis, where the Weyl nodes of the built-in Weyl model lie). The lattice alone
+    decides (one atom per cell): a crystal of lower symmetry may want more segments; give them in the
+    configuration ([report] path_labels, path_points).
     """
     kind = lattice_kind(model)
     if kind == "chain":
@@ -82,9 +88,68 @@ def high_symmetry_path(model) -> KPath:
                                [0, 0, 0], [0, 0, 0.5]], float), kind)
     if model.dim == 2:
         return KPath((_G, "b1/2", "(b1+b2)/2", _G), np.array([[0, 0], [0.5, 0], [0.5, 0.5], [0, 0]], float), kind)
+    try:
+        return seekpath_path(model)
+    except (ValueError, RuntimeError) as exc:  # seekpath found no symmetry it can standardise
+        import warnings
+
+        warnings.warn(f"no standard path for the lattice of {model.name!r} ({exc}); using one along the reciprocal "
+                      "axes", stacklevel=2)
     return KPath((_G, "b1/2", "(b1+b2)/2", _G, "b3/2", "(b1+b2+b3)/2", _G),
                  np.array([[0, 0, 0], [0.5, 0, 0], [0.5, 0.5, 0], [0, 0, 0], [0, 0, 0.5], [0.5, 0.5, 0.5],
-                           [0, 0, 0]], float), kind)
+                           [0, 0, 0]], float), "other")
+
+
+GREEK = {"GAMMA": "Γ", "SIGMA": "Σ", "DELTA": "Δ", "LAMBDA": "Λ"}
+SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def point_label(name: str) -> str:
+    """seekpath's 'GAMMA' -> 'Γ', 'SIGMA_0' -> 'Σ₀', 'X_1' -> 'X₁'."""
+    head, _, index = name.partition("_")
+    return GREEK.get(head, head) + index.translate(SUBSCRIPTS)
+
+
+def seekpath_path(model, symprec: float = 1e-3) -> KPath:
+    """The standard path of a 3D model's Bravais lattice (Hinuma et al. 2017, via seekpath), its
+    vertices converted to reduced coordinates of the model's reciprocal vectors.
+
+    seekpath may rotate and re-choose the cell: its vertex k_s = c_s . B_s (B_s its reciprocal
+    primitive vectors) is rotated back to the model's frame, k = k_s . R (R the rotation that makes
+    its primitive vectors integer combinations of the model's), and c = k . A^T / 2 pi.
+    """
+    import warnings
+
+    import seekpath
+
+    A = np.asarray(model.lattice, dtype=float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # spglib's notice about its error handling
+        result = seekpath.get_path((A, [[0.0, 0.0, 0.0]], [1]), with_time_reversal=True, symprec=symprec)
+    primitive = np.asarray(result["primitive_lattice"], dtype=float)
+    rotation = np.asarray(result["rotation_matrix"], dtype=float)
+    frame = None
+    for candidate in (rotation, rotation.T, np.eye(3)):
+        combination = primitive @ candidate @ np.linalg.inv(A)
+        if np.allclose(combination, np.round(combination), atol=1e-4):
+            frame = candidate
+            break
+    if frame is None:
+        raise ValueError("seekpath's primitive cell is not a sublattice of the model's")
+    B = np.asarray(result["reciprocal_primitive_lattice"], dtype=float)
+    labels, points, breaks = [], [], []
+    for start, stop in result["path"]:
+        if labels and labels[-1] != start:
+            breaks.append(len(labels) - 1)
+        if not labels or labels[-1] != start:
+            labels.append(start)
+            points.append(result["point_coords"][start])
+        labels.append(stop)
+        points.append(result["point_coords"][stop])
+    k = np.asarray(points, dtype=float) @ B @ frame
+    reduced = k @ A.T / (2 * np.pi)
+    reduced[np.abs(reduced) < 1e-12] = 0.0
+    return KPath(tuple(point_label(x) for x in labels), reduced, result["bravais_lattice_extended"], tuple(breaks))
 
 
 def custom_path(labels, points) -> KPath:
@@ -96,27 +161,72 @@ def custom_path(labels, points) -> KPath:
 
 
 def sample_path(model, path: KPath, npoints: int = 240):
-    """k-points along a path, spaced evenly in Cartesian length (each vertex included).
+    """k-points along a path, spaced evenly in Cartesian length (each vertex included; at a break
+    the distance does not advance and both vertices are sampled).
 
     Returns (k_reduced (N, dim), distance (N,) in 1/length_unit, vertex distances (n_vertices,)).
     """
     points = np.asarray(path.points, dtype=float)
     cart = points @ model.reciprocal
     lengths = np.linalg.norm(np.diff(cart, axis=0), axis=1)
+    lengths[list(path.breaks)] = 0.0
     total = lengths.sum()
     if total == 0:
         raise ValueError("the band-structure path has zero length")
     counts = np.maximum(1, np.round(lengths / total * (npoints - 1)).astype(int))
-    segments = []
-    for start, stop, count in zip(points[:-1], points[1:], counts, strict=True):
+    segments, distances = [], []
+    offset = 0.0
+    for start, stop, count, length in zip(points[:-1], points[1:], counts, lengths, strict=True):
+        if length == 0:  # a break (or a repeated vertex): only its first vertex here
+            segments.append(start[None])
+            distances.append(np.array([offset]))
+            continue
         t = np.arange(count)[:, None] / count
         segments.append(start + t * (stop - start))
+        distances.append(offset + t[:, 0] * length)
+        offset += length
     segments.append(points[-1:])
-    k = np.concatenate(segments)
-    steps = np.linalg.norm(np.diff(k @ model.reciprocal, axis=0), axis=1)
-    distance = np.concatenate([[0.0], np.cumsum(steps)])
+    distances.append(np.array([offset]))
     ticks = np.concatenate([[0.0], np.cumsum(lengths)])
-    return k, distance, ticks
+    return np.concatenate(segments), np.concatenate(distances), ticks
+
+
+def tick_labels(path: KPath, ticks) -> tuple[list, list]:
+    """Tick positions and labels with the two labels of a break joined ("U|K")."""
+    positions, labels = [], []
+    for tick, label in zip(ticks, path.labels, strict=True):
+        if positions and abs(tick - positions[-1]) < 1e-12:
+            if labels[-1] != label:
+                labels[-1] = f"{labels[-1]}|{label}"
+            continue
+        positions.append(float(tick))
+        labels.append(label)
+    return positions, labels
+
+
+def route(path: KPath) -> str:
+    """'Γ – H – N – Γ – P – H | P – N'."""
+    text = path.labels[0]
+    for i, label in enumerate(path.labels[1:]):
+        text += (" | " if i in path.breaks else " – ") + label
+    return text
+
+
+def nearest_band(model, mu: float, nk: int = 24, kz: float = 0.0) -> int:
+    """The band nearest mu on the plane of the zone maps (k3 = kz in 3D; the whole line in 1D): the
+    band n with the smallest min_k |e_n(k) - mu|; among bands that cross mu, the one whose median
+    energy is nearest mu."""
+    if model.dim == 1:
+        k = (np.arange(4 * nk)[:, None] + 0.5) / (4 * nk) - 0.5
+    else:
+        k, _ = bz_grid(model, int(nk), kz)
+    energies = np.linalg.eigvalsh(model.hamiltonian(model.to_cartesian(k)))
+    distance = np.abs(energies - mu).min(axis=0)
+    crossing = (energies.min(axis=0) <= mu) & (energies.max(axis=0) >= mu)
+    if crossing.any():
+        candidates = np.flatnonzero(crossing)
+        return int(candidates[np.argmin(np.abs(np.median(energies[:, candidates], axis=0) - mu))])
+    return int(np.argmin(distance))
 
 
 def band_data(model, k_reduced: np.ndarray):
@@ -131,10 +241,11 @@ def band_data(model, k_reduced: np.ndarray):
 def _colored_bands(ax, distance, energies, values, cmap, norm):
     segments = []
     colours = []
+    drawn = np.diff(distance) > 0  # no line across a break of the path
     for n in range(energies.shape[1]):
         xy = np.stack([distance, energies[:, n]], axis=-1)
-        segments.append(np.stack([xy[:-1], xy[1:]], axis=1))
-        colours.append(0.5 * (values[:-1, n] + values[1:, n]))
+        segments.append(np.stack([xy[:-1], xy[1:]], axis=1)[drawn])
+        colours.append((0.5 * (values[:-1, n] + values[1:, n]))[drawn])
     segments = np.concatenate(segments)
     ax.add_collection(LineCollection(segments, colors="0.35", linewidths=3.4))  # outline: pale colours stay visible
     lines = LineCollection(segments, cmap=cmap, norm=norm, linewidths=2.2)
@@ -179,22 +290,16 @@ def band_structure_figure(model, path: KPath | None = None, npoints: int = 240, 
                 values = np.clip(values, low, None)
         lines = _colored_bands(ax, distance, energies, np.clip(values, -limit, limit), cmap, norm)
         fig.colorbar(lines, ax=ax, label=label, extend="both" if kind == "omega" else "max", shrink=0.92)
-        for t in ticks:
+        positions, labels = tick_labels(path, ticks)
+        for t in positions:
             ax.axvline(t, color="0.75", lw=0.6, zorder=0)
         for m in np.atleast_1d(mu) if mu is not None else []:
             ax.axhline(float(m), color="0.35", lw=0.8, ls="--", zorder=0)
-        ax.set_xticks(ticks, path.labels)
+        ax.set_xticks(positions, labels)
         ax.set_facecolor("0.97")
     axes[0].set_ylabel(f"energy ({model.energy_unit})")
-    route = " – ".join(path.labels)
-    fig.suptitle(f"Bands of {_model_name(model)} along {route}", fontsize=11)
+    fig.suptitle(f"Bands of {model_label(model.name, model.parameters)} along {route(path)}", fontsize=11)
     return fig
-
-
-def _model_name(model) -> str:
-    params = ", ".join(f"{k}={v:.4g}" for k, v in model.parameters.items() if isinstance(v, (int, float))
-                       and not isinstance(v, bool))
-    return model.name + (f" ({params})" if params and len(params) < 60 else "")
 
 
 # ---------------------------------------------------------------- Brillouin-zone maps
@@ -258,17 +363,28 @@ def bz_map(model, quantity: str, band: int = 0, nk: int = 101, kz: float = 0.0, 
 
     Parameters
     ----------
-    model : TightBinding (2D or 3D).
-    quantity : "berry_curvature" or "quantum_metric".
-    band : band index, 0 = lowest.
-    nk : grid points per direction (cell-centred; odd nk puts a point at Gamma).
-    kz : for 3D models, the third reduced coordinate of the plane (fraction of b3).
-    cartesian : False: axes k1, k2 in reduced coordinates (fractions of b1, b2);
-        True: Cartesian kx, ky (1/length_unit) of k = k1 b1 + k2 b2 + kz b3 (a parallelogram).
-    ax : Axes to draw into (default: a new figure).
+    model : TightBinding
+        A 2D or 3D model.
+    quantity : {"berry_curvature", "quantum_metric"}
+        Omega^xy_n or g^xx_n + g^yy_n.
+    band : int
+        Band index, 0 = lowest (`nearest_band` finds the band at a chemical potential).
+    nk : int
+        Grid points per direction (cell-centred; odd nk puts a point at Gamma).
+    kz : float
+        For 3D models, the third reduced coordinate of the plane (fraction of b3).
+    cartesian : bool
+        False: axes k1, k2 in reduced coordinates (fractions of b1, b2); True: Cartesian kx, ky
+        (1/length_unit) of k = k1 b1 + k2 b2 + kz b3 (a parallelogram).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw into (default: a new figure).
 
-    The title gives the integral over the plane: the Chern number C_n = (1/2 pi) int Omega^xy_n d^2k,
-    or (1/2 pi) int tr g_n d^2k, which is >= |C_n| (the quantum-geometric bound).
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The map; its title gives the integral over the plane: the Chern number
+        C_n = (1/2 pi) int Omega^xy_n d^2k, or (1/2 pi) int tr g_n d^2k, which is >= |C_n| (the
+        quantum-geometric bound). Colours are clipped at the 99th percentile of |value|.
 
     Example
     -------
@@ -292,25 +408,35 @@ def bz_map(model, quantity: str, band: int = 0, nk: int = 101, kz: float = 0.0, 
         ax.set_xlabel(r"$k_1$ (units of $\mathbf{b}_1$)")
         ax.set_ylabel(r"$k_2$ (units of $\mathbf{b}_2$)")
     integral = float(values.mean()) * bz_area(model) / (2 * np.pi)
+    # colours clipped at the 99th percentile: both quantities diverge where bands touch
+    magnitude = np.abs(values)
+    clipped = float(np.percentile(magnitude, 99)) if magnitude.size else 0.0
+    limit = (clipped if clipped > 0 else float(magnitude.max())) or 1.0
+    extend = "neither" if limit >= float(magnitude.max()) else ("both" if quantity == "berry_curvature" else "max")
     if quantity == "berry_curvature":
-        limit = float(np.max(np.abs(values))) or 1.0
         norm, cmap = TwoSlopeNorm(0.0, -limit, limit), "RdBu_r"
         label = rf"$\Omega^{{xy}}_{{{band}}}$ ({pretty_units(model.length_unit)}$^2$)"
         summary = rf"$C_{{{band}}} = \frac{{1}}{{2\pi}}\int\Omega^{{xy}}_{{{band}}} = {integral:.3f}$"
     else:
-        norm, cmap = Normalize(0.0, float(values.max()) or 1.0), "viridis"
+        norm, cmap = Normalize(0.0, limit), "viridis"
         label = rf"$g^{{xx}}_{{{band}}} + g^{{yy}}_{{{band}}}$ ({pretty_units(model.length_unit)}$^2$)"
         summary = rf"$\frac{{1}}{{2\pi}}\int {{\rm tr}}\, g_{{{band}}} = {integral:.3f}$ ($\geq |C_{{{band}}}|$)"
     mesh = ax.pcolormesh(X, Y, values, cmap=cmap, norm=norm, shading="flat", rasterized=True)
-    fig.colorbar(mesh, ax=ax, label=label, shrink=0.9)
+    fig.colorbar(mesh, ax=ax, label=label, shrink=0.9, extend=extend)
     ax.set_aspect("equal")
     plane = f", plane $k_3$ = {kz:g}" if model.dim == 3 else ""
     ax.set_title(f"{BZ_QUANTITIES[quantity]}, band {band}{plane}\n{summary}", fontsize=10)
     return fig
 
 
-def plot_bz_maps(model, band: int = 0, nk: int = 101, kz: float = 0.0, *, cartesian: bool = False) -> Figure:
-    """Berry curvature and quantum-metric trace of one band, side by side (see `bz_map`)."""
+def plot_bz_maps(model, band: int | None = 0, nk: int = 101, kz: float = 0.0, *, cartesian: bool = False,
+                 mu: float | None = None) -> Figure:
+    """Berry curvature and quantum-metric trace of one band, side by side (see `bz_map`); band=None:
+    the band nearest mu (`nearest_band`)."""
+    if band is None:
+        if mu is None:
+            raise ValueError("band=None picks the band nearest mu: give mu")
+        band = nearest_band(model, mu, kz=kz)
     width = 10.0
     if cartesian:  # fit the figure to the parallelogram spanned by b1, b2
         b = model.reciprocal[:2, :2]
@@ -321,8 +447,7 @@ def plot_bz_maps(model, band: int = 0, nk: int = 101, kz: float = 0.0, *, cartes
     left, right = fig.subplots(1, 2)
     bz_map(model, "berry_curvature", band, nk, kz, cartesian=cartesian, ax=left)
     bz_map(model, "quantum_metric", band, nk, kz, cartesian=cartesian, ax=right)
-    params = ", ".join(f"{k}={v:g}" if isinstance(v, (int, float)) else f"{k}={v}" for k, v in model.parameters.items())
-    fig.suptitle(f"Band geometry of {model.name}" + (f" ({params})" if params else ""), fontsize=11)
+    fig.suptitle(f"Band geometry of {model_label(model.name, model.parameters)}", fontsize=11)
     return fig
 
 
@@ -366,7 +491,8 @@ def entropy_density_figure(model, mu: float, T: float, tau: float, *, units: str
     fig = Figure(figsize=(14.0, 4.4), layout="constrained")
     axes = fig.subplots(1, 3)
     E1, E2 = np.meshgrid(edges, edges, indexing="ij")
-    units_text = pretty_units(_pi_units(model, units)).replace(" per (V/m)²", "")
+    per_field = units == "SI"  # the SI unit of Pi ends in /(V/m)^2; the natural one is per unit field
+    units_text = pretty_units(_pi_units(model, units).removesuffix("/(V/m)^2"))
     titles = {"total": "total (Drude + interband)", "drude": "Drude (intraband, Fermi surface)",
               "interband": "interband (quantum metric)"}
     for ax, key in zip(axes, ("total", "drude", "interband"), strict=True):
@@ -374,7 +500,8 @@ def entropy_density_figure(model, mu: float, T: float, tau: float, *, units: str
         top = float(np.max(data)) or 1.0
         low = min(float(np.min(data)), 0.0)
         mesh = ax.pcolormesh(E1, E2, data, cmap="magma", norm=Normalize(low, top), shading="flat", rasterized=True)
-        fig.colorbar(mesh, ax=ax, shrink=0.9, label=rf"$\pi_{{EE}}(\mathbf{{k}})$ ({units_text} per (V/m)²)")
+        fig.colorbar(mesh, ax=ax, shrink=0.9, label=rf"$\pi_{{EE}}(\mathbf{{k}})$ ({units_text}"
+                     + ("/(V/m)$^{2}$)" if per_field else ")"))
         ax.set_aspect("equal")
         ax.set_xlabel(r"$k_1$ (units of $\mathbf{b}_1$)")
         ax.set_ylabel(r"$k_2$ (units of $\mathbf{b}_2$)")
@@ -386,12 +513,11 @@ def entropy_density_figure(model, mu: float, T: float, tau: float, *, units: str
 
 
 def _pi_units(model, units: str) -> str:
-    if units == "SI":
-        return U.si_unit("entropy_production", model)
-    return U.UNIT_KINDS["entropy_production"].natural_unit
+    return U.units_of("entropy_production", model, units)
 
 
 __all__ = [
-    "KPath", "high_symmetry_path", "custom_path", "lattice_kind", "sample_path", "band_data",
+    "KPath", "high_symmetry_path", "seekpath_path", "custom_path", "lattice_kind", "sample_path", "band_data",
+    "nearest_band", "tick_labels",
     "band_structure_figure", "bz_grid", "bz_values", "bz_map", "plot_bz_maps", "entropy_density_figure",
 ]
