@@ -15,7 +15,7 @@ import numpy as np
 
 from qgtransport.engine.backend import BACKENDS, GridChunks, default_batch
 from qgtransport.engine.executors import open_executor, tune_allocator, validate_executor
-from qgtransport.engine.integrate import add_into, coarse_shape, integrate
+from qgtransport.engine.integrate import add_into, coarse_shape, grid_points, integrate
 from qgtransport.engine.refine import (
     IndicatorHistogram,
     RefinedChunks,
@@ -101,7 +101,14 @@ def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_s
         executor = "dask"
     coarse = coarse_shape(shape) if error_estimate else None
     kpoints = int(np.prod(shape)) + (int(np.prod(coarse)) if coarse else 0)
-    runner, owned = open_executor(executor, workers, scheduler, kpoints, model.norb)
+    probe = None
+    if executor == "auto" and (refinement is None or refinement.levels == 0):
+        def probe():  # one batch of the grid, for "auto" to measure the cost of the run
+            points = min(batch, int(np.prod(shape)))
+            GridChunks(model, base, order, backend, batch, positions=request.positions)(
+                grid_points(shape, shift, 0, points))
+            return points
+    runner, owned = open_executor(executor, workers, scheduler, kpoints, model.norb, probe)
     attrs["executor"] = f"processes ({runner.workers} workers)" if runner.kind == "processes" else runner.kind
     try:
         def run(grid_shape, function, show, label=None):
