@@ -14,9 +14,9 @@ one BLAS thread, executor="serial", error_estimate=False, tau = 10 fs):
 - full set, 303 points, direct: the same with scan="direct" (the default before issue 14).
 
 Every row runs in a fresh process (pinned to one core), times the minimum of --repeat calls after one
-warm-up call on a 4^3 grid (rows slower than 20 s are timed fewer times), and reports the process's peak resident memory (ru_maxrss, which includes
-the interpreter and numpy, about 60-80 MiB). Timings on a shared machine are noisy: compare
-minima of runs taken back to back.
+warm-up call on a 4^3 grid (rows slower than 20 s are timed fewer times), and reports the process's
+peak resident memory (ru_maxrss, which includes the interpreter and numpy, about 60-80 MiB).
+Timings on a shared machine are noisy: compare minima of runs taken back to back.
 """
 
 from __future__ import annotations
@@ -103,8 +103,9 @@ def run_case(case: str, nk: int, repeat: int) -> dict:
 def child(case: str, nk: int, repeat: int, src: Path) -> dict:
     """Run one row in a fresh process on one core, with `src` first on the path."""
     env = dict(os.environ, PYTHONPATH=str(src), **{name: "1" for name in THREAD_VARIABLES})
-    code = ("import json, os, sys; sys.path.insert(0, sys.argv[1]); os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "
-            "import bench_linear_dc as b; print(json.dumps(b.run_case(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))))")
+    code = ("import json, os, sys; sys.path.insert(0, sys.argv[1]); "
+            "os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); import bench_linear_dc as b; "
+            "print(json.dumps(b.run_case(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))))")
     out = subprocess.run([sys.executable, "-c", code, str(ROOT / "benchmarks"), case, str(nk), str(repeat)], env=env,
                          capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -165,7 +166,8 @@ def main():
         if "full" in r and "eigh" in r:
             print(f"{label}: full set / eigh floor = {r['full']['seconds'] / r['eigh']['seconds']:.2f} (target <= 2.0)")
         if "full" in r and "scan" in r:
-            print(f"{label}: 303-point scan / 1 point = {r['scan']['seconds'] / r['full']['seconds']:.2f} (target <= 1.5)")
+            ratio = r["scan"]["seconds"] / r["full"]["seconds"]
+            print(f"{label}: 303-point scan / 1 point = {ratio:.2f} (target <= 1.5)")
         if "scan" in r and "scan_direct" in r:
             print(f"{label}: direct scan / default scan = {r['scan_direct']['seconds'] / r['scan']['seconds']:.2f}")
 

@@ -2,8 +2,8 @@
 worker killed mid-run changes nothing (its chunks are recomputed)."""
 
 import os
-import time
 import signal
+import time
 from pathlib import Path
 
 import numpy as np
