@@ -79,7 +79,7 @@ def test_fast_engine_and_reference_give_the_same_responses(rng, degenerate):
 
 def compare_binned(model, nk, rho1, mu, T, tolerance=1e-6):
     common = dict(mu=mu, T=T, tau=3.0, nk=nk, units="natural", rho1=rho1, error_estimate=False)
-    direct = compute(model, BINNED, **common)
+    direct = compute(model, BINNED, scan="direct", **common)
     binned = compute(model, BINNED, scan="binned", **common)
     assert binned.attrs["scan"] == "binned"
     for name in BINNED:
@@ -108,6 +108,41 @@ def test_binned_scan_of_a_degenerate_model():
     base = builtin_model("tilted_dirac")
     q, _ = np.linalg.qr(np.random.default_rng(5).normal(size=(4, 4)) + 0j)
     compare_binned(doubled(base, q), 16, "finite_eta", [0.3, 0.9], [0.1])
+
+
+def test_auto_scan_bins_scans_of_several_points_within_the_stated_error():
+    # Fe-like in miniature: the whole linear DC set on 5 mu x 2 T, auto against direct
+    model = builtin_model("haldane", M=0.2)
+    common = dict(mu=np.linspace(-1.2, 1.2, 5), T=[0.05, 0.3], tau=3.0, nk=30, units="natural")
+    direct = compute(model, scan="direct", **common)
+    auto = compute(model, **common)
+    assert (auto.attrs["scan"], auto.attrs["scan_requested"], direct.attrs["scan"]) == ("binned", "auto", "direct")
+    assert set(auto.data_vars) == set(direct.data_vars)
+    for name in (v for v in direct.data_vars if not v.endswith("_error")):
+        a, b = direct[name].values, auto[name].values
+        scale = 1.0 if name == "equilibrium_entropy_current" else np.abs(a).max()
+        assert np.all(np.abs(a - b) <= 1e-6 * scale), name
+        # the binning error stays inside <name>_error: the direct value is within the auto value's error bar
+        assert np.all(np.abs(a - b) <= auto[name + "_error"].values + 1e-12 * scale), name
+
+
+@pytest.mark.parametrize("case", ["few points", "no binned form", "T = 0", "too many bins"])
+def test_auto_scan_stays_direct_where_binning_does_not_pay_or_apply(case):
+    model = builtin_model("qwz")
+    common = dict(mu=np.linspace(-1, 1, 5), T=[0.1], nk=6, units="natural", error_estimate=False)
+    q = ["anomalous_hall"]
+    if case == "few points":
+        common["mu"] = [-1.0, 0.0, 0.5, 1.0]
+    elif case == "no binned form":
+        q, common["omega"] = ["optical_conductivity"], [1.0]
+    elif case == "T = 0":
+        common["T"] = [0.0]
+    else:
+        common.update(mu=np.linspace(-3, 3, 5), T=[1e-6])
+    ds = compute(model, q, **common)
+    assert (ds.attrs["scan"], ds.attrs["scan_requested"]) == ("direct", "auto")
+    five = compute(model, q, **dict(common, scan="direct"))
+    assert np.array_equal(ds[q[0]].values, five[q[0]].values)
 
 
 def test_binned_scan_limits_are_named():

@@ -1,7 +1,8 @@
 """The k-space engine behind `qgtransport.compute`: one plan for a request on a grid.
 
 Chooses the chunk function (scan "direct": the responses at every (mu, T) point; "binned": energy
-histograms, `qgtransport.spectral`; optionally refined around hot spots, `qgtransport.refine`), runs
+histograms, `qgtransport.spectral`; "auto": binned for scans of several (mu, T) points whose
+quantities all have a binned form, `spectral.auto_scan`; optionally refined around hot spots, `qgtransport.refine`), runs
 it on the grid nk and, for the error estimate, on nk/2 with one executor (`qgtransport.executors`)
 and optional checkpoints, and turns the sums into integrals. Every chunk function computes H(k) and
 one eigh per k-point with `qgtransport.backend` (numpy or CuPy).
@@ -23,7 +24,7 @@ from qgtransport.engine.refine import (
     quantile_threshold,
     split_levels,
 )
-from qgtransport.engine.spectral import SCANS, BinnedSums, EnergyGrid, check_binned, evaluate
+from qgtransport.engine.spectral import SCANS, BinnedSums, EnergyGrid, auto_scan, check_binned, evaluate
 
 
 class DirectSums:
@@ -67,7 +68,7 @@ def validate_engine(scan, backend, executor, workers, scheduler, refine):
 
 
 def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_sums, order: int,
-                      progress: bool = False, error_estimate: bool = True, scan: str = "direct",
+                      progress: bool = False, error_estimate: bool = True, scan: str = "auto",
                       bin_width=None, backend: str = "numpy", refine=None, executor="auto", workers=None,
                       scheduler=None, checkpoint=None, task_size=None) -> EngineResult:
     """Integrals of the request on the grid `shape` (and nk/2 for the error estimate).
@@ -78,6 +79,9 @@ def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_s
     """
     refinement = validate_engine(scan, backend, executor, workers, scheduler, refine)
     tune_allocator()
+    requested = scan
+    if scan == "auto":
+        scan = auto_scan(request.quantities, request.settings, request.mu, request.T, bin_width)
     grid = None
     if scan == "binned":
         check_binned(request.quantities, request.settings)
@@ -93,7 +97,7 @@ def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_s
     chunk_size = batch * max(1, int(np.clip(request.max_elements // (model.norb**2 * model.dim), 64, 1 << 16))
                              // batch)
     scale = model.spin_degeneracy / model.cell_volume
-    attrs = {"scan": scan, "backend": backend}
+    attrs = {"scan": scan, "scan_requested": requested, "backend": backend}
     if grid is not None:
         attrs.update(energy_bin_width=grid.width,
                      error_estimate="|I(nk) - I(nk/2)| + binning-error bound (qgtransport.spectral)")

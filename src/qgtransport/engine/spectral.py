@@ -59,7 +59,8 @@ from qgtransport.engine.backend import array_module, to_host
 DEFAULT_RESOLUTION = 1 / 32  # bin width / T_min
 TAILS = 40.0  # window half-width in units of T: f(-40) = 1 - 4e-18
 MAX_BINS = 1 << 20
-SCANS = ("direct", "binned")
+SCANS = ("auto", "direct", "binned")
+AUTO_MIN_POINTS = 5  # scan="auto" bins from this many (mu, T) points on
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,21 @@ def check_binned(quantities, settings) -> None:
     if settings.kernel == "printed" and any(t.band_quantity.startswith("interband") for q in quantities
                                             for t in TERMS[q]):
         raise ValueError('scan="binned" supports kernel="divided_difference" only; use scan="direct" for "printed"')
+
+
+def auto_scan(quantities, settings, mu: np.ndarray, T: np.ndarray, bin_width=None) -> str:
+    """What scan="auto" stands for: "binned" when every quantity has a binned form (check_binned),
+    there are at least AUTO_MIN_POINTS (mu, T) points, every T > 0 and the energy bins fit
+    (EnergyGrid.for_points); else "direct". The binned scan's error stays inside <name>_error (its
+    bound is added there), 1e-9 to 1e-7 of the value at the default bin width."""
+    if len(mu) < AUTO_MIN_POINTS or np.any(np.asarray(T) <= 0):
+        return "direct"
+    try:
+        check_binned(quantities, settings)
+        EnergyGrid.for_points(mu, T, bin_width)
+    except ValueError:
+        return "direct"
+    return "binned"
 
 
 @dataclass(frozen=True)
