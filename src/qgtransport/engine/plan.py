@@ -4,8 +4,8 @@ Chooses the chunk function (scan "direct": the responses at every (mu, T) point;
 histograms, `qgtransport.spectral`; "auto": binned for scans of several (mu, T) points whose
 quantities all have a binned form, `spectral.auto_scan`; optionally refined around hot spots,
 `qgtransport.refine`), runs it on the grid nk and, for the error estimate, on nk/2 with one executor
-(`qgtransport.executors`) and optional checkpoints, and turns the sums into integrals. Every chunk function computes H(k) and
-one eigh per k-point with `qgtransport.backend` (numpy or CuPy).
+(`qgtransport.executors`) and optional checkpoints, and turns the sums into integrals. Every chunk
+function computes H(k) and one eigh per k-point with `qgtransport.backend` (numpy or CuPy).
 """
 
 from __future__ import annotations
