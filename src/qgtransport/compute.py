@@ -269,7 +269,8 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
         model, request, shape, shift, chunk_size=chunk_size, direct_sums=partial(engine_block_sums, request=request),
         order=order, progress=progress, error_estimate=error_estimate, scan=scan, bin_width=bin_width,
         backend=backend, refine=refine, executor=executor, workers=workers, scheduler=scheduler,
-        checkpoint=checkpoint, task_size=task_size)
+        checkpoint=checkpoint, task_size=task_size,
+        full_curvature=any(RESPONSES[q].needs_curvature and not band_resolved(q) for q in quantities))
     ds = build_dataset(model, result.values, result.errors, **common)
     ds.attrs.update(result.attrs)
     ds.attrs["positions"] = ("full (Wannier position matrix in the Berry connection and curvature, WYSV 2006; "

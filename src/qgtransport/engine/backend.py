@@ -27,6 +27,7 @@ the device until its histograms are made.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -35,6 +36,18 @@ from qgtransport.bands.geometry import BandGeometry, position_matrix_terms
 
 BACKENDS = ("numpy", "cupy")
 BackendName = Literal["numpy", "cupy"]
+
+
+@dataclass(frozen=True)
+class EngineGeometry(BandGeometry):
+    """A BandGeometry that keeps of d2H only its band diagonal (curvature None):
+
+        curvature_diagonal (nk, n, d, d), v^ab_n = <u_n|d_a d_b H|u_n> (Eq. 20), real,
+
+    all that the linear DC responses use (`spectral.band_quantities`), from d(d+1)/2 matrix products
+    per k-point instead of the 2 d^2 of the full rotation U^+ d_a d_b H U."""
+
+    curvature_diagonal: np.ndarray | None = None
 
 
 def array_module(backend: str):
@@ -143,15 +156,33 @@ class FastBands:
         d2 = None
         if order >= 2:
             d2 = xp.empty((nk, d, d, n, n), dtype=xp.complex128)
-            raw = W[:, 1:1 + d]
             for i, (a, b) in enumerate(pairs):
-                block = W[:, 1 + d + i]
-                if t["tau"] is not None:
-                    i_delta = t["i_delta"]
-                    block = block + i_delta[b] * raw[:, a] + i_delta[a] * raw[:, b] + i_delta[a] * i_delta[b] * W[:, 0]
+                block = self.second_derivative(W, i, a, b)
                 d2[:, a, b] = block
                 d2[:, b, a] = block
         return dW, d2
+
+    def second_derivative(self, W, i: int, a: int, b: int):
+        """D (d_a d_b H) D^+ = d_a d_b W + i Delta_b o d_a W + i Delta_a o d_b W + i Delta_a o i Delta_b o W
+        for the i-th pair (a, b) of `bloch_sums`, (nk, n, n)."""
+        t, d = self.tables(), self.model.dim
+        block = W[:, 1 + d + i]
+        if t["tau"] is None:
+            return block
+        i_delta = t["i_delta"]
+        return block + i_delta[b] * W[:, 1 + a] + i_delta[a] * W[:, 1 + b] + i_delta[a] * i_delta[b] * W[:, 0]
+
+    def curvature_diagonal(self, W, pairs, U):
+        """v^ab_n = sum_ij conj(U_in) [D d_a d_b H D^+]_ij U_jn (U: eigenvectors of W), (nk, n, d, d) real:
+        one matrix product per pair a <= b."""
+        xp, d = self.xp, self.model.dim
+        out = xp.empty((W.shape[0], W.shape[-1], d, d))
+        Uc = xp.conj(U)
+        for i, (a, b) in enumerate(pairs):
+            value = (Uc * (self.second_derivative(W, i, a, b) @ U)).sum(axis=1).real
+            out[:, :, a, b] = value
+            out[:, :, b, a] = value
+        return out
 
     def hamiltonian(self, k_cart, order: int = 1):
         """(H, dH, d2H) at Cartesian k (nk, d) on the backend, as `TightBinding.hamiltonian`
@@ -171,9 +202,10 @@ class FastBands:
         t = self.tables()
         return None if t["tau"] is None else self.xp.exp(1j * (k @ t["tau"].T))
 
-    def geometry(self, k_cart, order: int = 1, host: bool = True) -> BandGeometry:
+    def geometry(self, k_cart, order: int = 1, host: bool = True, curvature: str = "full") -> BandGeometry:
         """Band geometry at Cartesian k: one eigh, v^a = U^+ d_a H U (and U^+ d_a d_b H U for
-        order 2). host=True returns numpy arrays.
+        order 2; with curvature="diagonal" only its band diagonal, an `EngineGeometry`). host=True
+        returns numpy arrays.
 
         Computed in the frame of W = D H D^+ (same energies; eigenvectors U = D^+ U_W), which
         spares the orbital phases on every matrix: U^+ d_a H U = U_W^+ (d_a W + i Delta_a o W) U_W.
@@ -181,9 +213,11 @@ class FastBands:
         xp = self.xp
         k, W, pairs = self.bloch_sums(k_cart, order)
         energies, U = batched_eigh(W[:, 0], xp)
-        dW, d2W = self.frame_derivatives(W, pairs, order)
+        diagonal = order >= 2 and curvature == "diagonal"
+        dW, d2W = self.frame_derivatives(W, pairs, 1 if diagonal else order)
         Ud = xp.conj(xp.swapaxes(U, -1, -2))
         velocity = Ud[:, None] @ dW @ U[:, None]
+        curvature_diagonal = self.curvature_diagonal(W, pairs, U) if diagonal else None
         curvature = None if d2W is None else Ud[:, None, None] @ d2W @ U[:, None, None]
         gauge = self.gauge(k)
         if gauge is not None:
@@ -193,6 +227,9 @@ class FastBands:
             if order >= 2:
                 raise ValueError("positions='full' is not implemented for second-order responses (d2H)")
             velocity, position_curvature = position_matrix_terms(self.model, k, energies, U, velocity)
+        if diagonal:
+            parts = (energies, U, velocity, None, position_curvature, curvature_diagonal)
+            return EngineGeometry(*(to_host(p) for p in parts) if host else parts)
         if host:
             return BandGeometry(to_host(energies), to_host(U), to_host(velocity), to_host(curvature),
                                 to_host(position_curvature))
@@ -261,7 +298,11 @@ class GridChunks:
         self.batch = batch or default_batch(model)
 
     def geometry(self, k_reduced) -> BandGeometry:
-        return self.bands.geometry(self.model.to_cartesian(k_reduced), self.order, host=self.base.host)
+        """The band geometry of a batch; d2H as its band diagonal only where the base says that is enough
+        (base.full_curvature False)."""
+        curvature = "full" if getattr(self.base, "full_curvature", True) else "diagonal"
+        return self.bands.geometry(self.model.to_cartesian(k_reduced), self.order, host=self.base.host,
+                                   curvature=curvature)
 
     def __call__(self, k_reduced) -> dict:
         parts = [self.base.prepare(self.geometry(k_reduced[start:start + self.batch]))

@@ -202,7 +202,8 @@ def band_quantities(geo, names, settings, delta: float, xp) -> dict:
         out["interband_sea"] = tensor(xp.where(near | same, 0.0, 2 * propagator * inverse), "real", symmetric=True)
         out["interband_near"] = tensor(xp.where(near, propagator, 0.0), "real", symmetric=True)
     if "band_curvature" in names:
-        out["band_curvature"] = xp.einsum("kabnn->knab", geo.curvature).real
+        diagonal = getattr(geo, "curvature_diagonal", None)  # an engine geometry without the full d2H
+        out["band_curvature"] = diagonal if diagonal is not None else xp.einsum("kabnn->knab", geo.curvature).real
     if "velocity" in names:
         out["velocity"] = xp.einsum("kann->kna", vr)
     return {name: out[name] for name in names}
@@ -315,6 +316,7 @@ class BinnedSums:
     histogram per chunk. Works on the backend's arrays (host = False)."""
 
     host = False
+    full_curvature = False  # v^ab_n alone (band_quantities)
 
     def __init__(self, request, grid: EnergyGrid, backend: str = "numpy"):
         self.settings = request.settings
