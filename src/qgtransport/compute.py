@@ -76,8 +76,10 @@ def thermal_block_sums(geo: BandGeometry, request: Request) -> dict:
 def engine_block_sums(geo: BandGeometry, request: Request) -> dict:
     """The direct scan's band sums in the engine: the quantities that are c(T) sum_n w(x_n) Q_n
     (Berry curvature, Drude, band curvature; `qgtransport.spectral.band_resolved`) from the band
-    quantities Q_n with exact weights, the others by `thermal_block_sums`. Same values, to rounding."""
-    diagonal = tuple(q for q in request.quantities if band_resolved(q))
+    quantities Q_n with exact weights, and the interband entropy production from one exact pair sum
+    (divided-difference kernel), all from pair products P^ab_nm computed once per batch; the others
+    by `thermal_block_sums`. Same values, to rounding."""
+    diagonal = tuple(q for q in request.quantities if band_resolved(q, request.settings))
     rest = tuple(q for q in request.quantities if q not in diagonal)
     out = {}
     if diagonal:
@@ -270,7 +272,7 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
         order=order, progress=progress, error_estimate=error_estimate, scan=scan, bin_width=bin_width,
         backend=backend, refine=refine, executor=executor, workers=workers, scheduler=scheduler,
         checkpoint=checkpoint, task_size=task_size,
-        full_curvature=any(RESPONSES[q].needs_curvature and not band_resolved(q) for q in quantities))
+        full_curvature=any(RESPONSES[q].needs_curvature and not band_resolved(q, settings) for q in quantities))
     ds = build_dataset(model, result.values, result.errors, **common)
     ds.attrs.update(result.attrs)
     ds.attrs["positions"] = ("full (Wannier position matrix in the Berry connection and curvature, WYSV 2006; "

@@ -59,21 +59,21 @@ def test_fast_geometry_matches_the_reference(seed, norb, dim):
     assert np.allclose(c.curvature_diagonal, x, rtol=1e-9, atol=1e-12 * max(1.0, np.abs(x).max()))
 
 
-@pytest.mark.parametrize("degenerate", [False, True])
-def test_fast_engine_and_reference_give_the_same_responses(rng, degenerate):
-    # the engine's direct scan (band-resolved Berry-curvature and Drude sums, `engine_block_sums`)
-    # against the reference pair kernels (`thermal_block_sums` on `band_geometry`)
+@pytest.mark.parametrize("degenerate, rho1", [(False, "finite_eta"), (True, "finite_eta"), (True, "dc_limit")])
+def test_fast_engine_and_reference_give_the_same_responses(rng, degenerate, rho1):
+    # the engine's direct scan (band-resolved Berry-curvature and Drude sums, the exact interband pair
+    # sum, `engine_block_sums`) against the reference pair kernels (`thermal_block_sums` on `band_geometry`)
     from test_geometry import doubled
 
     model = random_model(rng, norb=3, dim=2, nR=4)
     if degenerate:
         q, _ = np.linalg.qr(rng.normal(size=(6, 6)) + 1j * rng.normal(size=(6, 6)))
         model = doubled(model, q)
-    settings = Settings(tau=3.0)
-    resolved = tuple(q for q in BINNED if band_resolved(q))
-    assert {"anomalous_hall", "anomalous_nernst", "drude", "entropy_hall"} <= set(resolved)
-    request = Request(resolved + ("entropy_production",), np.array([-0.5, 0.4, 0.1]), np.array([0.2, 0.3, 0.05]),
-                      np.zeros(1), settings)
+    settings = Settings(tau=3.0, rho1=rho1)
+    resolved = tuple(q for q in BINNED if band_resolved(q, settings))
+    assert set(resolved) == set(BINNED)  # every linear DC response
+    assert not band_resolved("entropy_production", Settings(tau=3.0, kernel="printed"))
+    request = Request(resolved, np.array([-0.5, 0.4, 0.1]), np.array([0.2, 0.3, 0.05]), np.zeros(1), settings)
     reference = integrate(partial(chunk_sums, model, request=request), (12, 12), chunk_size=50)
     # band-resolved sums use v^ab_n alone: the engine computes the band diagonal of d2H only
     engine = GridChunks(model, DirectSums(partial(engine_block_sums, request=request), full_curvature=False), order=2,

@@ -156,68 +156,126 @@ class EnergyGrid:
         return self.lower + (np.arange(self.count) + 0.5) * self.width
 
 
-def band_quantities(geo, names, settings, delta: float, xp) -> dict:
-    """{name: (k, n, comps...)} of the (mu, T)-independent band quantities of the TERMS table.
+class PairProducts:
+    """P^ab_nm = v^a_nm v^b_mn of one batch, computed once and shared by every band quantity (and the
+    direct scan's interband pair sum): with a = v^a_nm, b = v^b_nm and v Hermitian (v^b_mn = conj(v^b_nm)),
 
-    With a = v^a_nm, b = v^b_nm and v Hermitian (v^b_mn = conj(v^b_nm)):
-    Re P^ab_nm = Re a Re b + Im a Im b, Im P^ab_nm = Im a Re b - Re a Im b (real arithmetic only).
-    """
+        Re P^ab_nm = Re a Re b + Im a Im b  (a <= b),   Im P^ab_nm = Im a Re b - Re a Im b  (a < b),
+
+    in real arithmetic only, each stacked as (k, n, m, C) over its pairs (a, b)."""
+
+    def __init__(self, velocity, xp):
+        self.xp = xp
+        self.d = velocity.shape[1]
+        self.vr, self.vi = xp.ascontiguousarray(velocity.real), xp.ascontiguousarray(velocity.imag)
+        self._real = self._imag = None
+
+    @property
+    def symmetric_pairs(self):
+        return [(a, b) for a in range(self.d) for b in range(a, self.d)]
+
+    @property
+    def antisymmetric_pairs(self):
+        return [(a, b) for a in range(self.d) for b in range(a + 1, self.d)]
+
+    @property
+    def real(self):
+        """Re P^ab_nm, (k, n, m, d(d+1)/2) over symmetric_pairs."""
+        if self._real is None:
+            vr, vi = self.vr, self.vi
+            self._real = self.xp.stack([vr[:, a] * vr[:, b] + vi[:, a] * vi[:, b] for a, b in self.symmetric_pairs],
+                                       axis=-1)
+        return self._real
+
+    @property
+    def imag(self):
+        """Im P^ab_nm, (k, n, m, d(d-1)/2) over antisymmetric_pairs."""
+        if self._imag is None:
+            vr, vi = self.vr, self.vi
+            self._imag = self.xp.stack([vi[:, a] * vr[:, b] - vr[:, a] * vi[:, b] for a, b in self.antisymmetric_pairs],
+                                       axis=-1)
+        return self._imag
+
+    def tensor(self, components, part: str):
+        """(..., C) components over the pairs of `part` -> (..., d, d), symmetric ("real") or
+        antisymmetric ("imag")."""
+        xp, d = self.xp, self.d
+        out = xp.zeros(components.shape[:-1] + (d, d))
+        pairs = self.symmetric_pairs if part == "real" else self.antisymmetric_pairs
+        for c, (a, b) in enumerate(pairs):
+            out[..., a, b] = components[..., c]
+            out[..., b, a] = components[..., c] if part == "real" else -components[..., c]
+        return out
+
+    def band_sum(self, kernel, part: str):
+        """sum_m kernel_nm x (Re or Im) P^ab_nm for every (a, b), as (k, n, a, b)."""
+        products = self.real if part == "real" else self.imag
+        return self.tensor((products * kernel[..., None]).sum(axis=2), part)
+
+
+def interband_propagator(e_nm, same, settings, xp):
+    """G_nm / Re P_nm of the interband entropy production: 1/(e_nm^2 + eta^2) (rho1 = "finite_eta") or
+    1/e_nm^2 ("dc_limit"), 0 within a level, (k, n, m)."""
+    if settings.rho1 == "dc_limit":
+        inverse = xp.where(same, 0.0, 1.0 / xp.where(same, 1.0, e_nm))
+        return inverse * inverse
+    return xp.where(same, 0.0, 1.0 / (e_nm * e_nm + settings.eta**2))
+
+
+def band_quantities(geo, names, settings, delta: float, xp, products: PairProducts | None = None) -> dict:
+    """{name: (k, n, comps...)} of the (mu, T)-independent band quantities of the TERMS table, from
+    the pair products P^ab_nm of the batch (`PairProducts`, shared; made here when not given)."""
     e = geo.energies
-    v = geo.velocity  # (k, a, n, m)
-    k, d, n = v.shape[0], v.shape[1], v.shape[2]
-    vr, vi = xp.ascontiguousarray(v.real), xp.ascontiguousarray(v.imag)
+    products = products if products is not None else PairProducts(geo.velocity, xp)
     e_nm = e[:, :, None] - e[:, None, :]
     same = xp.abs(e_nm) < settings.degeneracy_tol
     inverse = xp.where(same, 0.0, 1.0 / xp.where(same, 1.0, e_nm))
     out = {}
-
-    def tensor(kernel, part, symmetric):
-        """sum_m kernel_nm x (Re or Im) P^ab_nm for every (a, b), as (k, n, a, b)."""
-        result = xp.zeros((k, n, d, d))
-        for a in range(d):
-            for b in range(a if symmetric else a + 1, d):
-                if part == "real":
-                    P = vr[:, a] * vr[:, b] + vi[:, a] * vi[:, b]
-                else:
-                    P = vi[:, a] * vr[:, b] - vr[:, a] * vi[:, b]
-                value = (P * kernel).sum(axis=2)
-                result[:, :, a, b] = value
-                result[:, :, b, a] = value if symmetric else -value
-        return result
-
     if "berry_curvature" in names:
-        out["berry_curvature"] = tensor(-2 * inverse * inverse, "imag", symmetric=False)
+        out["berry_curvature"] = products.band_sum(-2 * inverse * inverse, "imag")
         if geo.position_curvature is not None:  # the full position matrix's band-diagonal term X_n
             out["berry_curvature"] = out["berry_curvature"] + xp.asarray(geo.position_curvature)
     if "level_products" in names:
-        out["level_products"] = tensor(same.astype(xp.float64), "real", symmetric=True)
+        out["level_products"] = products.band_sum(same.astype(xp.float64), "real")
     if "drude_metric" in names:
-        out["drude_metric"] = tensor(2 * inverse, "real", symmetric=True)
+        out["drude_metric"] = products.band_sum(2 * inverse, "real")
     if "interband_sea" in names or "interband_near" in names:
-        if settings.rho1 == "dc_limit":
-            propagator = inverse * inverse
-        else:
-            propagator = xp.where(same, 0.0, 1.0 / (e_nm * e_nm + settings.eta**2))
+        propagator = interband_propagator(e_nm, same, settings, xp)
         near = (xp.abs(e_nm) < delta) & ~same
-        out["interband_sea"] = tensor(xp.where(near | same, 0.0, 2 * propagator * inverse), "real", symmetric=True)
-        out["interband_near"] = tensor(xp.where(near, propagator, 0.0), "real", symmetric=True)
+        out["interband_sea"] = products.band_sum(xp.where(near | same, 0.0, 2 * propagator * inverse), "real")
+        out["interband_near"] = products.band_sum(xp.where(near, propagator, 0.0), "real")
     if "band_curvature" in names:
         diagonal = getattr(geo, "curvature_diagonal", None)  # an engine geometry without the full d2H
         out["band_curvature"] = diagonal if diagonal is not None else xp.einsum("kabnn->knab", geo.curvature).real
     if "velocity" in names:
-        out["velocity"] = xp.einsum("kann->kna", vr)
+        out["velocity"] = xp.einsum("kann->kna", products.vr)
     return {name: out[name] for name in names}
 
 
 DIAGONAL_BAND_QUANTITIES = ("berry_curvature", "level_products", "drude_metric", "band_curvature", "velocity")
+# the direct scan's form of the interband entropy production: the exact pair sum
+# sum_{k, n != m} F_mn(k; mu, T) G_nm Re P^ab_nm (G: `interband_propagator`), in place of the binned sea + near split
+INTERBAND_PAIRS = Term("interband_pairs", "divided_difference", "-eta/T")
 
 
-def band_resolved(quantity: str) -> bool:
-    """True when every term of the quantity is c(T) sum_n w(x_n) Q_n with a band quantity that needs
-    no pair kernel (no interband entropy production): then the direct scan evaluates it exactly
-    from Q_n, without the (k, n, m, p) kernels of `qgtransport.responses`."""
+def direct_terms(quantity: str) -> list:
+    """The terms of a quantity in the direct scan: TERMS with the interband sea and near-pair terms
+    replaced by the exact pair sum INTERBAND_PAIRS."""
+    terms = [t for t in TERMS[quantity] if not t.band_quantity.startswith("interband")]
+    return terms + ([INTERBAND_PAIRS] if len(terms) < len(TERMS[quantity]) else [])
+
+
+def band_resolved(quantity: str, settings=None) -> bool:
+    """True when the direct scan evaluates the quantity from band quantities Q_n with exact weights
+    (every term c(T) sum_n w(x_n) Q_n) and, given settings with the divided-difference kernel, the
+    exact interband pair sum: then no (k, n, m, p) kernels of `qgtransport.responses` are needed
+    beyond one divided difference F_mn."""
     terms = TERMS.get(quantity)
-    return terms is not None and all(t.band_quantity in DIAGONAL_BAND_QUANTITIES for t in terms)
+    if terms is None:
+        return False
+    pairs_allowed = settings is not None and settings.kernel == "divided_difference"
+    return all(t.band_quantity in DIAGONAL_BAND_QUANTITIES
+               or (pairs_allowed and t.band_quantity.startswith("interband")) for t in terms)
 
 
 # The direct scan weighs the anomalous Nernst coefficient with Xiao et al.'s own expression (equal
@@ -242,34 +300,61 @@ def weight_values(weight: str, x: np.ndarray, T: np.ndarray) -> np.ndarray:
     raise ValueError(f"unknown weight {weight!r}")
 
 
+def interband_pair_sums(geo, products: PairProducts, mu, T, settings, max_elements: int) -> np.ndarray:
+    """sum_k sum_{n != m} F_mn G_nm Re P^ab_nm -> (p, a, b), with the exact divided difference
+    F_mn = (f_m - f_n)/(e_m - e_n) at every (mu_p, T_p > 0) (`occupation.fermi_divided_difference`, as
+    the responses' kernel) and G_nm = `interband_propagator` (0 within a level): one (k n m, p) kernel
+    contracted with G Re P, computed once per batch for every quantity that holds the term."""
+    e = geo.energies
+    e_nm = e[:, :, None] - e[:, None, :]
+    same = np.abs(e_nm) < settings.degeneracy_tol
+    pairs = products.real * interband_propagator(e_nm, same, settings, np)[..., None]
+    pairs = pairs.reshape(-1, pairs.shape[-1])  # (k n m, C)
+    p_block = max(1, max_elements // max(1, pairs.shape[0]))
+    out = []
+    for start in range(0, len(mu), p_block):
+        window = slice(start, start + p_block)
+        x = occ.reduced_energy_at(e[..., None], mu[window], T[window])  # (k, n, p)
+        F = occ.fermi_divided_difference(x[:, :, None, :], x[:, None, :, :]) / T[window]
+        out.append(F.reshape(pairs.shape[0], -1).T @ pairs)
+    return products.tensor(np.concatenate(out, axis=0), "real")
+
+
 def band_resolved_sums(geo, quantities, mu, T, settings, max_elements: int = 2**21) -> dict:
     """{quantity: (p, ...)} = sum_k sum_terms c(T_p) sum_n w((e_n - mu_p)/T_p) Q_n(k) over one batch,
-    with the weights evaluated exactly at every band energy (no bins): the direct scan's route for
-    the `band_resolved` quantities. Equal to the pair-kernel forms of qgtransport.responses up to
-    rounding (tests/test_integrate.py); the Berry curvature enters as Omega_n (Fermi sea), as in
-    Wang et al., PRB 74, 195118 (2006)."""
+    with the weights evaluated exactly at every band energy (no bins), and the interband pair sum
+    exactly (`interband_pair_sums`): the direct scan's route for the `band_resolved` quantities. The
+    pair products P^ab_nm are computed once for all of them (`PairProducts`). Equal to the pair-kernel
+    forms of qgtransport.responses up to rounding (tests/engine/test_integrate.py); the Berry curvature
+    enters as Omega_n (Fermi sea), as in Wang et al., PRB 74, 195118 (2006)."""
     def weight_of(q, term):
         return DIRECT_WEIGHTS.get((q, term.weight), term.weight)
 
-    names = sorted({t.band_quantity for q in quantities for t in TERMS[q]})
-    pairs = sorted({(t.band_quantity, weight_of(q, t)) for q in quantities for t in TERMS[q]})
-    Q = band_quantities(geo, names, settings, 0.0, np)
+    terms = {q: direct_terms(q) for q in quantities}
+    names = sorted({t.band_quantity for q in quantities for t in terms[q]} - {INTERBAND_PAIRS.band_quantity})
+    pairs = sorted({(t.band_quantity, weight_of(q, t)) for q in quantities for t in terms[q]
+                    if t != INTERBAND_PAIRS})
+    products = PairProducts(geo.velocity, np)
+    Q = band_quantities(geo, names, settings, 0.0, np, products)
     e = geo.energies.reshape(-1, 1)
     p_block = max(1, max_elements // max(1, e.shape[0]))
-    cache: dict = {pair: [] for pair in pairs}
+    parts: dict = {pair: [] for pair in pairs}
     for start in range(0, len(mu), p_block):
         window = slice(start, start + p_block)
         x = occ.reduced_energy_at(e, mu[window], T[window])  # +-inf at T = 0: the step (Fermi-sea weights only)
         for weight in sorted({w for _, w in pairs}):
             w = weight_values(weight, x, T[window])
             for name, _ in (pair for pair in pairs if pair[1] == weight):
-                cache[(name, weight)].append(w.T @ Q[name].reshape(e.shape[0], -1))
+                parts[(name, weight)].append(w.T @ Q[name].reshape(e.shape[0], -1))
+    sums = {pair: np.concatenate(v, axis=0).reshape((len(mu),) + Q[pair[0]].shape[2:]) for pair, v in parts.items()}
+    if any(INTERBAND_PAIRS in terms[q] for q in quantities):
+        sums[(INTERBAND_PAIRS.band_quantity, INTERBAND_PAIRS.weight)] = interband_pair_sums(
+            geo, products, mu, T, settings, max_elements)
     out = {}
     for q in quantities:
         total = 0.0
-        for term in TERMS[q]:
-            value = np.concatenate(cache[(term.band_quantity, weight_of(q, term))], axis=0)
-            value = value.reshape((len(mu),) + Q[term.band_quantity].shape[2:])
+        for term in terms[q]:
+            value = sums[(term.band_quantity, weight_of(q, term))]
             c = factor_values(term.factor, T, settings).reshape((-1,) + (1,) * (value.ndim - 1))
             total = total + c * value
         out[q] = total
