@@ -272,7 +272,7 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
         order=order, progress=progress, error_estimate=error_estimate, scan=scan, bin_width=bin_width,
         backend=backend, refine=refine, executor=executor, workers=workers, scheduler=scheduler,
         checkpoint=checkpoint, task_size=task_size,
-        full_curvature=any(RESPONSES[q].needs_curvature and not band_resolved(q, settings) for q in quantities))
+        curvature=curvature_needed(quantities, settings, len(mu_flat), backend))
     ds = build_dataset(model, result.values, result.errors, **common)
     ds.attrs.update(result.attrs)
     ds.attrs["positions"] = ("full (Wannier position matrix in the Berry connection and curvature, WYSV 2006; "
@@ -285,6 +285,19 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
                 description=f"change of {q} made by the adaptive refinement (refined - uniform grid)",
                 long_name=f"change of the {changes[q].attrs.get('long_name', q)} made by the refinement")
     return ds
+
+
+TRACE_MAX_POINTS = 6  # up to this many (mu, T) points the direct scan sums v^ab_n by traces (one product each)
+
+
+def curvature_needed(quantities, settings, points: int, backend: str) -> str:
+    """How much of d2H in the band basis the direct scan needs (`engine.backend.EngineGeometry`):
+    "full" for a quantity that is not `band_resolved` (second order); else its band diagonal v^ab_n
+    enters only Fermi-sea sums, as traces ("trace", numpy, up to TRACE_MAX_POINTS points: one matrix
+    product per point) or from the diagonal ("diagonal": d(d+1)/2 products)."""
+    if any(RESPONSES[q].needs_curvature and not band_resolved(q, settings) for q in quantities):
+        return "full"
+    return "trace" if points <= TRACE_MAX_POINTS and backend == "numpy" else "diagonal"
 
 
 def check_positions(model, positions, quantities):

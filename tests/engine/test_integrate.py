@@ -57,6 +57,11 @@ def test_fast_geometry_matches_the_reference(seed, norb, dim):
     assert c.curvature is None and np.array_equal(c.velocity, b.velocity)
     x = band_curvature(a)
     assert np.allclose(c.curvature_diagonal, x, rtol=1e-9, atol=1e-12 * max(1.0, np.abs(x).max()))
+    # or only its weighted band sums sum_k sum_n w_n(k, p) v^ab_n (Tr[rho_p d_a d_b H], no d2H in the band basis)
+    w = rng.uniform(-1, 1, size=a.energies.shape + (2,))
+    traced = fast.geometry(k, 2, curvature="trace").curvature_trace(w)
+    expected = np.einsum("knp,knab->pab", w, x)
+    assert np.allclose(traced, expected, rtol=1e-9, atol=1e-11 * max(1.0, np.abs(x).max()))
 
 
 @pytest.mark.parametrize("degenerate, rho1", [(False, "finite_eta"), (True, "finite_eta"), (True, "dc_limit")])
@@ -75,13 +80,14 @@ def test_fast_engine_and_reference_give_the_same_responses(rng, degenerate, rho1
     assert not band_resolved("entropy_production", Settings(tau=3.0, kernel="printed"))
     request = Request(resolved, np.array([-0.5, 0.4, 0.1]), np.array([0.2, 0.3, 0.05]), np.zeros(1), settings)
     reference = integrate(partial(chunk_sums, model, request=request), (12, 12), chunk_size=50)
-    # band-resolved sums use v^ab_n alone: the engine computes the band diagonal of d2H only
-    engine = GridChunks(model, DirectSums(partial(engine_block_sums, request=request), full_curvature=False), order=2,
-                        batch=7)
-    fast = integrate(engine, (12, 12), chunk_size=50)
-    for name, value in reference.items():
-        scale = 1.0 if name == "equilibrium_entropy_current" else np.abs(value).max()
-        assert np.allclose(fast[name], value, rtol=1e-10, atol=1e-12 * scale), name
+    # band-resolved sums use v^ab_n alone: the engine computes the band diagonal of d2H only, or only
+    # its weighted band sums (traces)
+    for curvature in ("diagonal", "trace", "full"):
+        engine = GridChunks(model, DirectSums(partial(engine_block_sums, request=request), curvature), order=2, batch=7)
+        fast = integrate(engine, (12, 12), chunk_size=50)
+        for name, value in reference.items():
+            scale = 1.0 if name == "equilibrium_entropy_current" else np.abs(value).max()
+            assert np.allclose(fast[name], value, rtol=1e-10, atol=1e-12 * scale), (name, curvature)
 
 
 def compare_binned(model, nk, rho1, mu, T, tolerance=1e-6):

@@ -28,6 +28,7 @@ the device until its histograms are made.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal
 
 import numpy as np
@@ -45,9 +46,16 @@ class EngineGeometry(BandGeometry):
         curvature_diagonal (nk, n, d, d), v^ab_n = <u_n|d_a d_b H|u_n> (Eq. 20), real,
 
     all that the linear DC responses use (`spectral.band_quantities`), from d(d+1)/2 matrix products
-    per k-point instead of the 2 d^2 of the full rotation U^+ d_a d_b H U."""
+    per k-point instead of the 2 d^2 of the full rotation U^+ d_a d_b H U; or, for the direct scan at
+    a few (mu, T) points, not even that (curvature_diagonal None):
+
+        curvature_trace(w) = sum_k sum_n w_n(k, p) v^ab_n(k) -> (p, d, d)   (w: (k, n, p)),
+
+    from Tr[rho_p D d_a d_b H D^+] with rho_p = U_W diag(w_p) U_W^+ (`FastBands.curvature_trace`):
+    one matrix product per point and no Bloch sum of d2H."""
 
     curvature_diagonal: np.ndarray | None = None
+    curvature_trace: object = None
 
 
 def array_module(backend: str):
@@ -202,23 +210,54 @@ class FastBands:
         t = self.tables()
         return None if t["tau"] is None else self.xp.exp(1j * (k @ t["tau"].T))
 
+    def curvature_trace(self, k, W, U, weights) -> np.ndarray:
+        """sum_k sum_n w_n(k, p) v^ab_n(k) -> (p, d, d) for weights (k, n, p), without d2H in the band basis:
+
+            sum_n w_n v^ab_n = Re Tr[rho_p D d_a d_b H D^+],   rho_p = U diag(w_p) U^+   (U: eigenvectors of W),
+            D d_a d_b H D^+ = d_a d_b W + i Delta_b o d_a W + i Delta_a o d_b W + i Delta_a o i Delta_b o W,
+            Tr[rho d_a d_b W] = -sum_R R_a R_b [cos(k.R) Tr(rho A_R) + sin(k.R) Tr(rho B_R)],
+
+        with Re Tr(rho X) = sum_ij (Re rho_ij Re X_ij + Im rho_ij Im X_ij) for Hermitian rho: one real
+        product of rho with the folded hoppings M (as one more component of the Bloch sum), and the
+        orbital-phase terms from sum_k conj(rho) o d_a W (n^2 work)."""
+        t, d = self.tables(), self.model.dim
+        nk, n, p = weights.shape[0], weights.shape[1], weights.shape[-1]
+        rho = (U[:, None] * np.moveaxis(weights, -1, 1)[:, :, None, :]) @ np.conj(np.swapaxes(U, -1, -2))[:, None]
+        traces = rho.reshape(nk * p, n * n).view(np.float64) @ t["M"].T  # Re Tr(rho A_R), Re Tr(rho B_R), H(0)
+        traces = traces.reshape(nk, p, -1)
+        R = t["R_half"]
+        h = R.shape[0]
+        kR = k @ R.T
+        folded = (np.cos(kR)[:, None] * traces[:, :, :h] + np.sin(kR)[:, None] * traces[:, :, h:2 * h]).sum(axis=0)
+        out = -np.einsum("ph,ha,hb->pab", folded, R, R)
+        if t["tau"] is not None:
+            i_delta = t["i_delta"]  # (d, n, n)
+            conj_rho = np.conj(rho)
+            Z = np.einsum("kpij,kcij->pcij", conj_rho, W[:, :1 + d])  # sum_k conj(rho) o (W, d_a W)
+            first = np.einsum("paij,bij->pab", Z[:, 1:], i_delta).real  # Re sum conj(rho) o d_a W o i Delta_b
+            out += first + np.swapaxes(first, 1, 2)
+            out += np.einsum("pij,aij,bij->pab", Z[:, 0], i_delta, i_delta).real
+        return out
+
     def geometry(self, k_cart, order: int = 1, host: bool = True, curvature: str = "full") -> BandGeometry:
         """Band geometry at Cartesian k: one eigh, v^a = U^+ d_a H U (and U^+ d_a d_b H U for
-        order 2; with curvature="diagonal" only its band diagonal, an `EngineGeometry`). host=True
-        returns numpy arrays.
+        order 2; with curvature="diagonal" only its band diagonal, with "trace" (numpy) only its
+        weighted band sums, an `EngineGeometry`). host=True returns numpy arrays.
 
         Computed in the frame of W = D H D^+ (same energies; eigenvectors U = D^+ U_W), which
         spares the orbital phases on every matrix: U^+ d_a H U = U_W^+ (d_a W + i Delta_a o W) U_W.
         """
         xp = self.xp
-        k, W, pairs = self.bloch_sums(k_cart, order)
+        trace = order >= 2 and curvature == "trace" and xp is np
+        k, W, pairs = self.bloch_sums(k_cart, 1 if trace else order)
         energies, U = batched_eigh(W[:, 0], xp)
-        diagonal = order >= 2 and curvature == "diagonal"
+        diagonal = order >= 2 and curvature in ("diagonal", "trace") and not trace
         dW, d2W = self.frame_derivatives(W, pairs, 1 if diagonal else order)
         Ud = xp.conj(xp.swapaxes(U, -1, -2))
         velocity = Ud[:, None] @ dW @ U[:, None]
         curvature_diagonal = self.curvature_diagonal(W, pairs, U) if diagonal else None
-        curvature = None if d2W is None else Ud[:, None, None] @ d2W @ U[:, None, None]
+        curvature = None if d2W is None or trace else Ud[:, None, None] @ d2W @ U[:, None, None]
+        curvature_trace = partial(self.curvature_trace, k, W, U) if trace else None
         gauge = self.gauge(k)
         if gauge is not None:
             U = gauge.conj()[:, :, None] * U
@@ -227,6 +266,8 @@ class FastBands:
             if order >= 2:
                 raise ValueError("positions='full' is not implemented for second-order responses (d2H)")
             velocity, position_curvature = position_matrix_terms(self.model, k, energies, U, velocity)
+        if trace:
+            return EngineGeometry(energies, U, velocity, None, position_curvature, None, curvature_trace)
         if diagonal:
             parts = (energies, U, velocity, None, position_curvature, curvature_diagonal)
             return EngineGeometry(*(to_host(p) for p in parts) if host else parts)
@@ -298,9 +339,9 @@ class GridChunks:
         self.batch = batch or default_batch(model)
 
     def geometry(self, k_reduced) -> BandGeometry:
-        """The band geometry of a batch; d2H as its band diagonal only where the base says that is enough
-        (base.full_curvature False)."""
-        curvature = "full" if getattr(self.base, "full_curvature", True) else "diagonal"
+        """The band geometry of a batch; d2H in full, as its band diagonal only or as weighted band sums
+        (`EngineGeometry`) as the base says is enough (base.curvature: "full", "diagonal", "trace")."""
+        curvature = getattr(self.base, "curvature", "full")
         return self.bands.geometry(self.model.to_cartesian(k_reduced), self.order, host=self.base.host,
                                    curvature=curvature)
 

@@ -33,9 +33,9 @@ class DirectSums:
 
     host = True
 
-    def __init__(self, function, full_curvature: bool = True):
+    def __init__(self, function, curvature: str = "full"):
         self.function = function
-        self.full_curvature = full_curvature  # False: the band diagonal of d2H is enough (GridChunks)
+        self.curvature = curvature  # how much of d2H the function needs (GridChunks.geometry)
 
     def prepare(self, geo) -> dict:
         return self.function(geo)
@@ -71,12 +71,13 @@ def validate_engine(scan, backend, executor, workers, scheduler, refine):
 def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_sums, order: int,
                       progress: bool = False, error_estimate: bool = True, scan: str = "auto",
                       bin_width=None, backend: str = "numpy", refine=None, executor="auto", workers=None,
-                      scheduler=None, checkpoint=None, task_size=None, full_curvature: bool = True) -> EngineResult:
+                      scheduler=None, checkpoint=None, task_size=None, curvature: str = "full") -> EngineResult:
     """Integrals of the request on the grid `shape` (and nk/2 for the error estimate).
 
     direct_sums: geo -> {name: sums} (compute's engine_block_sums for the request); chunk_size: the
     most k-points the direct sums may see at once (memory); order: 2 when a quantity needs d2H;
-    full_curvature: whether the direct sums need d2H in the band basis beyond its band diagonal v^ab_n.
+    curvature: how much of d2H in the band basis the direct sums need: "full", "diagonal" (v^ab_n) or
+    "trace" (sums of v^ab_n weighted per (mu, T) point; `backend.EngineGeometry`).
     The other options are those of `qgtransport.compute.compute`.
     """
     refinement = validate_engine(scan, backend, executor, workers, scheduler, refine)
@@ -91,7 +92,7 @@ def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_s
         base = BinnedSums(request, grid, backend)
         order = max(order, base.order)
     else:
-        base = DirectSums(direct_sums, full_curvature)
+        base = DirectSums(direct_sums, curvature)
     # the chunk function works in batches (cache-sized, `default_batch`; for the direct scan at most
     # chunk_size, the k-points whose (k, n^power, p) kernels fit max_elements), which bound its memory;
     # chunks of whole batches, large enough that per-chunk costs vanish

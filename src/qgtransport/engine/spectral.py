@@ -210,7 +210,7 @@ class PairProducts:
     def band_sum(self, kernel, part: str):
         """sum_m kernel_nm x (Re or Im) P^ab_nm for every (a, b), as (k, n, a, b)."""
         products = self.real if part == "real" else self.imag
-        return self.tensor((products * kernel[..., None]).sum(axis=2), part)
+        return self.tensor((kernel[:, :, None, :] @ products)[:, :, 0], part)  # a (1, m) @ (m, C) product per (k, n)
 
 
 def interband_propagator(e_nm, same, settings, xp):
@@ -331,7 +331,9 @@ def band_resolved_sums(geo, quantities, mu, T, settings, max_elements: int = 2**
         return DIRECT_WEIGHTS.get((q, term.weight), term.weight)
 
     terms = {q: direct_terms(q) for q in quantities}
-    names = sorted({t.band_quantity for q in quantities for t in terms[q]} - {INTERBAND_PAIRS.band_quantity})
+    trace = getattr(geo, "curvature_trace", None)  # sum_n w_n v^ab_n by traces (`backend.EngineGeometry`)
+    skipped = {INTERBAND_PAIRS.band_quantity} | ({"band_curvature"} if trace is not None else set())
+    names = sorted({t.band_quantity for q in quantities for t in terms[q]} - skipped)
     pairs = sorted({(t.band_quantity, weight_of(q, t)) for q in quantities for t in terms[q]
                     if t != INTERBAND_PAIRS})
     products = PairProducts(geo.velocity, np)
@@ -345,8 +347,13 @@ def band_resolved_sums(geo, quantities, mu, T, settings, max_elements: int = 2**
         for weight in sorted({w for _, w in pairs}):
             w = weight_values(weight, x, T[window])
             for name, _ in (pair for pair in pairs if pair[1] == weight):
-                parts[(name, weight)].append(w.T @ Q[name].reshape(e.shape[0], -1))
-    sums = {pair: np.concatenate(v, axis=0).reshape((len(mu),) + Q[pair[0]].shape[2:]) for pair, v in parts.items()}
+                if name in Q:
+                    parts[(name, weight)].append(w.T @ Q[name].reshape(e.shape[0], -1))
+                else:  # band_curvature by traces
+                    parts[(name, weight)].append(trace(w.reshape(geo.energies.shape + (-1,))).reshape(w.shape[1], -1))
+    d = geo.velocity.shape[1]
+    sums = {pair: np.concatenate(v, axis=0).reshape((len(mu),) + (Q[pair[0]].shape[2:] if pair[0] in Q else (d, d)))
+            for pair, v in parts.items()}
     if any(INTERBAND_PAIRS in terms[q] for q in quantities):
         sums[(INTERBAND_PAIRS.band_quantity, INTERBAND_PAIRS.weight)] = interband_pair_sums(
             geo, products, mu, T, settings, max_elements)
@@ -401,7 +408,7 @@ class BinnedSums:
     histogram per chunk. Works on the backend's arrays (host = False)."""
 
     host = False
-    full_curvature = False  # v^ab_n alone (band_quantities)
+    curvature = "diagonal"  # v^ab_n alone (band_quantities)
 
     def __init__(self, request, grid: EnergyGrid, backend: str = "numpy"):
         self.settings = request.settings
