@@ -4,6 +4,7 @@
     python benchmarks/bench_linear_dc.py --nk 32 --repeat 5
     python benchmarks/bench_linear_dc.py --before /work/main/src   # adds the columns of another checkout
     python benchmarks/bench_linear_dc.py --profile         # cProfile of the full set at one point
+    python benchmarks/bench_linear_dc.py --profile scan    # cProfile of the 303-point scan
 
 Rows (bcc Fe with SOC, 18 bands, tests/data/wannier90/fe/Fe_hr.dat, nk^3 grid, shift 1/2, one core,
 one BLAS thread, executor="serial", error_estimate=False, tau = 10 fs):
@@ -111,8 +112,8 @@ def child(case: str, nk: int, repeat: int, src: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def profile(nk: int) -> None:
-    """cProfile of the full set at one point, top functions by internal time."""
+def profile(nk: int, case: str = "full") -> None:
+    """cProfile of one row (default: the full set at one point), top functions by internal time."""
     import cProfile
     import pstats
 
@@ -120,11 +121,11 @@ def profile(nk: int) -> None:
 
     model = fe_model()
     with threadpool_limits(1):
-        case_call("full", model, 4)()
-        call = case_call("full", model, nk)
+        case_call(case, model, 4)()
+        call = case_call(case, model, nk)
         profiler = cProfile.Profile()
         profiler.runcall(call)
-    print(f"\n## cProfile, full linear DC set at one point, nk = {nk} ({nk**3} k-points)\n")
+    print(f"\n## cProfile, {ROWS[case]}, nk = {nk} ({nk**3} k-points)\n")
     pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
 
 
@@ -134,10 +135,11 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--rows", default=",".join(ROWS), help=f"subset of {','.join(ROWS)}")
     parser.add_argument("--before", type=Path, help="src folder of another checkout (e.g. main) for before columns")
-    parser.add_argument("--profile", action="store_true", help="only the cProfile of the full set")
+    parser.add_argument("--profile", nargs="?", const="full", choices=list(ROWS),
+                        help="only the cProfile of one row (default: full)")
     args = parser.parse_args()
     if args.profile:
-        profile(args.nk)
+        profile(args.nk, args.profile)
         return
     rows = args.rows.split(",")
     trees = [("after", ROOT / "src")] + ([("before", args.before)] if args.before else [])
