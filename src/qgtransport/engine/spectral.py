@@ -451,16 +451,18 @@ class BinnedSums:
 WEIGHT_LIMITS = {"f": 1.0, "s": 0.0, "df": 0.0, "ds": 0.0}
 
 
-def weight_derivatives(weight: str, x: np.ndarray, T: float) -> tuple:
+def weight_derivatives(weight: str, x: np.ndarray, T: float, fermi_derivatives=None) -> tuple:
     """(w, dw/de, d2w/de2, d3w/de3) at x = (e - mu)/T for w in f, s, df/de, ds/de, from one Fermi
     function. With d/dx and g = f(1 - f): f1 = -g, f2 = g(1 - 2f), f3 = -g(1 - 6f + 6f^2),
-    f4 = g(1 - 2f)(1 - 12f + 12f^2); s1 = x f1, s2 = f1 + x f2, s3 = 2 f2 + x f3, s4 = 3 f3 + x f4."""
-    f1, f2, f3 = (occ.fermi_derivative(x, n) for n in (1, 2, 3))  # accurate in both tails
+    f4 = g(1 - 2f)(1 - 12f + 12f^2); s1 = x f1, s2 = f1 + x f2, s3 = 2 f2 + x f3, s4 = 3 f3 + x f4.
+    fermi_derivatives: (f1, f2, f3, f4) at x where already computed (shared by the weights of one x)."""
+    if fermi_derivatives is None:
+        fermi_derivatives = tuple(occ.fermi_derivative(x, n) for n in (1, 2, 3, 4))  # accurate in both tails
+    f1, f2, f3, f4 = fermi_derivatives
     if weight == "f":
         return occ.fermi(x), f1 / T, f2 / T**2, f3 / T**3
     if weight == "s":
         return occ.entropy(x), x * f1 / T, (f1 + x * f2) / T**2, (2 * f2 + x * f3) / T**3
-    f4 = occ.fermi_derivative(x, 4)
     if weight == "df":
         return f1 / T, f2 / T**2, f3 / T**3, f4 / T**4
     if weight == "ds":
@@ -511,11 +513,11 @@ def evaluate(sums: dict, request, grid: EnergyGrid) -> tuple[dict, dict]:
             out.append((width, bins, cumulative))
         return out
 
-    def window_weights(weight: str) -> list:
-        """Per point p: (first, last, w0, w1, w2, w3) over its bins [first, last): the weight and its
-        derivatives at the bin centres, evaluated for all points of one merge level at once (the
-        same values as point by point: x is formed from the same integers)."""
-        out: list = [None] * len(mu)
+    def window_weights(weights) -> dict:
+        """{weight: per point p (first, last, w0, w1, w2, w3)} over its bins [first, last): the weight
+        and its derivatives at the bin centres, evaluated for all points of one merge level and all
+        weights at once (the same values as point by point: x is formed from the same integers)."""
+        out: dict = {weight: [None] * len(mu) for weight in weights}
         for level in np.unique(levels):
             points = np.flatnonzero(levels == level)
             width = grid.width * 2**int(level)
@@ -525,10 +527,12 @@ def evaluate(sums: dict, request, grid: EnergyGrid) -> tuple[dict, dict]:
             last = np.maximum(np.clip(np.ceil((m + TAILS * t - grid.lower) / width), 0, count).astype(int), first)
             span = int(np.max(last - first)) if len(points) else 0
             x = (grid.lower + ((first[:, None] + np.arange(span)[None, :]) + 0.5) * width - m[:, None]) / t[:, None]
-            derivatives = weight_derivatives(weight, x, t[:, None])
-            for row, p in enumerate(points):
-                size = last[row] - first[row]
-                out[p] = (first[row], last[row]) + tuple(w[row, :size] for w in derivatives)
+            fermi_derivatives = tuple(occ.fermi_derivative(x, n) for n in (1, 2, 3, 4))
+            for weight in weights:
+                derivatives = weight_derivatives(weight, x, t[:, None], fermi_derivatives)
+                for row, p in enumerate(points):
+                    size = last[row] - first[row]
+                    out[weight][p] = (first[row], last[row]) + tuple(w[row, :size] for w in derivatives)
         return out
 
     def integral(term: Term):
@@ -541,9 +545,9 @@ def evaluate(sums: dict, request, grid: EnergyGrid) -> tuple[dict, dict]:
         levels_data = cache[("pyramid", term.band_quantity)]
         for level, (_, bins, _) in enumerate(levels_data):
             cache[("count", level)] = len(bins)
-        if ("weights", term.weight) not in cache:
-            cache[("weights", term.weight)] = window_weights(term.weight)
-        weights = cache[("weights", term.weight)]
+        if "weights" not in cache:  # every weight of the request at once
+            cache["weights"] = window_weights(sorted({t.weight for q in request.quantities for t in TERMS[q]}))
+        weights = cache["weights"][term.weight]
         limit = WEIGHT_LIMITS[term.weight]
         size = int(np.prod(shape))
         values = np.empty((len(mu), size))
