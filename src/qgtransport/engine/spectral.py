@@ -192,8 +192,9 @@ class PairProducts:
         """Im P^ab_nm, (k, n, m, d(d-1)/2) over antisymmetric_pairs."""
         if self._imag is None:
             vr, vi = self.vr, self.vi
-            self._imag = self.xp.stack([vi[:, a] * vr[:, b] - vr[:, a] * vi[:, b] for a, b in self.antisymmetric_pairs],
-                                       axis=-1)
+            pairs = self.antisymmetric_pairs  # none in 1D
+            self._imag = (self.xp.stack([vi[:, a] * vr[:, b] - vr[:, a] * vi[:, b] for a, b in pairs], axis=-1)
+                          if pairs else self.xp.zeros(vr[:, 0].shape + (0,)))
         return self._imag
 
     def tensor(self, components, part: str):
