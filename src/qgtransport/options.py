@@ -222,6 +222,9 @@ BinWidth = Annotated[float, BeforeValidator(number), Field(
 Backend = Annotated[Literal[BACKENDS], choice(BACKENDS), Field(
     description="numpy, or cupy (a CUDA GPU; the [gpu] extra)")]
 Flag = Annotated[bool, BeforeValidator(flag)]
+Force = Annotated[bool, BeforeValidator(flag), Field(
+    description="start a run estimated above 24 h of wall time or 80% of the available memory "
+    "(qgtransport.cost; hard limits: 2**50 k-points, 1e7 scan points)")]
 
 
 class ComputeOptions(BaseModel):
@@ -252,6 +255,18 @@ class ComputeOptions(BaseModel):
     refine: Annotated[object, BeforeValidator(_refinement)] = None
     backend: Backend = "numpy"
     positions: Positions = "diagonal"
+    force: Force = False
+
+
+class Scans(BaseModel):
+    """The scans of `qgtransport.compute`: mu, T (>= 0 here; compute decides per quantity whether
+    T = 0 is allowed) and omega, each a finite number or a 1D list of them."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+    mu: ChemicalPotentials
+    T: Temperatures
+    omega: Frequencies | None = None
 
 
 # ---------------------------------------------------------------- messages
@@ -344,6 +359,14 @@ def check_options(model, options: dict) -> ComputeOptions:
     return checked_options
 
 
+def check_scans(mu, T, omega=None) -> Scans:
+    """mu, T and omega as 1D float arrays; ValueError naming every bad one ("T must be >= 0, got -1.0")."""
+    try:
+        return Scans.model_validate({"mu": mu, "T": T, "omega": omega})
+    except ValidationError as error:
+        raise ValueError("; ".join(describe_errors(error, api_name, api=True))) from None
+
+
 def checked(compute: Callable) -> Callable:
     """compute, with its keyword options checked against ComputeOptions first (the values given are
     passed on unchanged: checking changes no number)."""
@@ -360,5 +383,5 @@ def checked(compute: Callable) -> Callable:
     return wrapper
 
 
-__all__ = ["ComputeOptions", "checked", "check_options", "describe_error", "describe_errors", "requirement",
+__all__ = ["ComputeOptions", "Scans", "checked", "check_options", "check_scans", "describe_error", "describe_errors", "requirement",
            "UNITS", "KERNELS", "RHO1", "BROADENINGS", "POSITIONS"]

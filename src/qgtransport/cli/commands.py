@@ -111,8 +111,14 @@ def models_command():
     click.echo("\nEnergies in eV, lengths in Angstrom; set parameters with --param key=value (e.g. phi=pi/2).")
 
 
+FORCE_HELP = ("Start a run estimated above 24 h or 80% of the available memory (refused otherwise, before any "
+              "work, with the estimate; hard limits 2**50 k-points and 1e7 scan points stay).")
+
 COMPUTE_EPILOG = """\b
-SPEC: a number (0.5), a comma list (300,600,1200) or start:stop:num (inclusive, -3:3:61).
+SPEC: a number (0.5), a comma list (300,600,1200) or start:stop:num (inclusive, -3:3:61;
+at most 1e7 points).
+Before any work the time and memory of the run are estimated (qgtransport.cost); a run above
+24 h or 80% of the available memory is refused unless --force is given.
 Units: SI (default) takes mu in eV, T in K, tau in fs; natural takes T and tau in the model's
 energy units (k_B = e = hbar = 1).
 """
@@ -161,10 +167,11 @@ energy units (k_B = e = hbar = 1).
 @click.option("--positions", type=click.Choice(O.POSITIONS), default="diagonal", show_default=True,
               help="full: the position matrix of a --tb file enters the Berry connection and curvature "
                    "(Wannier interpolation, WYSV 2006).")
+@click.option("--force", is_flag=True, help=FORCE_HELP)
 def compute_command(model_name, params, hr, tb, model_file, wsvec, win, centres, spin_degeneracy, mu_spec, T_spec,
                     tau_text, nk, quantities, units, kernel, rho1, omega_spec, broadening, width_text, component,
                     output, json_path, progress, executor, workers, scheduler, checkpoint, scan, refine_levels,
-                    positions):
+                    positions, force):
     """Compute responses of a built-in model on a k-grid for every (mu, T).
 
     Writes the dataset (netCDF, --output) and a JSON summary (--json), and prints each response at
@@ -187,7 +194,7 @@ def compute_command(model_name, params, hr, tb, model_file, wsvec, win, centres,
     omega = None if omega_spec is None else parse_spec(omega_spec, "--omega")
     width = parse_number(width_text, "--width")
     engine = dict(executor=executor, workers=workers, scheduler=scheduler, checkpoint=checkpoint, scan=scan,
-                  refine={"levels": refine_levels} if refine_levels else None, positions=positions)
+                  refine={"levels": refine_levels} if refine_levels else None, positions=positions, force=force)
     check_options(mu=mu, T=T, tau=tau, nk=nk, omega=omega, width=width, units=units, kernel=kernel, rho1=rho1,
                   broadening=broadening, **engine)
     check_writable(output, "--output")
@@ -240,7 +247,8 @@ def nearest(values: np.ndarray, target: float) -> float:
                    "faster and coarser).")
 @click.option("--progress/--quiet", default=None,
               help="Show a progress bar over the k-grid (default: when stderr is a terminal).")
-def demo_command(output_dir, model_name, params, nk, progress):
+@click.option("--force", is_flag=True, help=FORCE_HELP)
+def demo_command(output_dir, model_name, params, nk, progress, force):
     """Run every response on a built-in model with no input files, and plot them.
 
     The Qi-Wu-Zhang Chern insulator (m = -1: bands -3..-1 and 1..3 eV, C = +1 for the lower band)
@@ -273,7 +281,7 @@ def demo_command(output_dir, model_name, params, nk, progress):
     high = math.ceil(bands.max() * 2) / 2 + 0.5
     mu = np.linspace(low, high, DEMO_MU_POINTS)
     ds = run_compute(model, list(DEMO_QUANTITIES), mu=mu, T=np.array(DEMO_T), tau=DEMO_TAU, nk=nk, units="SI",
-                     kernel="divided_difference", rho1="finite_eta", progress=progress)
+                     kernel="divided_difference", rho1="finite_eta", progress=progress, force=force)
     ds.attrs["demo"] = "qgt demo: every response on a built-in model, SI units"
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)

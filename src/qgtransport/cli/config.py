@@ -17,7 +17,7 @@ Layout (all tables optional except [model] and [scan] mu, T; docs/configuration.
     [physics]   tau, quantities, kernel, rho1, broadening, width, degeneracy_tol
     [field]     direction, strength
     [execution] executor, workers, scheduler, checkpoint, task_size, progress, scan, bin_width,
-                refine, backend, max_elements
+                refine, backend, max_elements, force
     [output]    folder, name, report, json, dpi
     [report]    title, path_labels, path_points, band_points, bz_nk, band, density_mu, density_T
     [checks]    relations, mu_points, exact, exact_nk, exact_mu, exact_T, tolerance
@@ -200,6 +200,9 @@ class ExecutionTable(Table):
     backend: Annotated[O.Backend, Kind("string")] = entry("numpy", "numpy, or cupy (a CUDA GPU; the [gpu] extra)")
     max_elements: Annotated[O.MaxElements, Kind("integer")] | None = entry(
         None, "bound on the size of the per-chunk (k, n, n, ...) arrays (memory; default 2^21)", example=2097152)
+    force: Flag = entry(False, "start a run estimated above 24 h of wall time or 80% of the available memory "
+                        "(refused otherwise, before any work; as --force; the hard limits 2**50 k-points and 1e7 "
+                        "scan points stay)")
 
 
 class OutputTable(Table):
@@ -393,9 +396,12 @@ def problems(error: ValidationError) -> list[str]:
                 lines.append(f"unknown table [{name}]{hint}; tables are {', '.join(f'[{t}]' for t in tables)}")
             else:
                 table = "top level" if len(loc) == 1 else where(loc[:-1])
-                home = [f"a key of [{t}]" for t, cls in TABLES.items() if name in _keys(cls)]
-                home += ["a top-level key"] if name in _keys(RunConfig) and name not in TABLES else []
-                hint = f" ({' and '.join(home)})" if home else O.suggestion(name, allowed)
+                home = [f"[{t}]" for t, cls in TABLES.items() if name in _keys(cls)]
+                hint = f" (it belongs in {' or '.join(home)})" if home else O.suggestion(name, allowed)
+                if name in _keys(RunConfig) and name not in TABLES:
+                    hint = " (a top-level key: write it before the first table)"
+                elif name in TABLES and not home:
+                    hint = f" ({name} is a table: write [{name}] with its keys)"
                 lines.append(f"{table}: unknown key {name!r}{hint}; allowed: {', '.join(allowed)}")
         elif kind == "model_type" and len(loc) == 1:
             lines.append(f"{loc[0]}: must be a table ([{loc[0]}]), got {O.describe(item['input'])}")

@@ -190,7 +190,8 @@ def check_options(**given) -> None:
 
 def check_writable(path, what: str, folder: bool = False) -> None:
     """BadInput unless `path` (a file, or a folder with folder=True) can be written: it is, or its
-    nearest existing parent is, a writable folder (a file path must not be a folder)."""
+    nearest existing parent is, a writable folder (a file path must not be a folder, an existing
+    file must be writable). Called before anything is computed."""
     if path is None:
         return
     target = Path(path)
@@ -198,6 +199,8 @@ def check_writable(path, what: str, folder: bool = False) -> None:
         if folder != target.is_dir():
             kind = "a folder" if target.is_dir() else "a file"
             raise BadInput(f"{what}: {path} is {kind}; give {'a folder' if folder else 'a file name'}")
+        if not folder and not os.access(target, os.W_OK):
+            raise BadInput(f"{what}: cannot write {path}: the file exists and is read-only")
         parent = target if folder else target.parent
     else:
         parent = target.parent

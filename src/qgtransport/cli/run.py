@@ -88,7 +88,9 @@ Writes, in the output folder:
 @click.option("--progress/--quiet", default=None,
               help="Progress bar over the k-grid and stage messages (default: [execution] progress, else when "
                    "stderr is a terminal).")
-def run_command(config_path, output_dir, no_report, progress):
+@click.option("--force", is_flag=True,
+              help="Start a run estimated above 24 h or 80% of the available memory (as [execution] force = true).")
+def run_command(config_path, output_dir, no_report, progress, force):
     """Compute everything a configuration file asks for, write the dataset and the HTML report.
 
     \b
@@ -117,6 +119,8 @@ def run_command(config_path, output_dir, no_report, progress):
     say = _stderr if progress else (lambda text: None)
     options = config.compute_options()
     options.pop("progress", None)
+    if force:
+        options["force"] = True
     mu, T, tau, nk, units, kernel, rho1 = (options.pop(k) for k in ("mu", "T", "tau", "nk", "units", "kernel",
                                                                      "rho1"))
     quantities = None if config.physics.quantities is None else list(config.physics.quantities)
