@@ -18,8 +18,9 @@ shared/data/fe at nk = 10 and 1 to 20 mu points; the three fits agree within a f
     c = 8e-8 s per k-point x band^power x scan point x quantity (the kernels).
 
 The wall time divides t by the cores that run it (`workers`, else the available cores; 1 for
-executor = "serial"). Adaptive refinement, the report's extra recomputations and a GPU backend are
-not included.
+executor = "serial"). Adaptive refinement adds, per level, the hot share (`fraction`, at least 16
+points) of the previous level's points times subdivision^d (a rough count: the threshold is found
+only while running). The report's extra recomputations and a GPU backend are not included.
 
 Memory. The per-chunk arrays of each worker are bounded by max_elements complex numbers; measured
 peak: about 2 x 16 bytes x max_elements, counted as 4 x to be safe. The results: per quantity
@@ -41,6 +42,7 @@ import numpy as np
 
 from qgtransport.engine.executors import available_cores
 from qgtransport.engine.integrate import grid_shape
+from qgtransport.engine.refine import as_refinement
 from qgtransport.responses import RESPONSES
 
 SECONDS_PER_KPOINT = 5e-6  # a
@@ -48,6 +50,7 @@ SECONDS_PER_KPOINT_BAND3 = 6e-8  # b: per k-point x band^3
 SECONDS_PER_KERNEL = 8e-8  # c: per k-point x band^power x scan point x quantity
 CHUNK_BYTES_PER_ELEMENT = 4 * 16  # per max_elements, per worker
 RESULT_COPIES = 4
+MIN_HOT_POINTS = 16  # hot points refined per level at least (12 measured for QWZ at nk = 8)
 
 MAX_HOURS = 24.0
 MEMORY_FRACTION = 0.8
@@ -105,12 +108,29 @@ def kpoint_count(nk, dim: int, error_estimate: bool = True) -> int:
     return total
 
 
+def refined_points(kpoints: int, dim: int, refine) -> int:
+    """k-points the adaptive refinement adds, roughly: at each level the hot share `fraction` of the
+    previous level's points (at least MIN_HOT_POINTS: ties at the threshold) each becomes
+    subdivision^dim points."""
+    refinement = as_refinement(refine)
+    if refinement is None:
+        return 0
+    added, previous = 0, kpoints
+    for _ in range(int(refinement.levels)):
+        previous = max(MIN_HOT_POINTS, int(refinement.fraction * previous)) * int(refinement.subdivision) ** dim
+        added += previous
+    return added
+
+
 def estimate(model, nk, n_points: int, quantities, *, n_omega: int = 1, error_estimate: bool = True,
-             scan: str = "direct", max_elements: int = 2**21, executor="auto", workers=None) -> Estimate:
+             scan: str = "direct", max_elements: int = 2**21, executor="auto", workers=None,
+             refine=None) -> Estimate:
     """The wall time and peak memory of compute(model, quantities, nk=nk, ...) with n_points (mu, T)
-    points and n_omega frequencies (module docstring: t = N_k [a + b n^3 + c sum_q n^power_q P_q])."""
+    points and n_omega frequencies (module docstring: t = N_k [a + b n^3 + c sum_q n^power_q P_q];
+    with refine, N_k includes the refined points, `refined_points`)."""
     n = model.norb
     kpoints = kpoint_count(nk, model.dim, error_estimate)
+    kpoints += refined_points(kpoints, model.dim, refine)
     per_k = SECONDS_PER_KPOINT + SECONDS_PER_KPOINT_BAND3 * n**3
     result_bytes = 0.0
     for q in quantities:

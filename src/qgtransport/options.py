@@ -35,6 +35,8 @@ from qgtransport.engine.backend import BACKENDS
 from qgtransport.engine.executors import EXECUTORS, Executor
 from qgtransport.engine.refine import as_refinement
 from qgtransport.engine.spectral import SCANS
+from qgtransport.models.reading import MAX_ABS_NUMBER
+from qgtransport.models.tightbinding import TightBinding
 
 UNITS = ("SI", "natural")
 KERNELS = ("divided_difference", "printed")
@@ -42,6 +44,7 @@ RHO1 = ("finite_eta", "dc_limit")
 BROADENINGS = ("lorentzian", "gaussian")
 POSITIONS = ("diagonal", "full")
 DEGENERACY_FRACTION = 1e-2  # degeneracy_tol must stay below this fraction of the band width
+MAX_HOPPING = MAX_ABS_NUMBER  # |H(R)| above this: energies overflow in the kernels (as the readers refuse)
 
 
 # ---------------------------------------------------------------- validators
@@ -167,6 +170,15 @@ def _executor(value):
     return choice(EXECUTORS).func(value)
 
 
+def _folder(value):
+    """A folder path: a string or a path-like object, not empty."""
+    if isinstance(value, Path):
+        return value
+    if hasattr(value, "__fspath__"):
+        return Path(value)
+    return text(value)
+
+
 def _refinement(value):
     try:
         as_refinement(value)
@@ -248,7 +260,7 @@ class ComputeOptions(BaseModel):
     executor: Annotated[object, BeforeValidator(_executor)] = "auto"
     workers: Workers | None = None
     scheduler: Annotated[str, BeforeValidator(text)] | None = None
-    checkpoint: str | Path | None = None
+    checkpoint: Annotated[object, BeforeValidator(_folder)] | None = None
     task_size: TaskSize | None = None
     scan: Scan = "direct"
     bin_width: BinWidth | None = None
@@ -344,12 +356,29 @@ def band_width(model, points: int = 4) -> float:
     return float(energies.max() - energies.min())
 
 
+def check_model(model) -> None:
+    """The model must be a TightBinding (ValueError naming what was given, not an AttributeError later)."""
+    if not isinstance(model, TightBinding):
+        raise ValueError(f"model must be a qgtransport TightBinding (builtin_model, read_hr, read_tb, read_model), "
+                         f"got {describe(model)}")
+    largest = float(np.abs(model.H_R).max(initial=0.0))
+    if largest > MAX_HOPPING:
+        raise ValueError(f"model {model.name!r} has hoppings up to |H(R)| = {largest:.3g} {model.energy_unit}, above "
+                         f"{MAX_HOPPING:.0e} (the bound of the file readers): its energies would overflow")
+
+
 def check_options(model, options: dict) -> ComputeOptions:
     """Validate compute's keyword options (those given); ValueError naming every bad one."""
+    check_model(model)
     try:
         checked_options = ComputeOptions.model_validate(options)
     except ValidationError as error:
         raise ValueError("; ".join(describe_errors(error, api_name, api=True))) from None
+    for name in ("nk", "shift"):
+        value = getattr(checked_options, name)
+        if isinstance(value, tuple) and len(value) != model.dim:
+            raise ValueError(f"{name} has {len(value)} entries for a {model.dim}D model: give one value or "
+                             f"{model.dim}, got {value!r}")
     if "degeneracy_tol" in options:
         width = band_width(model)
         tol = checked_options.degeneracy_tol

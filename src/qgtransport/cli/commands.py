@@ -360,8 +360,10 @@ def convert_command(model_name, params, hr, tb, model_file, wsvec, win, centres,
     """
     from qgtransport.models import write_model
 
+    check_writable(output, "--output")
     model = load_model(model_name, parse_params(params), hr=hr, tb=tb, model_file=model_file, wsvec=wsvec, win=win,
                        centres=centres, spin_degeneracy=None if spin_degeneracy is None else int(spin_degeneracy))
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
     write_model(model, output)
     click.echo(f"wrote {output}: {model.name}, {model.dim}D, {model.norb} orbitals, {len(model.R)} R vectors, "
                f"spin degeneracy {model.spin_degeneracy}")
@@ -382,8 +384,9 @@ def convert_command(model_name, params, hr, tb, model_file, wsvec, win, centres,
 @click.option("--intrinsic", is_flag=True,
               help="Compare the tau^0 second-order currents (seed, Gao-Yang-Niu, Kaplan-Holder-Yan) with the "
                    "exact tau^0 current of the seed's equation instead.")
-@click.option("--nk", type=click.IntRange(min=4), default=48, show_default=True,
-              help="k-points per reciprocal direction (closed forms and exact solver share the grid).")
+@click.option("--nk", type=click.IntRange(min=4, max=512), default=48, show_default=True,
+              help="k-points per reciprocal direction (closed forms and exact solver share the grid; at most 512, "
+                   "as [checks] exact_nk).")
 @click.option("--direction", default=None, metavar="n1,n2[,n3]",
               help="Field along g = n . b (integers; default b_1).")
 @click.option("--tolerance", "tolerance_text", default="1e-3", show_default=True, metavar="X",
@@ -412,6 +415,11 @@ def verify_command(model_name, params, mu_text, T_text, tau_text, units, intrins
         raise BadInput("--tau is required (or give --intrinsic for the tau^0 comparison)")
     tau_given = None if tau_text is None else parse_number(tau_text, "--tau")
     tolerance = parse_number(tolerance_text, "--tolerance")
+    for value, what, unit in ((T_given, "--T", "K" if units == "SI" else model.energy_unit),
+                              (tau_given, "--tau", "fs" if units == "SI" else "hbar/energy"),
+                              (tolerance, "--tolerance", "relative")):
+        if value is not None and value <= 0:
+            raise BadInput(f"{what} must be > 0 ({unit}), got {value:g}")
     energy = model.energy_unit
     if units == "SI":
         if 0 < T_given < 1.0:
