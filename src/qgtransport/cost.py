@@ -74,11 +74,15 @@ class Estimate:
     cores: int
     seconds: float
     memory: float
+    refined: int = 0
+    max_elements: int = 2**21
 
     def describe(self) -> str:
-        return (f"{self.kpoints:.3g} k-points x {self.bands} bands x {self.points:.3g} scan points: about "
-                f"{duration(self.seconds)} on {self.cores} core{'s' * (self.cores > 1)} and "
-                f"{size(self.memory)} of memory")
+        refined = f" ({self.refined:.3g} of them from the refinement)" if self.refined else ""
+        return (f"{self.kpoints:.3g} k-points{refined} x {self.bands} bands x {self.points:.3g} scan points: about "
+                f"{duration(self.seconds)} on {self.cores} core{'s' * (self.cores > 1)} and {size(self.memory)} of "
+                f"memory, {size(CHUNK_BYTES_PER_ELEMENT * self.max_elements)} per worker for "
+                f"max_elements = {self.max_elements:.3g}")
 
 
 def duration(seconds: float) -> str:
@@ -130,7 +134,8 @@ def estimate(model, nk, n_points: int, quantities, *, n_omega: int = 1, error_es
     with refine, N_k includes the refined points, `refined_points`)."""
     n = model.norb
     kpoints = kpoint_count(nk, model.dim, error_estimate)
-    kpoints += refined_points(kpoints, model.dim, refine)
+    refined = refined_points(kpoints, model.dim, refine)
+    kpoints += refined
     per_k = SECONDS_PER_KPOINT + SECONDS_PER_KPOINT_BAND3 * n**3
     result_bytes = 0.0
     for q in quantities:
@@ -143,7 +148,7 @@ def estimate(model, nk, n_points: int, quantities, *, n_omega: int = 1, error_es
     chunk_bytes = CHUNK_BYTES_PER_ELEMENT * max_elements * cores
     seconds = float(kpoints) * per_k / cores
     return Estimate(kpoints=kpoints, bands=n, points=n_points * n_omega, cores=cores, seconds=seconds,
-                    memory=chunk_bytes + RESULT_COPIES * result_bytes)
+                    memory=chunk_bytes + RESULT_COPIES * result_bytes, refined=refined, max_elements=max_elements)
 
 
 def available_memory() -> float:

@@ -412,5 +412,6 @@ def checked(compute: Callable) -> Callable:
     return wrapper
 
 
-__all__ = ["ComputeOptions", "Scans", "checked", "check_options", "check_scans", "describe_error", "describe_errors", "requirement",
+__all__ = ["ComputeOptions", "Scans", "checked", "check_options", "check_scans", "describe_error", "describe_errors",
+           "requirement",
            "UNITS", "KERNELS", "RHO1", "BROADENINGS", "POSITIONS"]

@@ -185,7 +185,8 @@ def test_each_problem_is_named(text, expected):
 @pytest.mark.parametrize("text, expected", [
     # a key belongs to one table: [execution] no longer passes compute keywords through
     ("[execution]\nnk = 4", "[execution]: unknown key 'nk' (it belongs in [grid])"),
-    ("[execution]\nunits = 'natural'", "[execution]: unknown key 'units' (a top-level key: write it before the first table)"),
+    ("[execution]\nunits = 'natural'",
+     "[execution]: unknown key 'units' (a top-level key: write it before the first table)"),
     ("[execution]\nT = 300", "[execution]: unknown key 'T' (it belongs in [scan])"),
     ("[execution]\nquantities = ['drude']", "[execution]: unknown key 'quantities' (it belongs in [physics])"),
     ("[execution]\nmodel = 'qwz'", "[execution]: unknown key 'model' (model is a table: write [model] with its keys)"),
