@@ -281,8 +281,6 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
 def check_positions(model, positions, quantities):
     """positions="full" needs a position matrix; it serves the linear and optical responses (second-order
     responses and v^ab_n would need the k-derivatives of the position terms)."""
-    if positions != "full":
-        raise ValueError(f"positions must be 'diagonal' or 'full', got {positions!r}")
     if model.position_R is None:
         raise ValueError("positions='full' needs a model with a position matrix (position_R): "
                          "see models.tightbinding.with_position_matrix and models.wannier90.read_tb_positions")

@@ -159,15 +159,11 @@ def parse_component(text: str | None, dim: int):
 # ---------------------------------------------------------------- checks
 
 
-class CommandLineOptions(O.ComputeOptions):
-    """compute's options as `qgt compute` gives them, with its scans: T >= 0 at the boundary (compute
-    decides, per quantity, whether T = 0 is allowed)."""
+class CommandLineOptions(O.ComputeOptions, O.Scans):
+    """compute's options as `qgt compute` gives them, with its scans (`qgtransport.options.Scans`: T >= 0
+    at the boundary; compute decides, per quantity, whether T = 0 is allowed)."""
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
-
-    mu: O.ChemicalPotentials
-    T: O.Temperatures
-    omega: O.Frequencies | None = None
 
 
 OPTION_NAMES = {"T": "--T (temperature)", "tau": "--tau (relaxation time)", "mu": "--mu (chemical potential)",
