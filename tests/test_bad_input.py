@@ -4,8 +4,8 @@ ModelFileError / ConfigError / ValueError, or exit code 2 on the command line) w
 the problem; each valid input in the tables must be accepted. Nothing may crash, hang or run.
 
 Tally (`python tests/test_bad_input.py` prints it; `test_tally_is_up_to_date` keeps it true):
-    tried 650: clear error 620, accepted as valid 30
-    (readers 112, configuration 280, command line 114, Python API 144)
+    tried 677: clear error 647, accepted as valid 30
+    (readers 112, configuration 280, command line 114, Python API 171)
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from click.testing import CliRunner
 from qgtransport import builtin_model, compute
 from qgtransport.cli import main
 from qgtransport.cli.config import TABLES, ConfigError, parse_config
+from qgtransport.exact.density import perturbed_density_matrix
 from qgtransport.models.reading import ModelFileError
+from qgtransport.models.tightbinding import TightBinding
 from qgtransport.models.wannier90 import read_hr, read_tb
 from qgtransport.options import ComputeOptions, check_options, check_scans
 
@@ -531,6 +533,30 @@ API_MODEL_CASES = [
                              "quantities": ["drude"], "tau": 1.0}), "energy bins"),
     (lambda: compute(QWZ, **{**CALL, "T": 0.0, "scan": "binned"}), 'scan="binned" needs T > 0'),
 ]
+TWO_BY_TWO = dict(lattice=np.eye(2), positions=np.zeros((2, 2)), R=[[0, 0]], H_R=np.array([[[1, 0], [0, -1]]]))
+MODEL_CASES = [  # TightBinding(**{**TWO_BY_TWO, **change})
+    (dict(lattice=np.zeros((2, 2))), "linearly dependent"), (dict(lattice=np.full((2, 2), np.nan)), "non-finite"),
+    (dict(lattice=np.eye(4)), "dim 1, 2 or 3"), (dict(lattice=np.eye(3)), "R must be (nR, 3)"),
+    (dict(positions=np.full((2, 2), np.nan)), "positions has a non-finite"),
+    (dict(positions=[[0, 0]]), "positions must be"),
+    (dict(R=[[0, 0.5]]), "R vectors must be integer"), (dict(R=[[0, 0], [1, 0]]), "2 R vectors but 1 hopping"),
+    (dict(H_R=np.zeros((1, 2, 3))), "H_R must have shape"),
+    (dict(H_R=np.array([[[0, 1], [0, 0]]])), "H(-R) != H(R)^dagger"),
+    (dict(H_R=np.array([[[np.nan, 0], [0, 0]]])), "non-finite"),
+    (dict(spin_degeneracy=3), "spin_degeneracy must be 1 or 2"),
+    (dict(energy_unit="furlong"), "energy_unit"),
+]
+DENSITY_CASES = [  # perturbed_density_matrix(QWZ, k, mu=0, T=300, tau=10, **change)
+    (dict(mu=float("nan")), "mu must be finite"), (dict(mu="1"), "mu: expected a number"),
+    (dict(T=0.0), "T must be finite and > 0"),
+    (dict(T=-1.0), "T must be finite and > 0"), (dict(T=[300, 400]), "T: expected a number"),
+    (dict(tau=0.0), "tau must be"),
+    (dict(tau=float("inf")), "tau must be finite"), (dict(order=3), "order must be 1 or 2"),
+    (dict(basis="x"), "basis must be"),
+    (dict(units="cgs"), "units must be"), (dict(k=[[float("nan"), 0.0]]), "k must be finite"),
+    (dict(k=[[0.1, 0.2, 0.3]]), "k must have 2 Cartesian components"), (dict(k="a"), "k must be an array"),
+    (dict(model=None), "model must be a qgtransport TightBinding"),
+]
 VALID_API = [
     dict(nk=8.0), dict(nk=np.int64(8)), dict(nk=(8, 4)), dict(shift=0.0), dict(shift=(0.0, 0.5)), dict(T=0.0),
     dict(mu=np.float32(0.5)), dict(mu=[0, 1, 2]), dict(degeneracy_tol=1e-9), dict(refine=True), dict(force=True),
@@ -552,6 +578,21 @@ def test_bad_api_models(call, phrase):
     assert phrase in str(info.value), str(info.value)
 
 
+@pytest.mark.parametrize("change, phrase", MODEL_CASES)
+def test_bad_tight_binding_models(change, phrase):
+    with pytest.raises(ValueError) as info:
+        TightBinding(**{**TWO_BY_TWO, **change})
+    assert phrase in str(info.value), str(info.value)
+
+
+@pytest.mark.parametrize("change, phrase", DENSITY_CASES)
+def test_bad_perturbed_density_matrix_calls(change, phrase):
+    given = {"model": QWZ, "k": [[0.1, 0.2]], "mu": 0.0, "T": 300.0, "tau": 10.0, **change}
+    with pytest.raises(ValueError) as info:
+        perturbed_density_matrix(given.pop("model"), given.pop("k"), **given)
+    assert phrase in str(info.value), str(info.value)
+
+
 @pytest.mark.parametrize("change", VALID_API, ids=[f"valid-{i}" for i in range(len(VALID_API))])
 def test_valid_api_options_are_accepted(change):
     """Checked without running: the options and the scans pass their types."""
@@ -569,7 +610,7 @@ def tally() -> dict:
     readers = len(READER_CASES) + len(READER_API_CASES) + 1  # + the valid tiny model
     config = len(CONFIG_CASES) + len(VALID_CONFIGS)
     cli = len(CLI_CASES) + len(VALID_COMMANDS)
-    api = len(API_CASES) + len(API_MODEL_CASES) + len(VALID_API)
+    api = len(API_CASES) + len(API_MODEL_CASES) + len(MODEL_CASES) + len(DENSITY_CASES) + len(VALID_API)
     valid = 1 + len(VALID_CONFIGS) + len(VALID_COMMANDS) + len(VALID_API)
     tried = readers + config + cli + api
     return dict(tried=tried, clear_error=tried - valid, valid=valid, readers=readers, config=config, cli=cli, api=api)

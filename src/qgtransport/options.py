@@ -388,6 +388,18 @@ def check_options(model, options: dict) -> ComputeOptions:
     return checked_options
 
 
+def check_scalar(name: str, value, *, ge=None, gt=None) -> float:
+    """One finite number in its range, for the API functions that take scalars (mu, T, tau of
+    `perturbed_density_matrix`); ValueError naming it: "T must be finite and > 0, got 0.0"."""
+    try:
+        checked_value = number(value)
+        _in_range(checked_value, ge=ge, gt=gt)
+    except PydanticCustomError as error:
+        item = {"type": error.type, "ctx": error.context, "input": value, "msg": error.message(), "loc": (name,)}
+        raise ValueError(describe_error(item, lambda loc: name, api=True)) from None
+    return checked_value
+
+
 def check_scans(mu, T, omega=None) -> Scans:
     """mu, T and omega as 1D float arrays; ValueError naming every bad one ("T must be >= 0, got -1.0")."""
     try:
