@@ -4,8 +4,9 @@ ModelFileError / ConfigError / ValueError, or exit code 2 on the command line) w
 the problem; each valid input in the tables must be accepted. Nothing may crash, hang or run.
 
 Tally (`python tests/test_bad_input.py` prints it; `test_tally_is_up_to_date` keeps it true):
-    tried 677: clear error 647, accepted as valid 30
-    (readers 112, configuration 280, command line 114, Python API 171)
+    tried 679: clear error 649, accepted as valid 30
+    (readers 112, configuration 280, command line 116, Python API 171)
+plus two hypothesis fuzz tests (300 random configurations, 300 random sets of compute options).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from qgtransport import builtin_model, compute
 from qgtransport.cli import main
@@ -427,6 +430,7 @@ CLI_CASES = (
         ("run big.toml --force --output afile", "--output"), ("run hugescan.toml", "above the hard limit"),
         ("run ok.toml --output afile", "'--output': Directory 'afile' is a file"),
         ("run procout.toml", "[output] folder: cannot create"),
+        ("run dirout.toml", "[output] name: "), ("run dirout.toml --output elsewhere", "run.nc is a folder"),
         ("init afile", "afile exists; give --force"), ("init x.toml --model nope", "--model"),
         ("models extra", "unexpected extra argument"), ("nonsense", "No such command"),
     ]]
@@ -439,6 +443,7 @@ CLI_FILES = {
     "big.toml": config_text("grid", "nk = 1000000"),
     "hugescan.toml": config_text("scan", "").replace("mu = 0", "mu = '0:1:20000000'"),
     "procout.toml": config_text("output", "folder = '/proc/qgt-out'"),
+    "dirout.toml": config_text("output", "folder = 'out'"),  # out/run.nc is a folder
 }
 VALID_COMMANDS = ["models", "compute --help", "init x.toml", "run --help", "verify --help"]
 
@@ -448,6 +453,8 @@ def cli_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for name, text in CLI_FILES.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
+    (tmp_path / "out" / "run.nc").mkdir(parents=True)
+    (tmp_path / "elsewhere" / "run.nc").mkdir(parents=True)
     return tmp_path
 
 
@@ -630,3 +637,46 @@ def test_tally_is_up_to_date():
 
 if __name__ == "__main__":  # pragma: no cover
     print(tally_line())
+
+
+# ---------------------------------------------------------------------------------------------
+# Fuzzing the configuration: any value under any key gives a configuration or a ConfigError
+# ---------------------------------------------------------------------------------------------
+
+TOML_VALUES = ["0", "1", "-1", "2.5", "1e308", "-1e-308", "nan", "inf", "-inf", "true", "false", "''", "'x'",
+               "'pi/2'", "'0:1:3'", "'1:0:2'", "'0:1:99999999'", "[]", "[1, 2]", "[1, 2, 3, 4]", "[[0, 0], [1, 1]]",
+               "['a']", "{ }", "{ levels = 2 }", "{ start = 0, stop = 1, num = 2 }", "99999999999999999999",
+               "'auto'", "'qwz'", "'anomalous_hall'", "'binned'", "'/proc/x'", "1979-05-27"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(entries=st.lists(st.tuples(st.sampled_from(KEYS), st.sampled_from(TOML_VALUES)), min_size=1, max_size=4,
+                        unique_by=lambda entry: entry[0]))
+def test_fuzzed_configurations_give_a_configuration_or_a_named_error(entries):
+    tables: dict = {}
+    for (table, key), value in entries:
+        tables.setdefault(table, {})[key] = value
+    tables.setdefault("model", {}).setdefault("builtin", "'qwz'")
+    tables.setdefault("scan", {}).setdefault("mu", "0")
+    tables["scan"].setdefault("T", "300")
+    text = "".join(f"[{t}]\n" + "".join(f"{k} = {v}\n" for k, v in body.items()) for t, body in tables.items())
+    try:
+        parse_config(text, source="fuzz.toml")
+    except ConfigError as error:
+        assert str(error).startswith("fuzz.toml") and error.problems
+
+
+PYTHON_VALUES = [0, 1, -1, 2.5, 8, 16.0, 1e308, float("nan"), float("inf"), True, None, "", "x", "auto", "binned",
+                 [], [8, 8], (0.5, 0.5), [1, 2, 3, 4], {"levels": 2}, {"x": 1}, np.int64(4), np.float32(0.5),
+                 np.array([1.0, 2.0]), object(), 1j, b"8"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(entries=st.dictionaries(st.sampled_from(sorted(ComputeOptions.model_fields)), st.sampled_from(PYTHON_VALUES),
+                               min_size=1, max_size=4))
+def test_fuzzed_api_options_give_options_or_a_value_error(entries):
+    """check_options (what compute runs on entry) accepts or raises a ValueError, nothing else."""
+    try:
+        check_options(QWZ, {"nk": 8, **entries})
+    except ValueError as error:
+        assert str(error)

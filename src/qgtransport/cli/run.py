@@ -112,6 +112,8 @@ def run_command(config_path, output_dir, no_report, progress, force):
         _stderr(f"warning: {text}")
     folder = Path(output_dir) if output_dir is not None else config.folder
     check_writable(folder, "--output" if output_dir is not None else f"{config_path}: [output] folder", folder=True)
+    for suffix in (".nc", ".json") if config.output.json_summary else (".nc",):
+        check_writable(folder / f"{config.output.name}{suffix}", f"{config_path}: [output] name")
     if config.execution.checkpoint is not None:
         check_writable(config.execution.checkpoint, f"{config_path}: [execution] checkpoint", folder=True)
     if progress is None:
