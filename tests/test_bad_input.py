@@ -4,8 +4,8 @@ ModelFileError / ConfigError / ValueError, or exit code 2 on the command line) w
 the problem; each valid input in the tables must be accepted. Nothing may crash, hang or run.
 
 Tally (`python tests/test_bad_input.py` prints it; `test_tally_is_up_to_date` keeps it true):
-    tried 679: clear error 649, accepted as valid 30
-    (readers 112, configuration 280, command line 116, Python API 171)
+    tried 681: clear error 651, accepted as valid 30
+    (readers 112, configuration 280, command line 118, Python API 171)
 plus two hypothesis fuzz tests (300 random configurations, 300 random sets of compute options).
 """
 
@@ -414,6 +414,7 @@ CLI_CASES = (
         ("verify --model qwz --mu 0 --T 300", "--tau is required"),
         ("verify --model qwz --mu 0 --T 300 --tau 1 --tolerance -1", "--tolerance must be > 0"),
         ("verify --model qwz --mu 0 --T 300 --tau 1 --nk 100000", "--nk"),
+        ("verify --model weyl --mu 0 --T 300 --tau 1 --nk 200", "above the exact solver's limit of 2**20"),
         ("verify --model qwz --mu 0 --T 300 --tau 1 --direction 0,0", "not all zero"),
         ("verify --model qwz --mu 0 --T 300 --tau 1 --direction a", "--direction must be comma-separated integers"),
         ("verify --model qwz --mu nan --T 300 --tau 1", "--mu: 'nan' is not finite"),
@@ -430,7 +431,9 @@ CLI_CASES = (
         ("run big.toml --force --output afile", "--output"), ("run hugescan.toml", "above the hard limit"),
         ("run ok.toml --output afile", "'--output': Directory 'afile' is a file"),
         ("run procout.toml", "[output] folder: cannot create"),
-        ("run dirout.toml", "[output] name: "), ("run dirout.toml --output elsewhere", "run.nc is a folder"),
+        ("run dirout.toml", "[output] name: "),
+        ("run exact3d.toml", "[checks] exact_nk: exact_nk = 128 gives 2.1e+06 k-points in 3D"),
+        ("run dirout.toml --output elsewhere", "run.nc is a folder"),
         ("init afile", "afile exists; give --force"), ("init x.toml --model nope", "--model"),
         ("models extra", "unexpected extra argument"), ("nonsense", "No such command"),
     ]]
@@ -444,6 +447,8 @@ CLI_FILES = {
     "hugescan.toml": config_text("scan", "").replace("mu = 0", "mu = '0:1:20000000'"),
     "procout.toml": config_text("output", "folder = '/proc/qgt-out'"),
     "dirout.toml": config_text("output", "folder = 'out'"),  # out/run.nc is a folder
+    "exact3d.toml": "[model]\nbuiltin = 'weyl'\n[scan]\nmu = 0\nT = 300\n[physics]\ntau = 1\n[checks]\nexact = true\n"
+                    "exact_nk = 128\n",
 }
 VALID_COMMANDS = ["models", "compute --help", "init x.toml", "run --help", "verify --help"]
 

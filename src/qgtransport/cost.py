@@ -30,7 +30,8 @@ written to netCDF and JSON), 8 bytes each (16 for the complex, frequency-depende
 Limits (`check`): refused above `MAX_HOURS` hours of wall time or `MEMORY_FRACTION` of the memory
 available now, unless forced (`force=True` in compute, `--force` on the command line, `force = true`
 in [execution]); refused always above `MAX_KPOINTS` k-points or `MAX_SCAN_POINTS` (mu, T, omega)
-points (hard limits: no machine finishes such a run; split it).
+points (hard limits: no machine finishes such a run; split it). The exact solver (`qgt verify`,
+[checks] exact) takes at most `MAX_EXACT_KPOINTS` k-points (`check_exact_grid`).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ MAX_HOURS = 24.0
 MEMORY_FRACTION = 0.8
 MAX_KPOINTS = 2**50
 MAX_SCAN_POINTS = 10**7
+MAX_EXACT_KPOINTS = 2**20  # the exact solver (qgt verify, [checks] exact): ~3.4 kB per k-point measured, 3D weyl
 OVERRIDE = "force=True in compute, --force on the command line, force = true in [execution]"
 
 
@@ -179,6 +181,17 @@ def check_scan_points(count: int, what: str = "the scan") -> None:
                         "(no machine finishes such a scan; split it into several runs)")
 
 
+def check_exact_grid(nk: int, dim: int, what: str = "nk") -> None:
+    """CostError if the exact solver's grid nk^dim is above MAX_EXACT_KPOINTS (its memory grows with
+    the k-points: about 3.4 kB each, measured on the 3D Weyl model at nk = 16)."""
+    if nk**dim > MAX_EXACT_KPOINTS:
+        most = int(round(MAX_EXACT_KPOINTS ** (1 / dim)))
+        while most**dim > MAX_EXACT_KPOINTS:
+            most -= 1
+        raise CostError(f"{what} = {nk} gives {nk**dim:.3g} k-points in {dim}D, above the exact solver's limit of "
+                        f"2**20 (about {size(3.4e3 * nk**dim)} of memory): give at most {most}")
+
+
 def check(cost: Estimate, force: bool = False, memory: float | None = None) -> None:
     """CostError unless the run fits: at most MAX_KPOINTS k-points and MAX_SCAN_POINTS scan points
     (always), and, unless force, at most MAX_HOURS of wall time and MEMORY_FRACTION of `memory`
@@ -200,5 +213,5 @@ def check(cost: Estimate, force: bool = False, memory: float | None = None) -> N
                         f"smaller nk or scan, or confirm with {OVERRIDE}")
 
 
-__all__ = ["Estimate", "CostError", "estimate", "check", "check_scan_points", "available_memory", "MAX_HOURS",
-           "MEMORY_FRACTION", "MAX_KPOINTS", "MAX_SCAN_POINTS"]
+__all__ = ["Estimate", "CostError", "estimate", "check", "check_scan_points", "check_exact_grid", "available_memory",
+           "MAX_HOURS", "MEMORY_FRACTION", "MAX_KPOINTS", "MAX_SCAN_POINTS", "MAX_EXACT_KPOINTS"]

@@ -44,6 +44,7 @@ from qgtransport.cli.tables import (
     format_table,
     model_title_line,
 )
+from qgtransport.cost import check_exact_grid
 from qgtransport.results import model_label
 
 DEMO_T = (750.0, 1500.0, 3000.0)  # K: k_B T = 0.065, 0.13, 0.26 eV against the eV band scale
@@ -410,6 +411,10 @@ def verify_command(model_name, params, mu_text, T_text, tau_text, units, intrins
     from qgtransport.exact.verify import format_verify_table, verify, verify_intrinsic
 
     model = make_model(model_name, parse_params(params))
+    try:
+        check_exact_grid(nk, model.dim, "--nk")
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
     mu, T_given = (parse_number(t, w) for t, w in ((mu_text, "--mu"), (T_text, "--T")))
     if tau_text is None and not intrinsic:
         raise BadInput("--tau is required (or give --intrinsic for the tau^0 comparison)")

@@ -66,6 +66,7 @@ from qgtransport.cli.values import (
     refinement_table,
     scan_array,
 )
+from qgtransport.cost import check_exact_grid
 from qgtransport.engine.refine import Refinement
 from qgtransport.report.checks import RELATION_CHECKS
 from qgtransport.responses import RESPONSES
@@ -251,7 +252,8 @@ class ChecksTable(Table):
         3, "chemical potentials at which Maxwell and Mott/Sommerfeld are checked")
     exact: Flag = entry(False, "compare with the exact steady-state solver (as `qgt verify`)")
     exact_nk: Annotated[Integer, Field(ge=4, le=512)] = entry(32, "grid of the exact-solver check (its cost "
-                                                               "grows fast)")
+                                                               "grows fast: at most 2**20 k-points, 101 per direction "
+                                                               "in 3D)")
     exact_mu: Number | None = entry(None, "mu of the exact-solver check (default: density_mu)", example=1.5)
     exact_T: Annotated[Number, Field(gt=0)] | None = entry(None, "T of the exact-solver check (default: "
                                                             "density_T)", example=750.0)
@@ -562,6 +564,11 @@ def _check_against_model(config: RunConfig, model):
     if config.report.band is not None and config.report.band >= model.norb:
         found.append(f"[report] band: {config.report.band} but the model has {model.norb} bands "
                      f"(0..{model.norb - 1})")
+    if config.checks.exact:
+        try:
+            check_exact_grid(config.checks.exact_nk, d, "exact_nk")
+        except ValueError as exc:
+            found.append(f"[checks] exact_nk: {exc}")
     tol = config.physics.degeneracy_tol
     if tol is not None:
         width = O.band_width(model)
