@@ -58,7 +58,7 @@ def report_options(config):
 
 
 EXECUTION_KEYS = ("executor", "workers", "scheduler", "task_size", "max_elements", "backend", "scan", "bin_width",
-                  "refine")  # what the recomputations of the relation checks take from [execution]
+                  "refine", "force")  # what the recomputations of the relation checks take from [execution]
 
 
 RUN_EPILOG = """\b
@@ -119,10 +119,10 @@ def run_command(config_path, output_dir, no_report, progress, force):
     if progress is None:
         progress = config.execution.progress if config.execution.progress is not None else sys.stderr.isatty()
     say = _stderr if progress else (lambda text: None)
+    if force:  # as [execution] force = true: the recomputations of the report's checks are forced too
+        config.execution.force = True
     options = config.compute_options()
     options.pop("progress", None)
-    if force:
-        options["force"] = True
     mu, T, tau, nk, units, kernel, rho1 = (options.pop(k) for k in ("mu", "T", "tau", "nk", "units", "kernel",
                                                                      "rho1"))
     quantities = None if config.physics.quantities is None else list(config.physics.quantities)
