@@ -130,3 +130,10 @@ def test_force_on_the_command_line_and_in_the_configuration(argv, forced, engine
     else:
         assert result.exit_code == 2, result.output
         assert "estimated time is above the limit of 24 h" in result.output and "--force" in result.output
+
+
+def test_a_remote_dask_cluster_holds_its_chunks():
+    local = estimate(QWZ, 8, 1, ["anomalous_hall"], executor="dask", workers=64)
+    remote = estimate(QWZ, 8, 1, ["anomalous_hall"], executor="dask", workers=64, scheduler="tcp://cluster:8786")
+    assert remote.memory == pytest.approx(local.memory / 64, rel=1e-3)
+    assert remote.seconds == local.seconds

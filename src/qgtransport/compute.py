@@ -237,7 +237,7 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
     frequency = any(RESPONSES[q].frequency for q in quantities)
     check_cost(estimate(model, nk, len(mu) * len(T), quantities, n_omega=len(omega) if frequency else 1,
                         error_estimate=error_estimate, scan=scan, max_elements=max_elements, executor=executor,
-                        workers=workers, refine=refine), force=force)
+                        workers=workers, refine=refine, scheduler=scheduler), force=force)
     if scan == "binned" and np.any(T == 0):
         raise ValueError('scan="binned" needs T > 0 (its energy bins are T_min/32 wide); use scan="direct" for T = 0')
     if units == "SI":

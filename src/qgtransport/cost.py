@@ -23,7 +23,8 @@ points) of the previous level's points times subdivision^d (a rough count: the t
 only while running). The report's extra recomputations and a GPU backend are not included.
 
 Memory. The per-chunk arrays of each worker are bounded by max_elements complex numbers; measured
-peak: about 2 x 16 bytes x max_elements, counted as 4 x to be safe. The results: per quantity
+peak: about 2 x 16 bytes x max_elements, counted as 4 x to be safe (one worker's worth only with a
+remote Dask scheduler: the others use the cluster's memory, not this machine's). The results: per quantity
 3^rank components x P_q points, values and errors, counted 4 x (the sums, the dataset, the copies
 written to netCDF and JSON), 8 bytes each (16 for the complex, frequency-dependent ones).
 
@@ -130,7 +131,7 @@ def refined_points(kpoints: int, dim: int, refine) -> int:
 
 def estimate(model, nk, n_points: int, quantities, *, n_omega: int = 1, error_estimate: bool = True,
              scan: str = "direct", max_elements: int = 2**21, executor="auto", workers=None,
-             refine=None) -> Estimate:
+             refine=None, scheduler=None) -> Estimate:
     """The wall time and peak memory of compute(model, quantities, nk=nk, ...) with n_points (mu, T)
     points and n_omega frequencies (module docstring: t = N_k [a + b n^3 + c sum_q n^power_q P_q];
     with refine, N_k includes the refined points, `refined_points`)."""
@@ -147,7 +148,8 @@ def estimate(model, nk, n_points: int, quantities, *, n_omega: int = 1, error_es
         result_bytes += 3**response.rank * points * (16 if response.frequency else 8) * 2
     kind = getattr(executor, "kind", executor)  # a name, or an open Executor
     cores = 1 if kind == "serial" else int(workers or getattr(executor, "workers", None) or available_cores())
-    chunk_bytes = CHUNK_BYTES_PER_ELEMENT * max_elements * cores
+    remote = scheduler is not None and kind in ("dask", "auto")  # the chunks live on the cluster's machines
+    chunk_bytes = CHUNK_BYTES_PER_ELEMENT * max_elements * (1 if remote else cores)
     seconds = float(kpoints) * per_k / cores
     return Estimate(kpoints=kpoints, bands=n, points=n_points * n_omega, cores=cores, seconds=seconds,
                     memory=chunk_bytes + RESULT_COPIES * result_bytes, refined=refined, max_elements=max_elements)
