@@ -95,10 +95,15 @@ def validate(quantities, mu, T, tau, omega):
     if quantities is None:  # the linear DC responses (Eqs. 18-28) that the given tau allows
         quantities = [q for q in RESPONSES if RESPONSES[q].rank <= 2 and not RESPONSES[q].frequency
                       and (tau is not None or not RESPONSES[q].needs_tau)]
-    quantities = [quantities] if isinstance(quantities, str) else quantities
-    if not isinstance(quantities, (list, tuple)) or not all(isinstance(q, str) for q in quantities):
+    given = quantities
+    try:
+        quantities = [quantities] if isinstance(quantities, str) else list(quantities)
+    except TypeError:
+        quantities = None
+    if quantities is None or not all(isinstance(q, str) for q in quantities):
         raise ValueError(f"quantities must be a name or a list of names of qgtransport.responses.RESPONSES, "
-                         f"got {quantities!r}")
+                         f"got {given!r}")
+    quantities = [str(q) for q in quantities]  # numpy strings too
     if not quantities:
         raise ValueError("quantities must not be empty")
     unknown = [q for q in quantities if q not in RESPONSES]
