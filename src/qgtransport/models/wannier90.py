@@ -153,7 +153,7 @@ def read_tb_positions(path, *, wsvec="auto", hermiticity_tol: float = HERMITICIT
     Using it in the Berry connection (beyond the diagonal tight-binding approximation) means, in our
     convention I: A_mn(k) = sum_R' exp(i k.(R' + tau_n - tau_m)) [r_mn(R') - tau_m delta_mn delta_R'0],
     r^a_nm -> r^a_nm + (U^+ A^a U)_nm, and the Berry curvature gains the curl of A
-    (geometry.position_matrix_terms); see docs/wannier90_tutorial.md.
+    (bands.geometry.position_matrix_terms); see docs/wannier90_tutorial.md.
     """
     path = str(path)
     hop = read_tb_file(path, hermiticity_tol)
