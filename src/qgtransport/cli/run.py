@@ -26,6 +26,7 @@ from qgtransport.cli.inputs import (
     write_outputs,
 )
 from qgtransport.cli.tables import compute_table, model_title_line, response_names, summary_table
+from qgtransport.files import write_text
 from qgtransport.results import without_paths
 from qgtransport.units import displayed
 
@@ -190,7 +191,7 @@ def init_command(path, model_name, force):
     if target.parent != Path("") and not target.parent.is_dir():
         raise BadInput(f"{path}: the folder {target.parent} does not exist")
     check_writable(target, "PATH")
-    target.write_text(text, encoding="utf-8")
+    write_text(target, text)
     click.echo(f"wrote {path}: edit it, then run 'qgt run {path}'")
 
 
