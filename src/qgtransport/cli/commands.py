@@ -3,7 +3,8 @@
 
 Inputs are checked at the boundary (`qgtransport.cli.inputs`); a bad input prints one line naming
 the value and what is allowed, and exits with code 2. Exit codes: 0 ok, 1 unexpected error, 2 bad
-input.
+input or an output that cannot be written (`qgtransport.files.OutputError`), 130 Ctrl-C, 143 SIGTERM
+(handled as Ctrl-C: the workers ended, the checkpoint kept, one line).
 """
 
 from __future__ import annotations

@@ -32,7 +32,9 @@ from qgtransport.units import displayed
 
 EXIT_CODES = """\b
 Exit codes: 0 ok; 1 unexpected error (run 'qgt --traceback ...' for the traceback);
-2 bad input (the message names the file, table and key, or the value, and what is allowed).
+2 bad input (the message names the file, table and key, or the value, and what is allowed)
+or an output that cannot be written (full disk: the previous file is kept);
+130/143 stopped by Ctrl-C/SIGTERM (the checkpoint kept).
 """
 
 
