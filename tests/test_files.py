@@ -243,3 +243,18 @@ def test_atomic_open_writes_only_whole_files(tmp_path):
     with atomic_open(tmp_path / "x.txt") as handle:
         handle.write("é")
     assert (tmp_path / "x.txt").read_text(encoding="utf-8") == "é"
+
+
+def test_a_link_is_kept_and_a_pipe_written_in_place(tmp_path):
+    real = tmp_path / "results" / "run.json"
+    real.parent.mkdir()
+    write_text(real, "old")
+    link = tmp_path / "latest.json"
+    link.symlink_to(real)
+    write_text(link, "new")
+    assert link.is_symlink() and real.read_text() == "new"
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE)
+    write_text(fifo, "through the pipe")
+    assert reader.communicate(timeout=30)[0] == b"through the pipe"

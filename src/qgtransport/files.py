@@ -9,6 +9,9 @@ error; one left by a killed process is removed by the next write of the same fil
 A full disk (ENOSPC, EDQUOT) or another operating-system error becomes an `OutputError` that names
 the file ("cannot write out.nc: no space left on device"). Writers that hide the errno (the netCDF
 library reports "HDF error") are recognised by the free space left on the file system.
+
+A symbolic link is kept and the file it points to replaced; a device or a pipe (/dev/stdout) is
+written in place.
 """
 
 from __future__ import annotations
@@ -91,6 +94,11 @@ def atomic_path(path) -> Iterator[Path]:
     ...     ds.to_netcdf(tmp)
     """
     target = Path(path)
+    if target.is_symlink():  # write the file the link points to, keep the link
+        target = target.resolve()
+    if target.exists() and not target.is_file() and not target.is_dir():
+        yield target  # a device or a pipe (/dev/stdout): written in place, nothing to rename
+        return
     folder = target.parent
     _remove_stale(target)
     try:
@@ -101,13 +109,12 @@ def atomic_path(path) -> Iterator[Path]:
     tmp = Path(name)
     try:
         yield tmp
-        mode = target.stat().st_mode & 0o7777 if target.exists() else 0o666 & ~_umask()
-        os.chmod(tmp, mode)
-        fd = os.open(tmp, os.O_RDONLY)
+        fd = os.open(tmp, os.O_RDWR)
         try:
             os.fsync(fd)
         finally:
             os.close(fd)
+        os.chmod(tmp, target.stat().st_mode & 0o7777 if target.exists() else 0o666 & ~_umask())
         os.replace(tmp, target)
     except BaseException as error:
         with contextlib.suppress(OSError):
