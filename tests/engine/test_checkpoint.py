@@ -248,3 +248,14 @@ def test_two_stores_on_one_folder_in_one_process_exclude_each_other(tmp_path):
             ChunkStore(tmp_path, "abc", tasks=2)
     with ChunkStore(tmp_path, "abc", tasks=2) as store:  # released on close
         assert store.finished() == set()
+
+
+def test_a_chunk_whose_shapes_differ_from_the_runs_other_chunks_is_not_used(tmp_path):
+    with ChunkStore(tmp_path, "run", tasks=2) as store:
+        store.save(0, {"hall": np.zeros((2, 3)), "cells": np.ones(1)})
+        store.save(1, {"hall": np.zeros((2, 4))})  # intact, this run's, this task's, but not this run's shape
+    with ChunkStore(tmp_path, "run", tasks=2) as store:
+        assert store.verify(0)[1] is None
+        assert store.verify(1) == (None, "its arrays have other shapes than this run's")
+    with ChunkStore(tmp_path, "run", tasks=2) as store:
+        assert store.verify(1)[1] is None  # alone it is fine: the check compares chunks of one run
