@@ -84,9 +84,30 @@ SLEEPING_WORKERS = textwrap.dedent("""
         time.sleep(120)
         return {}
 
+    def chunk(folder, k_reduced):  # the first k-point returns at once, the others keep a worker busy
+        if k_reduced[0, 0] > 0.2:
+            task(folder, 0)
+        return {"n": k_reduced[:, 0] * 0}
+
     if __name__ == "__main__":
         folder, method = sys.argv[1], sys.argv[2]
-        if method == "sigterm":
+        if method == "sigterm-in-consumer":  # SIGTERM while the parent saves a chunk, not while it waits
+            from qgtransport.cli.commands import Terminated, sigterm_as_interrupt
+            from qgtransport.engine.checkpoint import ChunkStore
+            from qgtransport.engine.integrate import integrate
+
+            def slow_save(self, index, result):
+                open(os.path.join(folder, "saving"), "w").close()
+                time.sleep(120)
+
+            ChunkStore.save = slow_save
+            try:
+                with sigterm_as_interrupt(), Executor("processes", workers=2, start_method="fork") as runner:
+                    integrate(functools.partial(chunk, folder), (4,), 0.5, 1, executor=runner, task_size=1,
+                              checkpoint=os.path.join(folder, "checkpoint"))
+            except Terminated:
+                sys.exit(143)
+        elif method == "sigterm":
             from qgtransport.cli.commands import Terminated, sigterm_as_interrupt
             try:
                 with sigterm_as_interrupt(), Executor("processes", workers=2, start_method="fork") as runner:
@@ -121,13 +142,19 @@ def test_sigkill_of_the_parent_ends_its_workers_and_the_resource_tracker(tmp_pat
     assert not left, f"processes left alive after the parent's SIGKILL: {left}"
 
 
-def test_sigterm_ends_the_workers_at_once_not_after_their_tasks(tmp_path):
-    process, workers = start_workers(tmp_path, "sigterm")
+@pytest.mark.parametrize("mode", ["sigterm", "sigterm-in-consumer"])
+def test_sigterm_ends_the_workers_at_once_not_after_their_tasks(tmp_path, mode):
+    process, workers = start_workers(tmp_path, mode)
+    if mode == "sigterm-in-consumer":
+        wait_until((tmp_path / "saving").exists, 60, "the parent saving a chunk", process)
     started = time.monotonic()
     process.send_signal(signal.SIGTERM)
     try:
         assert process.wait(timeout=60) == 143
     finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
         left = gone_within(workers, 20)
         end_all(left)
     assert not left, f"workers left alive after SIGTERM: {left}"

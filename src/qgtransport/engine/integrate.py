@@ -205,6 +205,9 @@ def reduce_tasks(task: GridTask, runner: Executor, store, progress: bool) -> dic
                 bar.update(task.points(index))
             advance()
         advance()
+    except KeyboardInterrupt:  # Ctrl-C (or SIGTERM in qgt) wherever it lands: end the workers now
+        runner.abort()
+        raise
     finally:
         if bar is not None:
             bar.close()
