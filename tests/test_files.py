@@ -4,6 +4,7 @@ as it was and no temporary file; a full disk is reported with the file's name.""
 import errno
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -260,3 +261,39 @@ def test_a_link_is_kept_and_a_pipe_written_in_place(tmp_path):
     reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE)
     write_text(fifo, "through the pipe")
     assert reader.communicate(timeout=30)[0] == b"through the pipe"
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 2 MiB tmpfs (where this process may mount one: root in a container), else skip."""
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    root = getattr(os, "geteuid", lambda: -1)() == 0 and shutil.which("mount") is not None
+    if not root or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(folder)],
+                                  capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root); the mocked ENOSPC tests stand in")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)
+
+
+def test_a_real_full_disk_keeps_every_previous_file(small_disk):
+    """netCDF says "HDF error", Python says ENOSPC: both become the same message; nothing is lost."""
+    from qgtransport.engine.checkpoint import ChunkStore
+
+    nc, js = small_disk / "out.nc", small_disk / "out.json"
+    write_netcdf(small_dataset(1.0), nc)
+    write_json(small_dataset(1.0), js)
+    big = xr.Dataset({"drude": (("mu",), np.arange(300000.0))})  # 2.4 MB: does not fit
+    with pytest.raises(OutputError, match="out.nc: no space left on device; the writer said .*HDF error"):
+        write_netcdf(big, nc)
+    with pytest.raises(OutputError, match="out.json: no space left on device$"):
+        write_json(big, js)
+    with ChunkStore(small_disk / "checkpoint", "run", tasks=1) as store:
+        with pytest.raises(OutputError, match="chunk-000000.npz: no space left on device"):
+            store.save(0, {"hall": np.random.default_rng(0).normal(size=300000)})
+        assert store.finished() == set()
+    assert np.array_equal(open_dataset(nc)["drude"].values, np.ones(3))
+    assert json.loads(js.read_text())["variables"]["drude"]["values"] == [1.0, 1.0, 1.0]
+    assert leftovers(small_disk) == [] and leftovers(small_disk / "checkpoint") == []

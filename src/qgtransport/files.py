@@ -29,7 +29,11 @@ NEARLY_FULL = 1 << 20  # bytes free below which a failed write is reported as a 
 
 
 class OutputError(OSError):
-    """A file could not be written (full disk, no permission, ...); the message names the file."""
+    """A file could not be written (full disk, no permission, ...); the message names the file
+    (`errno` and `filename` as for any OSError)."""
+
+    def __str__(self) -> str:
+        return self.strerror or super().__str__()
 
 
 def _umask() -> int:
@@ -46,10 +50,13 @@ def _nearly_full(folder: Path) -> bool:
     return stat.f_bavail * stat.f_frsize < NEARLY_FULL
 
 
-def output_error(path, error: BaseException) -> OutputError:
-    """An OutputError naming `path` for an error raised while writing it."""
+def output_error(path, error: BaseException, full: bool | None = None) -> OutputError:
+    """An OutputError naming `path` for an error raised while writing it (`full`: whether the file
+    system was full when it happened; default: look now)."""
     code = getattr(error, "errno", None)
-    if code in NO_SPACE or (not isinstance(error, OutputError) and _nearly_full(Path(path).parent)):
+    if full is None:
+        full = _nearly_full(Path(path).parent)
+    if code in NO_SPACE or full:
         reason = "no space left on device" + (" (disk quota exceeded)" if code == errno.EDQUOT else "")
         if code not in NO_SPACE:
             reason += f"; the writer said {type(error).__name__}: {error}"
@@ -117,11 +124,12 @@ def atomic_path(path) -> Iterator[Path]:
         os.chmod(tmp, target.stat().st_mode & 0o7777 if target.exists() else 0o666 & ~_umask())
         os.replace(tmp, target)
     except BaseException as error:
+        full = isinstance(error, Exception) and _nearly_full(folder)  # before the space is given back
         with contextlib.suppress(OSError):
             tmp.unlink()
-        if isinstance(error, Exception) and not isinstance(error, OutputError) and (
-                isinstance(error, OSError) or _nearly_full(folder)):
-            raise output_error(target, error) from error
+        if isinstance(error, Exception) and not isinstance(error, OutputError) and (isinstance(error, OSError)
+                                                                                     or full):
+            raise output_error(target, error, full) from error
         raise
     _sync_folder(folder)
 
