@@ -89,8 +89,8 @@ def sigterm_as_interrupt():
 
 
 def stop_message(kind: str) -> str:
-    return (f"qgt: stopped by {kind}; no output written by this step; the finished chunks stay in the checkpoint "
-            "folder (if one was given) and a rerun resumes from them")
+    return (f"qgt: stopped by {kind}; no file is left half-written, and a rerun resumes from the finished chunks "
+            "in the checkpoint folder (if one was given)")
 
 
 class QgtGroup(click.Group):

@@ -136,6 +136,7 @@ def die_with_parent(parent: int, death_signal: bool = True) -> None:
     import signal
     import sys
     import threading
+    import time
 
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -151,7 +152,7 @@ def die_with_parent(parent: int, death_signal: bool = True) -> None:
 
     def watch():
         while os.getppid() == parent:
-            threading.Event().wait(PARENT_POLL)
+            time.sleep(PARENT_POLL)
         os._exit(1)
 
     threading.Thread(target=watch, name="qgt-parent-watchdog", daemon=True).start()
