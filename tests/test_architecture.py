@@ -9,6 +9,7 @@ PACKAGE = Path(__file__).parents[1] / "src" / "qgtransport"
 
 # bottom to top; within a stage only the modules of the compute stage use one another
 STAGES = [
+    {"files"},
     {"models"},
     {"bands"},
     {"responses", "engine"},
@@ -17,7 +18,7 @@ STAGES = [
     {"report"},
     {"cli"},
 ]
-SHARED_STAGE = 3
+SHARED_STAGE = 4
 EXEMPT = {"qgtransport", "qgtransport._moved", "qgtransport.plot"}  # the package's face and the old paths
 
 
