@@ -31,7 +31,8 @@ POINTS = np.array([[5.85, 100.0], [6.05, 300.0], [6.3, 200.0]])
 # reduced k (x 1/6) of the Gamma-centred 6^3 grid, in two halves exchanged by k -> -k: Gamma, A, M, L (time-reversal
 # invariant), K, H and a generic point; then the partners -K, -H and of the generic point. The responses of
 # band power 3 (rho(2) with three band indices; seconds per k) on A, H and -H only.
-HALF, PARTNERS = [(0, 0, 0), (0, 0, 3), (3, 0, 0), (3, 0, 3), (2, 2, 0), (2, 2, 3), (1, 2, 1)], [(4, 4, 0), (4, 4, 3), (5, 4, 5)]
+HALF = [(0, 0, 0), (0, 0, 3), (3, 0, 0), (3, 0, 3), (2, 2, 0), (2, 2, 3), (1, 2, 1)]
+PARTNERS = [(4, 4, 0), (4, 4, 3), (5, 4, 5)]
 HALF_3, PARTNERS_3 = [(0, 0, 3), (2, 2, 3)], [(4, 4, 3)]
 # Fermi-sea/surface responses that time reversal forbids (odd under t -> -t with the field E even):
 # Hall and Nernst (Omega odd), the tau^2 and tau^0 second-order currents; the equilibrium entropy
@@ -112,6 +113,7 @@ def test_every_response_is_unchanged_by_unitaries_within_degenerate_levels(te_re
     changes = {}
     for name in RESPONSES:
         value, other = sum(original[name]), sum(rotated[name])
+        assert np.all(np.isfinite(value)) and np.all(np.isfinite(other)), name  # Frechet terms, Pi(3) at 100 K
         changes[name] = np.abs(other - value).max() / natural_scale(original, name)
     assert max(changes.values()) < 1e-10, {k: f"{v:.1e}" for k, v in changes.items() if v >= 1e-10}
 

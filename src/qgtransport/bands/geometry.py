@@ -128,8 +128,8 @@ def level_labels(energies, tol: float = DEGENERACY_TOL, xp=np):
     order = xp.argsort(energies, axis=-1)
     ordered = xp.take_along_axis(energies, order, axis=-1)
     starts = xp.diff(ordered, axis=-1) >= tol
-    sorted_labels = xp.concatenate([xp.zeros_like(starts[:, :1], dtype=int),
-                                    xp.cumsum(starts, axis=-1, dtype=int)], axis=-1)
+    first = xp.zeros(energies.shape[:-1] + (1,), dtype=int)
+    sorted_labels = xp.concatenate([first, xp.cumsum(starts, axis=-1, dtype=int)], axis=-1)
     return xp.take_along_axis(sorted_labels, xp.argsort(order, axis=-1), axis=-1)
 
 

@@ -23,9 +23,9 @@ from qgtransport.bands import occupation
 from qgtransport.bands.geometry import (
     DEGENERACY_TOL,
     BandGeometry,
-    degenerate,
     band_curvature,
     band_velocity,
+    degenerate,
     energy_differences,
     level_berry_curvature,
     level_mass,
