@@ -122,7 +122,7 @@ def energy_differences(energies: np.ndarray) -> np.ndarray:
 
 
 def level_labels(energies, tol: float = DEGENERACY_TOL, xp=np):
-    """(nk, n) integer label of the degenerate level of each band: bands are sorted by energy and a
+    """(..., n) integer label of the degenerate level of each band: bands are sorted by energy and a
     new level starts wherever the gap to the previous band is >= tol (a chain of bands closer than tol
     is one level). xp: numpy or a numpy-like array module (CuPy)."""
     order = xp.argsort(energies, axis=-1)
@@ -134,10 +134,10 @@ def level_labels(energies, tol: float = DEGENERACY_TOL, xp=np):
 
 
 def degenerate(energies: np.ndarray, tol: float = DEGENERACY_TOL, xp=np) -> np.ndarray:
-    """Boolean (nk, n, n): True where bands n and m are in one degenerate level (`level_labels`; the
-    diagonal included)."""
+    """Boolean (..., n, n) of energies (..., n): True where bands n and m are in one degenerate level
+    (`level_labels`; the diagonal included)."""
     labels = level_labels(energies, tol, xp)
-    return labels[:, :, None] == labels[:, None, :]
+    return labels[..., :, None] == labels[..., None, :]
 
 
 def inverse_gap(energies: np.ndarray, tol: float = DEGENERACY_TOL) -> np.ndarray:
