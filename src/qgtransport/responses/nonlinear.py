@@ -94,7 +94,8 @@ def occupation_second_order(block: Block, variant: str = "single_eta") -> np.nda
 def band_normalized_metric(block: Block) -> np.ndarray:
     """Berry-connection polarizability G^ab_n = 2 sum_{m != n} g^ab_nm/(e_n - e_m), shape (k, n, a, b)
     (Gao, Yang, Niu, PRL 112, 166601 (2014)): the field-induced Berry connection A'^a_n = G^ab_n E_b
-    of a band under the potential energy +E.r of an electron (charge -1)."""
+    of a band under the potential energy +E.r of an electron (charge -1). Per band: inside a degenerate
+    level it depends on the basis, and the responses use the level trace of `polarizability_velocity`."""
     inverse = block.inverse_gap[..., 0]
     return 2 * np.einsum("knmab,knm->knab", block.products.real, inverse**3)
 
