@@ -3,15 +3,19 @@
 
 Inputs are checked at the boundary (`qgtransport.cli.inputs`); a bad input prints one line naming
 the value and what is allowed, and exits with code 2. Exit codes: 0 ok, 1 unexpected error, 2 bad
-input.
+input or an output that cannot be written (`qgtransport.files.OutputError`), 130 Ctrl-C, 143 SIGTERM
+(handled as Ctrl-C: the workers ended, the checkpoint kept, one line).
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 import math
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -45,6 +49,7 @@ from qgtransport.cli.tables import (
     model_title_line,
 )
 from qgtransport.cost import check_exact_grid
+from qgtransport.files import OutputError, write_text, write_with
 from qgtransport.results import model_label
 
 DEMO_T = (750.0, 1500.0, 3000.0)  # K: k_B T = 0.065, 0.13, 0.26 eV against the eV band scale
@@ -59,12 +64,53 @@ DEMO_QUANTITIES = (  # the linear DC responses of Eqs. 18-28 and their charge pa
 DEMO_NK = {1: 512, 2: 96, 3: 24}  # by dimension: each demo runs in under 15 s on 2 cores
 
 
+EXIT_TERMINATED = 128 + 15  # SIGTERM, as the shell reports a process it killed
+EXIT_INTERRUPTED = 128 + 2  # SIGINT (Ctrl-C)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived (a batch scheduler, `timeout`, `kill`): stop like Ctrl-C."""
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt():
+    """SIGTERM raises Terminated in the main thread while the block runs (the previous handler after)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def stop_message(kind: str) -> str:
+    return (f"qgt: stopped by {kind}; no file is left half-written, and a rerun resumes from the finished chunks "
+            "in the checkpoint folder (if one was given)")
+
+
 class QgtGroup(click.Group):
-    """Turns unexpected exceptions into one line and exit code 1 (the traceback with --traceback)."""
+    """Turns unexpected exceptions into one line and exit code 1 (the traceback with --traceback); a
+    file that cannot be written (full disk) into one line and exit code 2; SIGTERM and Ctrl-C into a
+    clean stop (the workers ended, the checkpoint kept), one line and exit code 143 or 130."""
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            with sigterm_as_interrupt():
+                return super().invoke(ctx)
+        except Terminated:
+            click.echo(stop_message("SIGTERM"), err=True)
+            ctx.exit(EXIT_TERMINATED)
+        except KeyboardInterrupt:
+            click.echo(stop_message("Ctrl-C"), err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+        except OutputError as exc:
+            raise BadInput(str(exc)) from None
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as exc:
@@ -296,7 +342,7 @@ def demo_command(output_dir, model_name, params, nk, progress, force):
     else:
         skipped.append("entropy_hall_nernst.png and bz_maps.png (no Hall response or Berry curvature in 1D)")
     for name, fig in figures.items():
-        fig.savefig(out / name, dpi=130)
+        write_with(out / name, lambda tmp, fig=fig: fig.savefig(tmp, dpi=130, format="png"))
         written.append(out / name)
     report = write_report(ds, model, out, command=f"qgt demo --model {model_name}")
     written.append(report.html_path)
@@ -307,8 +353,7 @@ def demo_command(output_dir, model_name, params, nk, progress, force):
     header, rows = demo_table(ds, mu_points, T_ref)
     summary = _demo_summary(ds, header, rows, bands, T_ref)
     json_path = out / "summary.json"
-    with open(json_path, "w") as fh:
-        json.dump(summary, fh, indent=1)
+    write_text(json_path, json.dumps(summary, indent=1))
     written.insert(1, json_path)
 
     click.echo(model_title_line(ds))

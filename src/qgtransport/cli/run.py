@@ -26,12 +26,15 @@ from qgtransport.cli.inputs import (
     write_outputs,
 )
 from qgtransport.cli.tables import compute_table, model_title_line, response_names, summary_table
+from qgtransport.files import write_text
 from qgtransport.results import without_paths
 from qgtransport.units import displayed
 
 EXIT_CODES = """\b
 Exit codes: 0 ok; 1 unexpected error (run 'qgt --traceback ...' for the traceback);
-2 bad input (the message names the file, table and key, or the value, and what is allowed).
+2 bad input (the message names the file, table and key, or the value, and what is allowed)
+or an output that cannot be written (full disk: the previous file is kept);
+130/143 stopped by Ctrl-C/SIGTERM (the checkpoint kept).
 """
 
 
@@ -196,7 +199,7 @@ def init_command(path, model_name, force):
     if target.parent != Path("") and not target.parent.is_dir():
         raise BadInput(f"{path}: the folder {target.parent} does not exist")
     check_writable(target, "PATH")
-    target.write_text(text, encoding="utf-8")
+    write_text(target, text)
     click.echo(f"wrote {path}: edit it, then run 'qgt run {path}'")
 
 

@@ -23,7 +23,7 @@ from qgtransport import units as U
 from qgtransport.bands.geometry import band_geometry
 from qgtransport.options import check_model, check_scalar
 from qgtransport.responses.kernels import Block, Settings
-from qgtransport.responses.nonlinear import FERMI, first_order_density_matrix, second_order_density_matrix
+from qgtransport.responses.second_order import FERMI, first_order_density_matrix, second_order_density_matrix
 
 BASES = ("band", "orbital")
 AXES = ("x", "y", "z")
