@@ -13,7 +13,7 @@ STAGES = [
     {"models"},
     {"bands"},
     {"responses", "engine"},
-    {"compute", "options", "results", "units", "entropy_density", "convergence"},
+    {"compute", "options", "cost", "results", "units", "entropy_density", "convergence"},
     {"exact", "relations"},
     {"report"},
     {"cli"},
