@@ -14,7 +14,8 @@ the order in which tasks finish (`qgtransport.executors`). So serial, process an
 to the last bit for a given chunk and task size, and to rounding (~1e-15) between sizes.
 
 Checkpoints (`qgtransport.checkpoint`): with ``checkpoint=DIRECTORY`` every finished task result is
-written to DIRECTORY/nk-<grid>/; the same call later skips the tasks found there.
+written to DIRECTORY/nk-<grid>/; the same call later skips the tasks found there whose chunk files
+pass the checks (this run's fingerprint, this task, shapes, checksum) and recomputes the others.
 
 Error estimate: the caller integrates a second grid of nk/2 points per direction (same shift; it
 costs 1/2^d of the first) and reports |I(nk) - I(nk/2)|. (The even sub-grid of the nk grid is not
@@ -136,6 +137,7 @@ def integrate(chunk_function: Callable, shape: tuple[int, ...], shift=0.5, chunk
     """
     shift = tuple(float(s) for s in np.broadcast_to(np.asarray(shift, dtype=float), (len(shape),)))
     runner, owned = open_executor(executor, workers, scheduler)
+    store = None
     try:
         total = int(np.prod(shape))
         chunk_size = max(1, min(int(chunk_size), total))
@@ -144,7 +146,6 @@ def integrate(chunk_function: Callable, shape: tuple[int, ...], shift=0.5, chunk
         chunk_size = min(chunk_size, max(1, int(task_size)))
         task_size = max(1, -(-int(task_size) // chunk_size)) * chunk_size
         task = GridTask(chunk_function, tuple(shape), shift, chunk_size, task_size)
-        store = None
         if checkpoint is not None:
             from qgtransport import __version__
             from qgtransport.engine.checkpoint import ChunkStore
@@ -157,6 +158,8 @@ def integrate(chunk_function: Callable, shape: tuple[int, ...], shift=0.5, chunk
                                description=f"grid {task.shape}, shift {task.shift}, {task.count} tasks")
         return reduce_tasks(task, runner, store, progress)
     finally:
+        if store is not None:
+            store.close()
         if owned:
             runner.close()
 
@@ -184,7 +187,7 @@ def reduce_tasks(task: GridTask, runner: Executor, store, progress: bool) -> dic
                 state["reduced"] += 1
             elif index in stored:
                 result = store.load(index)
-                if result is None:  # unreadable file: recompute here
+                if result is None:  # changed since it was verified: recompute here
                     result = task(index)
                     store.save(index, result)
             else:
@@ -202,6 +205,9 @@ def reduce_tasks(task: GridTask, runner: Executor, store, progress: bool) -> dic
                 bar.update(task.points(index))
             advance()
         advance()
+    except KeyboardInterrupt:  # Ctrl-C (or SIGTERM in qgt) wherever it lands: end the workers now
+        runner.abort()
+        raise
     finally:
         if bar is not None:
             bar.close()

@@ -11,10 +11,12 @@ function computes H(k) and one eigh per k-point with `qgtransport.backend` (nump
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from qgtransport.engine.backend import BACKENDS, GridChunks, default_batch
+from qgtransport.engine.checkpoint import DirectoryLock
 from qgtransport.engine.executors import open_executor, tune_allocator, validate_executor
 from qgtransport.engine.integrate import add_into, coarse_shape, grid_points, integrate
 from qgtransport.engine.refine import (
@@ -115,7 +117,16 @@ def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_s
             GridChunks(model, base, order, backend, batch, positions=request.positions)(
                 grid_points(shape, shift, 0, points))
             return points
-    runner, owned = open_executor(executor, workers, scheduler, kpoints, model.norb, probe)
+    lock = None
+    if checkpoint is not None:  # one run at a time on the directory, for all of its grids
+        Path(checkpoint).mkdir(parents=True, exist_ok=True)
+        lock = DirectoryLock(checkpoint).acquire()
+    try:
+        runner, owned = open_executor(executor, workers, scheduler, kpoints, model.norb, probe)
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
     attrs["executor"] = f"processes ({runner.workers} workers)" if runner.kind == "processes" else runner.kind
     try:
         def run(grid_shape, function, show, label=None):
@@ -146,6 +157,8 @@ def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_s
     finally:
         if owned:
             runner.close()
+        if lock is not None:
+            lock.release()
 
     changes = {}
     if refinement is not None and refinement.levels > 0:

@@ -22,8 +22,9 @@ bounds the difference to the direct sum. Energies below the window [min mu - 40 
 max mu + 40 T_max] go to one bin with the limits w(-inf) (f = 1, s = f' = s' = 0; e^-40 = 4e-18);
 above it every weight vanishes.
 
-Terms (F_mn = (f_m - f_n)/(e_m - e_n); P^ab_nm = v^a_nm v^b_mn; "level": |e_nm| < degeneracy_tol;
-the direct forms are those of qgtransport.responses, with ERRATA E1-E7 applied there):
+Terms (F_mn = (f_m - f_n)/(e_m - e_n); P^ab_nm = v^a_nm v^b_mn; "level": a group of bands closer than
+degeneracy_tol, `qgtransport.bands.geometry.level_labels`; the direct forms are those of
+qgtransport.responses, with ERRATA E1-E7 applied there):
 
 | quantity | c | w | Q_n |
 |---|---|---|---|
@@ -54,6 +55,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qgtransport.bands import occupation as occ
+from qgtransport.bands.geometry import degenerate
 from qgtransport.engine.backend import array_module, to_host
 
 DEFAULT_RESOLUTION = 1 / 32  # bin width / T_min
@@ -229,7 +231,7 @@ def band_quantities(geo, names, settings, delta: float, xp, products: PairProduc
     e = geo.energies
     products = products if products is not None else PairProducts(geo.velocity, xp)
     e_nm = e[:, :, None] - e[:, None, :]
-    same = xp.abs(e_nm) < settings.degeneracy_tol
+    same = degenerate(e, settings.degeneracy_tol, xp)  # one level (level_labels)
     inverse = xp.where(same, 0.0, 1.0 / xp.where(same, 1.0, e_nm))
     out = {}
     if "berry_curvature" in names:
@@ -308,7 +310,7 @@ def interband_pair_sums(geo, products: PairProducts, mu, T, settings, max_elemen
     contracted with G Re P, computed once per batch for every quantity that holds the term."""
     e = geo.energies
     e_nm = e[:, :, None] - e[:, None, :]
-    same = np.abs(e_nm) < settings.degeneracy_tol
+    same = degenerate(e, settings.degeneracy_tol, np)  # one level (level_labels), as the responses
     pairs = products.real * interband_propagator(e_nm, same, settings, np)[..., None]
     pairs = pairs.reshape(-1, pairs.shape[-1])  # (k n m, C)
     p_block = max(1, max_elements // max(1, pairs.shape[0]))
