@@ -423,10 +423,46 @@ def near_pair_spread(grid: EnergyGrid) -> float:
     return grid.width / 8
 
 
+ANTISYMMETRIC_QUANTITIES = ("berry_curvature",)  # the other (a, b) band quantities are symmetric
+
+
+def tensor_kind(band_quantity: str) -> str:
+    if band_quantity in VECTOR_QUANTITIES:
+        return "vector"
+    return "antisymmetric" if band_quantity in ANTISYMMETRIC_QUANTITIES else "symmetric"
+
+
+def pack(values, kind: str, xp=np):
+    """(..., d, d) -> (..., C): the independent components a <= b (symmetric) or a < b (antisymmetric)
+    of a band quantity, so that the histograms carry no duplicates; vectors unchanged."""
+    if kind == "vector":
+        return values
+    d = values.shape[-1]
+    pairs = [(a, b) for a in range(d) for b in range(a if kind == "symmetric" else a + 1, d)]
+    if not pairs:  # antisymmetric in 1D
+        return xp.zeros(values.shape[:-2] + (0,))
+    return xp.stack([values[..., a, b] for a, b in pairs], axis=-1)
+
+
+def unpack(values: np.ndarray, kind: str, sign: float = 1.0) -> np.ndarray:
+    """(..., C) -> (..., d, d), the inverse of `pack` (the (b, a) entries times sign for antisymmetric
+    quantities: sign = 1 for error bounds)."""
+    if kind == "vector":
+        return values
+    C = values.shape[-1]
+    d = int(round((np.sqrt(8 * C + 1) + (-1 if kind == "symmetric" else 1)) / 2))
+    a, b = np.triu_indices(d, 0 if kind == "symmetric" else 1)
+    out = np.zeros(values.shape[:-1] + (d, d))
+    out[..., a, b] = values
+    out[..., b, a] = values if kind == "symmetric" else sign * values
+    return out
+
+
 class BinnedSums:
     """Geometry-level sum of the binned scan (a `GridChunks` base): prepare(geo) -> (energies, band
     quantities) of a batch, finish(parts) -> {"binned:<band quantity>": moments} of the chunk, one
-    histogram per chunk. Works on the backend's arrays (host = False)."""
+    histogram per chunk, of the independent tensor components only (`pack`). Works on the backend's
+    arrays (host = False)."""
 
     host = False
     curvature = "diagonal"  # v^ab_n alone (band_quantities)
@@ -441,7 +477,7 @@ class BinnedSums:
     def prepare(self, geo):
         xp = array_module(self.backend)
         values = band_quantities(geo, self.names, self.settings, near_pair_spread(self.grid), xp)
-        return geo.energies, values
+        return geo.energies, {name: pack(value, tensor_kind(name), xp) for name, value in values.items()}
 
     def finish(self, parts) -> dict:
         xp = array_module(self.backend)
@@ -563,7 +599,9 @@ def evaluate(sums: dict, request, grid: EnergyGrid) -> tuple[dict, dict]:
             bounds[p] = (np.abs(w3) @ window[:, 3]) * (width / 2) ** 3 / 6
             if term.band_quantity == "interband_near":  # F_mn ~ f'(e_n) on pairs closer than delta
                 bounds[p] += (np.abs(w2) @ window[:, 3]) * near_pair_spread(grid) ** 2 / 12
-        cache[key] = (values.reshape((len(mu),) + shape), bounds.reshape((len(mu),) + shape))
+        kind = tensor_kind(term.band_quantity)
+        cache[key] = (unpack(values.reshape((len(mu),) + shape), kind, -1.0),
+                      unpack(bounds.reshape((len(mu),) + shape), kind, 1.0))
         return cache[key]
 
     results, errors = {}, {}
