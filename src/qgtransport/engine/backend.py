@@ -58,6 +58,9 @@ class EngineGeometry(BandGeometry):
     curvature_trace: object = None
 
 
+FOLDED_TABLE_BYTES = 1 << 26  # largest folded d2H table (FastBands.second_derivative_tables)
+
+
 def array_module(backend: str):
     """The array namespace of a backend: numpy, or cupy with a usable CUDA device."""
     if backend == "numpy":
@@ -122,6 +125,32 @@ class FastBands:
             self._tables = bloch_tables(self.model, self.xp)
         return self._tables
 
+    def second_derivative_tables(self):
+        """The folded hoppings of D d_a d_b H D^+ (orbital phases included), (2h + 1, P 2 n^2) real, P the
+        pairs a <= b: per pair, cos(k.R) rows -R_a R_b A + R_a i Delta_b o B + R_b i Delta_a o B
+        + i Delta_a o i Delta_b o A, sin(k.R) rows -R_a R_b B - R_a i Delta_b o A - R_b i Delta_a o A
+        + i Delta_a o i Delta_b o B, and i Delta_a o i Delta_b o H(0): d2H by one product with [cos, sin, 1]
+        and no phase terms per batch. None without orbital positions or above FOLDED_TABLE_BYTES."""
+        t = self.tables()
+        if "M2" not in t:
+            t["M2"] = None
+            d, n = self.model.dim, self.model.norb
+            h = t["R_half"].shape[0]
+            pairs = [(a, b) for a in range(d) for b in range(a, d)]
+            if t["tau"] is not None and (2 * h + 1) * len(pairs) * 2 * n * n * 8 <= FOLDED_TABLE_BYTES:
+                M = to_host(t["M"]).view(np.complex128).reshape(2 * h + 1, n, n)
+                A, B, H0 = M[:h], M[h:2 * h], M[2 * h]
+                R, i_delta = to_host(t["R_half"])[:, :, None, None], to_host(t["i_delta"])
+                blocks = []
+                for a, b in pairs:
+                    Da, Db, RR = i_delta[a], i_delta[b], R[:, a] * R[:, b]
+                    cos_rows = -RR * A + R[:, a] * Db * B + R[:, b] * Da * B + Da * Db * A
+                    sin_rows = -RR * B - R[:, a] * Db * A - R[:, b] * Da * A + Da * Db * B
+                    blocks.append(np.concatenate([cos_rows, sin_rows, (Da * Db * H0)[None]]))
+                folded = np.ascontiguousarray(np.stack(blocks, axis=1)).reshape(2 * h + 1, -1)
+                t["M2"] = self.xp.asarray(folded.view(np.float64))
+        return t["M2"]
+
     def bloch_sums(self, k_cart, order: int = 1):
         """W(k) = sum_R exp(ik.R) H(R) and its derivatives (no orbital phases), (nk, ncomp, n, n):
         component 0 is W, 1..d are d_a W, then d_a d_b W for a <= b (order 2). Also returns k."""
@@ -133,7 +162,8 @@ class FastBands:
         kR = k @ R.T
         c, s = xp.cos(kR), xp.sin(kR)
         pairs = [(a, b) for a in range(d) for b in range(a, d)] if order >= 2 else []
-        ncomp = 1 + (d if order >= 1 else 0) + len(pairs)
+        folded = self.second_derivative_tables() if pairs else None
+        ncomp = 1 + (d if order >= 1 else 0) + (len(pairs) if folded is None else 0)
         C = xp.empty((nk, ncomp, 2 * h + 1), dtype=xp.float64)
         C[:, 0, :h], C[:, 0, h:2 * h], C[:, 0, 2 * h] = c, s, 1.0
         if order >= 1:
@@ -141,12 +171,15 @@ class FastBands:
                 C[:, 1 + a, :h] = -s * R[:, a]
                 C[:, 1 + a, h:2 * h] = c * R[:, a]
                 C[:, 1 + a, 2 * h] = 0.0
-        for i, (a, b) in enumerate(pairs):
+        for i, (a, b) in enumerate(pairs if folded is None else []):
             RR = R[:, a] * R[:, b]
             C[:, 1 + d + i, :h] = -c * RR
             C[:, 1 + d + i, h:2 * h] = -s * RR
             C[:, 1 + d + i, 2 * h] = 0.0
         W = (C.reshape(nk * ncomp, 2 * h + 1) @ t["M"]).view(xp.complex128).reshape(nk, ncomp, n, n)
+        if folded is not None:  # D d_a d_b H D^+ with its phase terms, from [cos, sin, 1] (second_derivative_tables)
+            d2 = (C[:, 0] @ folded).view(xp.complex128).reshape(nk, len(pairs), n, n)
+            W = xp.concatenate([W, d2], axis=1)
         return k, W, pairs
 
     def frame_derivatives(self, W, pairs, order: int):
@@ -175,7 +208,7 @@ class FastBands:
         for the i-th pair (a, b) of `bloch_sums`, (nk, n, n)."""
         t, d = self.tables(), self.model.dim
         block = W[:, 1 + d + i]
-        if t["tau"] is None:
+        if t["tau"] is None or t.get("M2") is not None:  # no phases, or folded into the Bloch sum
             return block
         i_delta = t["i_delta"]
         return block + i_delta[b] * W[:, 1 + a] + i_delta[a] * W[:, 1 + b] + i_delta[a] * i_delta[b] * W[:, 0]
