@@ -10,13 +10,14 @@ PACKAGE = Path(__file__).parents[1] / "src" / "qgtransport"
 STAGES = [
     {"models"},
     {"bands"},
+    {"symmetry"},
     {"responses", "engine"},
     {"compute", "options", "results", "units", "entropy_density", "convergence"},
     {"exact", "relations"},
     {"report"},
     {"cli"},
 ]
-SHARED_STAGE = 3
+SHARED_STAGE = 4
 EXEMPT = {"qgtransport", "qgtransport._moved", "qgtransport.plot"}  # the package's face and the old paths
 
 

@@ -17,6 +17,7 @@ from qgtransport.options import BROADENINGS, KERNELS, RHO1, UNITS, checked, sugg
 from qgtransport.responses import RESPONSES
 from qgtransport.responses.kernels import Block, Settings
 from qgtransport.results import build_dataset
+from qgtransport.symmetry import Rule, Symmetry, as_group, require
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,7 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
             kernel="divided_difference", rho1="finite_eta", broadening="gaussian", width=0.02,
             degeneracy_tol=DEGENERACY_TOL, max_elements=2**21, error_estimate=True, progress=False,
             executor="auto", workers=None, scheduler=None, checkpoint=None, task_size=None, scan="direct",
-            bin_width=None, refine=None, backend="numpy", positions="diagonal"):
+            bin_width=None, refine=None, backend="numpy", positions="diagonal", symmetry=None, symmetry_force=False):
     """Compute responses of a model on a uniform k-grid for every (mu, T[, omega]).
 
     Parameters
@@ -232,6 +233,15 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
         Metric and Kubo/optical quantities are those of the Wannier subspace (docs/physics.md).
         Linear and optical responses only; every scan, executor and refinement, on the numpy
         backend.
+    symmetry : None, "auto", list of generator names, comma-separated names or Group, optional
+        The magnetic point group of the model (`qgtransport.symmetry`, docs/symmetry.md): only the
+        irreducible k-points of the grid are computed, weighted by their orbit sizes, and every tensor
+        is symmetrised by its transformation rule (`RESPONSES[q].time_reversal`). "auto": the group
+        the model declares (built-in models) or spglib's from the crystal structure. The grid must be
+        invariant (shift=0 suits every group); the model must respect the group
+        (`qgtransport.symmetry.check`), else the call is refused naming the broken operation.
+    symmetry_force : bool
+        Use the group even where the model breaks it (the results are those of the symmetrised model).
 
     Returns
     -------
@@ -262,13 +272,16 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
     if positions != "diagonal":
         check_positions(model, positions, quantities)
         request = replace(request, positions=positions)
+    symmetrised = symmetry_of(model, quantities, symmetry, symmetry_force)
     result = integrate_request(
         model, request, shape, shift, chunk_size=chunk_size, direct_sums=partial(engine_block_sums, request=request),
         order=order, progress=progress, error_estimate=error_estimate, scan=scan, bin_width=bin_width,
         backend=backend, refine=refine, executor=executor, workers=workers, scheduler=scheduler,
-        checkpoint=checkpoint, task_size=task_size)
+        checkpoint=checkpoint, task_size=task_size, symmetry=symmetrised)
     ds = build_dataset(model, result.values, result.errors, **common)
     ds.attrs.update(result.attrs)
+    if symmetrised is not None:
+        ds.attrs.update(symmetry_attributes(symmetrised, symmetry_force))
     ds.attrs["positions"] = ("full (Wannier position matrix in the Berry connection and curvature, WYSV 2006; "
                              "metric and Kubo tensors within the Wannier subspace)" if positions == "full"
                              else "diagonal (tight-binding approximation: orbital positions only)")
@@ -279,6 +292,30 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
                 description=f"change of {q} made by the adaptive refinement (refined - uniform grid)",
                 long_name=f"change of the {changes[q].attrs.get('long_name', q)} made by the refinement")
     return ds
+
+
+def symmetry_of(model, quantities, symmetry, force: bool):
+    """The `qgtransport.symmetry.Symmetry` of a request (None without a group): the group checked
+    against the model (refused where broken unless force) and each quantity's transformation rule."""
+    group = as_group(symmetry, model)
+    if group is None:
+        return None
+    if not force:
+        require(model, group)
+    rules = {q: Rule(RESPONSES[q].rank, RESPONSES[q].time_reversal, RESPONSES[q].axial) for q in quantities}
+    return Symmetry(group, rules, model.reciprocal)
+
+
+def symmetry_attributes(symmetrised, force: bool) -> dict:
+    """What the dataset records about the group used."""
+    group, used = symmetrised.group, symmetrised.kgroup
+    return {"symmetry_generators": ", ".join(group.generators), "symmetry_order": group.order,
+            "symmetry_operations_used": used.order,
+            "symmetry_forced": int(bool(force)),
+            "symmetry_note": ("k-points of the irreducible wedge weighted by their orbit sizes, tensors symmetrised "
+                              "(docs/symmetry.md)" + ("" if used.order == group.order else
+                                                      "; time reversal unused: a quantity exact in tau has no "
+                                                      "time-reversal rule"))}
 
 
 def check_positions(model, positions, quantities):
