@@ -25,7 +25,7 @@ from qgtransport.symmetry.group import Group, SymmetryError, close
 from qgtransport.symmetry.kpoints import cartesian_block
 
 ENERGY_TOL = 1e-5  # eV (model energy unit): a declared operation broken by more is refused by compute
-CURVATURE_TOL = 1e-3  # relative
+CURVATURE_TOL = 2e-2  # relative (tight-binding positions off the atoms break it at ~1e-2: Te 6e-3)
 SAMPLES = 24
 
 
