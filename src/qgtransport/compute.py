@@ -318,6 +318,22 @@ def symmetry_attributes(symmetrised, force: bool) -> dict:
                                                       "time-reversal rule"))}
 
 
+def add_forbidden_components(ds, model, symmetry):
+    """A copy of a full-grid dataset whose `<name>_error` also counts the components that the group
+    forbids (the value minus its symmetrised value: grid or model error), through
+    `qgtransport.convergence.add_symmetry_residuals`; the report's convergence section then shows them."""
+    from qgtransport.convergence import add_symmetry_residuals
+
+    names = [q for q in ds.data_vars if q in RESPONSES]
+    symmetrised = symmetry_of(model, names, symmetry, force=True)
+    if symmetrised is None:
+        return ds
+    residuals = symmetrised.residual({q: ds[q].values for q in names})
+    out = add_symmetry_residuals(ds, residuals)
+    out.attrs["symmetry_checked"] = ", ".join(symmetrised.kgroup.generators)
+    return out
+
+
 def check_positions(model, positions, quantities):
     """positions="full" needs a position matrix; it serves the linear and optical responses (second-order
     responses and v^ab_n would need the k-derivatives of the position terms)."""

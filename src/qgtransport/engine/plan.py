@@ -115,7 +115,8 @@ def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_s
             if symmetry is not None:
                 identity = (*identity, symmetry)
                 points = symmetry.irreducible(grid_shape, shift)
-                attrs.setdefault("symmetry_irreducible_kpoints", points.total)
+                if label is None and tuple(grid_shape) == tuple(shape):
+                    attrs["symmetry_irreducible_kpoints"] = points.total
             sums = integrate(function, grid_shape, shift, chunk_size, show, executor=runner, checkpoint=checkpoint,
                              task_size=task_size, fingerprint=identity, label=label, points=points)
             return {name: value * (1.0 if name.endswith(":cells") else scale / int(np.prod(grid_shape)))

@@ -1,0 +1,292 @@
+"""Crystal symmetry (qgtransport.symmetry, docs/symmetry.md): the irreducible k-points with their orbit
+weights and the symmetrised tensors give the full-grid results, on the built-in models (exactly
+symmetric: to 1e-10) and on Te (a Wannier model symmetric to 3e-8 eV: to that level); the components
+a group forbids vanish; a broken symmetry is named."""
+
+import dataclasses
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from qgtransport import builtin_model, compute
+from qgtransport.cli.commands import main
+from qgtransport.compute import add_forbidden_components
+from qgtransport.models.modelfile import read_model
+from qgtransport.models.tightbinding import TightBinding
+from qgtransport.models.wannier90 import read_hr
+from qgtransport.responses import RESPONSES, TIME_REVERSAL
+from qgtransport.symmetry import (
+    SymmetryError,
+    as_group,
+    check,
+    forbidden_components,
+    irreducible_points,
+    reduced_operations,
+)
+from qgtransport.symmetry.structure import BUILTIN_GROUPS, auto_group
+
+DATA = Path(__file__).parents[1] / "data" / "wannier90"
+TE_GROUP = "C3z,C2x,TimeReversal"
+FE_GROUP = "Inversion,C4z,TimeReversal*C2x"
+
+
+@pytest.fixture(scope="module")
+def te():
+    """Te with every orbital at its atom (the Wannier centres of the p orbitals are not images of one
+    another under the screw C3: in the tight-binding convention they break C3 in the Berry curvature
+    by 0.6 % though the bands keep it to 3e-8 eV)."""
+    model = read_model(DATA / "te" / "Te_model.nc")
+    atoms = model.positions[[0, 2, 4]]
+    positions = model.positions.copy()
+    for i, p in enumerate(positions):
+        d = p - atoms
+        d -= np.round(d)
+        positions[i] = atoms[np.argmin(np.linalg.norm(d @ model.lattice, axis=1))]
+    return dataclasses.replace(model, positions=positions)
+
+
+@pytest.fixture(scope="module")
+def fe():
+    return read_hr(DATA / "fe" / "Fe_hr.dat")
+
+
+def relative(a, b):
+    """max |a - b| / max |b| (max |a - b| where b vanishes identically)."""
+    a, b = np.asarray(a), np.asarray(b)
+    return float(np.abs(a - b).max() / (np.abs(b).max() or 1.0))
+
+
+# ---------------------------------------------------------------- groups and grids
+
+
+def test_group_orders():
+    assert as_group(TE_GROUP).order == 12
+    assert as_group(FE_GROUP).order == 16
+    assert as_group(["C6z", "Mx"]).order == 12
+    assert as_group("TimeReversal*C2x").order == 2
+    assert as_group([(np.diag([1.0, 1.0, -1.0]), True)]).order == 2
+    with pytest.raises(SymmetryError, match="unknown symmetry operation 'C5z'"):
+        as_group("C5z")
+
+
+def test_c3_on_a_cubic_lattice_is_refused():
+    with pytest.raises(SymmetryError, match="C3z does not map the reciprocal lattice"):
+        reduced_operations(as_group("C3z"), 2 * np.pi * np.eye(3))
+
+
+def test_irreducible_points_partition_the_grid(te):
+    """Brute force: the orbits of every grid point under the 12 operations, found point by point, are
+    the ones the weights describe (sum of weights = grid size, one representative per orbit)."""
+    shape = (6, 6, 4)
+    group = as_group(TE_GROUP)
+    grid = irreducible_points(group, te.reciprocal, shape, 0.0)
+    M = reduced_operations(group, te.reciprocal)
+    orbits = set()
+    for index in itertools.product(*map(range, shape)):
+        images = {tuple(np.mod(np.rint(np.array(index) @ m * 1.0).astype(int), shape)) for m in M}
+        orbits.add(frozenset(images))
+    assert grid.weights.sum() == np.prod(shape)
+    assert len(orbits) == grid.total
+    assert sorted(len(o) for o in orbits) == sorted(grid.weights.astype(int))
+
+
+def test_a_grid_that_the_group_does_not_keep_is_refused(te):
+    with pytest.raises(SymmetryError, match="not invariant under C3z"):
+        compute(te, "drude", mu=5.6, T=300, tau=10, nk=4, shift=0.5, symmetry=TE_GROUP)
+
+
+# ---------------------------------------------------------------- Te: the 12 operations of 32 x time reversal
+
+
+def test_te_with_its_group_equals_the_full_grid(te):
+    """Te, nk = 6 x 6 x 6 with shift (0, 0, 1/2) (no degenerate point), two mu in the valence bands:
+    34 of 216 points. Agreement limited by the model's own asymmetry (3e-8 eV)."""
+    options = dict(mu=[5.4, 5.8], T=300.0, tau=10.0, nk=6, shift=(0, 0, 0.5), executor="serial")
+    names = ["drude", "entropy_production", "berry_curvature_dipole_current", "anomalous_hall"]
+    full = compute(te, names, **options)
+    sym = compute(te, names, symmetry=TE_GROUP, **options)
+    assert sym.attrs["symmetry_order"] == 12 and sym.attrs["symmetry_irreducible_kpoints"] == 30
+    for name in names[:3]:
+        assert relative(sym[name], full[name]) < 1e-7, name
+    for name in names[:2]:  # (the nk/2 = 3 grid of the error estimate holds the degenerate K points)
+        assert relative(sym[name + "_error"], full[name + "_error"]) < 1e-6, name
+    # time reversal forbids the Hall conductivity: zero with the group, rounding on the full grid
+    assert np.abs(sym["anomalous_hall"].values).max() < 1e-11  # S/m
+    assert np.abs(full["anomalous_hall"].values).max() < 1e-4
+    # the Berry-curvature dipole of D3 (Sodemann-Fu): chi_xxx = -chi_xyy = -chi_yxy = -chi_yyx allowed
+    mask = forbidden_components(
+        dataclasses.replace(_symmetry(te, ["berry_curvature_dipole_current"]), reciprocal=te.reciprocal),
+        "berry_curvature_dipole_current", (3, 3, 3))
+    assert not mask[0, 0, 0] and mask[2, 2, 2] and mask[0, 0, 2]
+    assert np.abs(full["berry_curvature_dipole_current"].values[..., mask]).max() < 1e-7 * np.abs(
+        full["berry_curvature_dipole_current"].values).max()
+
+
+def _symmetry(model, names, group=TE_GROUP):
+    from qgtransport.compute import symmetry_of
+
+    return symmetry_of(model, names, group, force=True)
+
+
+def test_te_check_respects_its_group_and_auto_finds_one(te):
+    result = check(te, TE_GROUP)
+    assert not result.broken and result.respected.order == 12
+    assert result.energy.max() < 3e-8
+
+
+# ---------------------------------------------------------------- built-in models: exact symmetry
+
+
+@pytest.mark.parametrize("name", sorted(BUILTIN_GROUPS))
+def test_builtin_models_respect_their_declared_groups(name):
+    model = builtin_model(name)
+    assert not check(model, BUILTIN_GROUPS[name]).broken
+    assert auto_group(model).order == as_group(BUILTIN_GROUPS[name]).order
+
+
+LINEAR = ["anomalous_hall", "drude", "entropy_production", "entropy_hall", "anomalous_nernst", "entropy_current_drude"]
+
+
+@pytest.mark.parametrize("options", [
+    dict(),
+    dict(scan="binned"),
+    dict(refine=dict(levels=2, subdivision=3, fraction=0.05)),
+    dict(executor="processes", workers=2),
+])
+def test_qwz_linear_responses_every_path(options):
+    """QWZ (C4z, TimeReversal*Mx: 8 operations), 12 x 12 Gamma-centred: every linear DC response, the
+    error estimate, the binned scan, the refinement (hot cells expanded by the group) and processes."""
+    model = builtin_model("qwz", m=-1.0)
+    common = dict(mu=[-0.5, 0.3], T=0.1, tau=10.0, nk=12, shift=0.0, units="natural",
+                  executor=options.pop("executor", "serial"), **options)
+    full = compute(model, LINEAR, **common)
+    sym = compute(model, LINEAR, symmetry="auto", **common)
+    assert sym.attrs["symmetry_order"] == 8
+    assert sym.attrs["symmetry_irreducible_kpoints"] == 28  # the 144 points in 28 orbits
+    for name in LINEAR:
+        assert relative(sym[name], full[name]) < 1e-10, name
+        assert relative(sym[name + "_error"], full[name + "_error"]) < 1e-9, name
+        if name + "_refinement" in full:
+            assert relative(sym[name + "_refinement"], full[name + "_refinement"]) < 1e-9, name
+    # C4z forbids the off-diagonal Drude and the xx - yy anisotropy
+    assert sym["drude"].values[..., 0, 1].max() == 0.0
+    assert np.allclose(sym["drude"].values[..., 0, 0], sym["drude"].values[..., 1, 1], rtol=1e-14, atol=0)
+
+
+def test_qwz_optical_responses():
+    model = builtin_model("qwz", m=-1.0)
+    names = ["optical_conductivity", "conductivity_ac", "joint_density_of_states"]
+    common = dict(mu=0.3, T=0.1, tau=10.0, nk=10, shift=0.0, units="natural", omega=[0.5, 2.0],
+                  executor="serial")
+    full = compute(model, names, **common)
+    sym = compute(model, names, symmetry="C4z,TimeReversal*Mx", **common)
+    for name in names:
+        assert relative(sym[name], full[name]) < 1e-10, name
+
+
+@pytest.mark.parametrize("name, group, quantities", [
+    ("pt_symmetric", "My", ["intrinsic_second_order", "quantum_metric_dipole_current", "second_order_current",
+                            "berry_curvature_dipole_current", "nonlinear_drude"]),
+    ("tilted_dirac", "TimeReversal*Mx", ["berry_curvature_dipole_current", "nonlinear_drude",
+                                         "intrinsic_second_order", "berry_connection_polarizability_current"]),
+])
+def test_second_order_responses(name, group, quantities):
+    model = builtin_model(name)
+    common = dict(mu=0.6, T=0.1, tau=5.0, nk=12, shift=0.0, units="natural", executor="serial")
+    full = compute(model, quantities, **common)
+    sym = compute(model, quantities, symmetry=group, **common)
+    for q in quantities:
+        assert relative(sym[q], full[q]) < 1e-10, q
+
+
+def test_weyl_second_order_is_forbidden_by_inversion():
+    """The Weyl model (16 operations, with inversion): every second-order current vanishes; the full
+    grid gives rounding."""
+    model = builtin_model("weyl")
+    names = ["berry_curvature_dipole_current", "second_order_current"]
+    common = dict(mu=0.1, T=0.1, tau=5.0, nk=6, shift=0.0, units="natural", executor="serial",
+                  error_estimate=False)
+    full = compute(model, names, **common)
+    sym = compute(model, names, symmetry="auto", **common)
+    assert sym.attrs["symmetry_order"] == 16 and sym.attrs["symmetry_operations_used"] == 8
+    for q in names:
+        assert np.abs(sym[q].values).max() == 0.0
+        assert np.abs(full[q].values).max() < 1e-12
+
+
+def test_checkpoint_fingerprint_holds_the_group(tmp_path):
+    model = builtin_model("qwz")
+    common = dict(mu=0.3, T=0.1, nk=8, shift=0.0, units="natural", executor="serial", checkpoint=tmp_path)
+    first = compute(model, "anomalous_hall", symmetry="C4z", **common)
+    again = compute(model, "anomalous_hall", symmetry="C4z", **common)
+    np.testing.assert_array_equal(first["anomalous_hall"].values, again["anomalous_hall"].values)
+    with pytest.raises(ValueError, match="fingerprint|another run|different"):
+        compute(model, "anomalous_hall", symmetry="C4z,TimeReversal*Mx", **common)
+
+
+# ---------------------------------------------------------------- diagnostics
+
+
+def test_fe_broken_inversion_is_named(fe):
+    result = check(fe, "Inversion")
+    assert result.broken == ["Inversion"] and result.energy[1] > 0.1
+    with pytest.raises(SymmetryError, match=r"breaks the symmetry it was given: Inversion \(bands differ by"):
+        compute(fe, "anomalous_hall", mu=12.6, T=300, nk=4, shift=0.0, symmetry="Inversion")
+    forced = compute(fe, "anomalous_hall", mu=12.6, T=300, nk=4, shift=0.0, symmetry=FE_GROUP,
+                     symmetry_force=True, error_estimate=False, executor="serial")
+    assert forced.attrs["symmetry_forced"] == 1 and forced.attrs["symmetry_irreducible_kpoints"] == 13
+
+
+def test_fe_magnetic_group_from_spglib(fe):
+    group = auto_group(fe, magnetic_moments=[[0.0, 0.0, 2.2]])
+    assert group.order == 16 and "Inversion" in group.names and "TimeReversal*C2x" in group.names
+
+
+def test_broken_time_reversal_of_a_chern_insulator_is_seen():
+    """QWZ's bands are even in k: only the Berry curvature shows that time reversal is broken."""
+    result = check(builtin_model("qwz"), "TimeReversal")
+    assert result.energy[1] < 1e-12 and result.curvature[1] > 1
+    assert result.broken == ["TimeReversal"]
+
+
+def test_forbidden_components_count_as_grid_error():
+    """A full-grid Haldane run checked against C6z: the xx - yy anisotropy of the Drude conductivity that
+    C6 forbids is counted in drude_error; on a shifted grid (not C6-invariant) it is nonzero."""
+    model = builtin_model("haldane")
+    ds = compute(model, ["drude"], mu=0.5, T=0.1, tau=10, nk=8, shift=0.5, units="natural", executor="serial",
+                 error_estimate=False)
+    checked = add_forbidden_components(ds, model, "C6z")
+    anisotropy = np.abs(ds["drude"].values[..., 0, 0] - ds["drude"].values[..., 1, 1]) / 2
+    assert anisotropy.max() > 0
+    np.testing.assert_allclose(checked["drude_error"].values[..., 0, 0], anisotropy, rtol=1e-10)
+    assert "symmetry" in checked["drude_error"].attrs
+
+
+def test_every_response_declares_its_time_reversal_rule():
+    assert set(TIME_REVERSAL) == set(RESPONSES)
+    assert RESPONSES["anomalous_hall"].time_reversal == "transpose"
+    assert RESPONSES["second_order_current"].time_reversal is None
+
+
+def test_cli_symmetry_table(fe, tmp_path):
+    result = CliRunner().invoke(main, ["symmetry", "--hr", str(DATA / "fe" / "Fe_hr.dat"), "--generators", "Inversion"])
+    assert result.exit_code == 0, result.output
+    assert "Inversion" in result.output and "BROKEN" in result.output
+    result = CliRunner().invoke(main, ["compute", "--model", "qwz", "--mu", "0.3", "--T", "300", "--nk", "8",
+                                       "--quantities", "anomalous_hall", "--symmetry", "C4z,TimeReversal*Mx"])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(main, ["compute", "--model", "qwz", "--mu", "0.3", "--T", "300", "--nk", "8",
+                                       "--quantities", "anomalous_hall", "--symmetry", "TimeReversal"])
+    assert result.exit_code == 2 and "TimeReversal" in result.output
+
+
+def test_a_model_in_a_plane_refuses_operations_out_of_it():
+    model = builtin_model("qwz")
+    with pytest.raises(SymmetryError, match="mix the 2 axes"):
+        compute(model, "anomalous_hall", mu=0.3, T=0.1, nk=4, shift=0.0, units="natural", symmetry="C4x")
+
+
+assert TightBinding  # the models above are TightBinding instances
