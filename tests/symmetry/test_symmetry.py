@@ -19,14 +19,15 @@ from qgtransport.models.tightbinding import TightBinding
 from qgtransport.models.wannier90 import read_hr
 from qgtransport.responses import RESPONSES, TIME_REVERSAL
 from qgtransport.symmetry import (
+    BUILTIN_GROUPS,
     SymmetryError,
     as_group,
+    auto_group,
     check,
     forbidden_components,
     irreducible_points,
     reduced_operations,
 )
-from qgtransport.symmetry.structure import BUILTIN_GROUPS, auto_group
 
 DATA = Path(__file__).parents[1] / "data" / "wannier90"
 TE_GROUP = "C3z,C2x,TimeReversal"

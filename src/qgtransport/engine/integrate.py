@@ -105,7 +105,7 @@ class GridTask:
         k, w = self.irreducible.k, self.irreducible.weights
         edges = np.nonzero(np.diff(w[start:stop]))[0] + start + 1
         sums: dict = {}
-        for low, high in zip([start, *edges], [*edges, stop]):
+        for low, high in zip([start, *edges], [*edges, stop], strict=True):
             for first in range(low, high, self.chunk_size):
                 result = self.function(k[first:min(first + self.chunk_size, high)])
                 add_into(sums, {name: w[low] * value for name, value in result.items()})

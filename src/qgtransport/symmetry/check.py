@@ -67,15 +67,9 @@ def weighted_curvature(model, k_cart: np.ndarray, mus: np.ndarray, width: float)
     return np.einsum("kpn,knab->kpab", weights, omega), geo.energies
 
 
-def check(model, group, samples: int = SAMPLES, seed: int = 0, energy_tol: float = ENERGY_TOL,
+def check_group(model, group: Group, samples: int = SAMPLES, seed: int = 0, energy_tol: float = ENERGY_TOL,
           curvature_tol: float = CURVATURE_TOL) -> SymmetryCheck:
-    """How far the model breaks each operation of the group (module docstring); the group may be given
-    as anything `qgtransport.symmetry.as_group` accepts."""
-    from qgtransport.symmetry.group import as_group
-
-    group = as_group(group, model)
-    if group is None:
-        raise SymmetryError("no group to check")
+    """How far the model breaks each operation of the group (module docstring)."""
     R = cartesian_block(group, model.dim)
     rng = np.random.default_rng(seed)
     k = model.to_cartesian(rng.random((samples, model.dim)))
@@ -100,9 +94,10 @@ def check(model, group, samples: int = SAMPLES, seed: int = 0, energy_tol: float
     return SymmetryCheck(group, energy, curvature, energy_tol, curvature_tol, respected)
 
 
-def require(model, group, energy_tol: float = ENERGY_TOL, curvature_tol: float = CURVATURE_TOL) -> SymmetryCheck:
-    """check(), raising a SymmetryError that names every broken operation and its violation."""
-    result = check(model, group, energy_tol=energy_tol, curvature_tol=curvature_tol)
+def require_group(model, group: Group, energy_tol: float = ENERGY_TOL,
+                  curvature_tol: float = CURVATURE_TOL) -> SymmetryCheck:
+    """check_group(), raising a SymmetryError that names every broken operation and its violation."""
+    result = check_group(model, group, energy_tol=energy_tol, curvature_tol=curvature_tol)
     if result.broken:
         raise SymmetryError(
             f"the model breaks the symmetry it was given: {result.message(model.energy_unit)} (tolerances "

@@ -130,7 +130,7 @@ def close(operations, generators) -> Group:
     def find(R, t):
         return next((i for i, (S, u) in enumerate(elements) if u == t and np.allclose(S, R, atol=TOLERANCE)), None)
 
-    for R, t in operations:
+    for R, _ in operations:
         check_orthogonal(R)
     frontier = list(elements)
     while frontier:
@@ -174,21 +174,6 @@ def group_from_generators(generators) -> Group:
             operations.append((R, bool(t)))
             names.append(describe(R, bool(t)))
     return close(operations, names or ["E"])
-
-
-def as_group(symmetry, model=None) -> Group | None:
-    """None -> None; a Group -> itself; "auto" -> `auto_group(model)`; names or pairs -> their group."""
-    if symmetry is None or isinstance(symmetry, Group):
-        return symmetry
-    if isinstance(symmetry, str) and symmetry.strip().lower() == "auto":
-        if model is None:
-            raise SymmetryError('symmetry="auto" needs the model')
-        from qgtransport.symmetry.structure import auto_group
-
-        return auto_group(model)
-    if isinstance(symmetry, str) and symmetry.strip().lower() in ("none", ""):
-        return None
-    return group_from_generators(symmetry)
 
 
 def generators_of(group: Group) -> tuple[str, ...]:

@@ -69,13 +69,8 @@ def structure(model):
     return model.lattice, sites, counts
 
 
-def auto_group(model, magnetic_moments=None, symprec: float = SYMPREC) -> Group:
-    """The magnetic point group of the model's crystal (module docstring); built-in models: theirs."""
-    if getattr(model, "name", None) in BUILTIN_GROUPS and magnetic_moments is None:
-        from qgtransport.symmetry.check import check
-
-        declared = close_names(BUILTIN_GROUPS[model.name])
-        return check(model, declared).respected  # the declared group, less what other parameters break
+def crystal_group(model, magnetic_moments=None, symprec: float = SYMPREC) -> Group:
+    """The magnetic point group of the model's crystal found by spglib (module docstring)."""
     import spglib
 
     lattice, positions, numbers = structure(model)
@@ -99,9 +94,3 @@ def auto_group(model, magnetic_moments=None, symprec: float = SYMPREC) -> Group:
     group = close(cartesian, ["spglib"])
     return close([(group.rotations[i], bool(group.time_reversal[i])) for i in range(group.order)],
                  list(generators_of(group)))
-
-
-def close_names(names) -> Group:
-    from qgtransport.symmetry.group import group_from_generators
-
-    return group_from_generators(list(names))
