@@ -132,6 +132,27 @@ def _symmetry(model, names, group=TE_GROUP):
     return symmetry_of(model, names, group, force=True)
 
 
+@pytest.mark.parametrize("names, shift, tolerance, points", [
+    (["drude", "entropy_production", "entropy_current_drude"], 0.0, 1e-7, 34),
+    (["optical_conductivity", "conductivity_ac", "joint_density_of_states"], 0.0, 1e-7, 34),
+    (["second_order_current"], (0, 0, 0.5), 1e-6, 42),
+])
+def test_te_gamma_centred_families(te, names, shift, tolerance, points):
+    """The linear DC and optical families on the Gamma-centred 6^3 grid (34 of 216 points); the
+    second-order current, exact in tau, with the 6 unitary operations (42 points of the grid shifted
+    along z: the Gamma-centred one holds the K-H line, where bands 2e-6 eV apart make the tau^0 part
+    of the response huge and the grid sum an artefact)."""
+    options = dict(mu=[5.4, 5.8], T=300.0, tau=10.0, nk=6, shift=shift, executor="serial", error_estimate=False,
+                   omega=[0.3, 1.0])
+    full = compute(te, names, **options)
+    sym = compute(te, names, symmetry=TE_GROUP, **options)
+    used = 6 if "second_order_current" in names else 12
+    assert sym.attrs["symmetry_operations_used"] == used
+    assert sym.attrs["symmetry_irreducible_kpoints"] == points
+    for name in names:
+        assert relative(sym[name], full[name]) < tolerance, name
+
+
 def test_te_check_respects_its_group_and_auto_finds_one(te):
     result = check(te, TE_GROUP)
     assert not result.broken and result.respected.order == 12
@@ -241,9 +262,17 @@ def test_fe_broken_inversion_is_named(fe):
     assert forced.attrs["symmetry_forced"] == 1 and forced.attrs["symmetry_irreducible_kpoints"] == 13
 
 
-def test_fe_magnetic_group_from_spglib(fe):
+def test_fe_groups_from_spglib(fe):
+    """bcc Fe from its .win: m-3m x time reversal (96) without moments; 4/mm'm' (16) with the moment
+    along z, the group of FE_GROUP."""
+    assert auto_group(fe).order == 96
     group = auto_group(fe, magnetic_moments=[[0.0, 0.0, 2.2]])
     assert group.order == 16 and "Inversion" in group.names and "TimeReversal*C2x" in group.names
+    same = as_group(FE_GROUP)
+    for R, t in zip(group.rotations, group.time_reversal, strict=True):
+        assert any(u == t and np.allclose(S, R) for S, u in zip(same.rotations, same.time_reversal, strict=True))
+    with pytest.raises(SymmetryError, match="magnetic_moments must be one 3-vector per atom"):
+        auto_group(fe, magnetic_moments=[1.0, 2.0])
 
 
 def test_broken_time_reversal_of_a_chern_insulator_is_seen():

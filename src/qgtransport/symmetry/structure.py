@@ -71,18 +71,27 @@ def structure(model):
 
 def crystal_group(model, magnetic_moments=None, symprec: float = SYMPREC) -> Group:
     """The magnetic point group of the model's crystal found by spglib (module docstring)."""
+    import warnings
+
     import spglib
 
     lattice, positions, numbers = structure(model)
     A = np.asarray(lattice, dtype=float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # spglib's notice about its error handling
+        if magnetic_moments is None:
+            data = spglib.get_symmetry((A, positions, numbers), symprec=symprec)
+        else:
+            moments = np.asarray(magnetic_moments, dtype=float)
+            if moments.shape != (len(positions), 3):
+                raise SymmetryError(f"magnetic_moments must be one 3-vector per atom ({len(positions)} atoms), "
+                                    f"got shape {moments.shape}")
+            data = spglib.get_magnetic_symmetry((A, positions, numbers, moments), symprec=symprec)
     if magnetic_moments is None:
-        data = spglib.get_symmetry((A, positions, numbers), symprec=symprec)
         if data is None:
             raise SymmetryError("spglib found no symmetry of this structure")
         operations = [(W, False) for W in data["rotations"]] + [(W, True) for W in data["rotations"]]
     else:
-        moments = np.asarray(magnetic_moments, dtype=float)
-        data = spglib.get_magnetic_symmetry((A, positions, numbers, moments), symprec=symprec)
         if data is None:
             raise SymmetryError("spglib found no magnetic symmetry of this structure")
         operations = list(zip(data["rotations"], (bool(t) for t in data["time_reversals"]), strict=True))
