@@ -13,10 +13,12 @@ from click.testing import CliRunner
 
 from qgtransport import builtin_model, compute
 from qgtransport.cli.commands import main
+from qgtransport.cli.config import parse_config
 from qgtransport.compute import add_forbidden_components
 from qgtransport.models.modelfile import read_model
 from qgtransport.models.tightbinding import TightBinding
 from qgtransport.models.wannier90 import read_hr
+from qgtransport.report.checks import grid_convergence
 from qgtransport.responses import RESPONSES, TIME_REVERSAL
 from qgtransport.symmetry import (
     BUILTIN_GROUPS,
@@ -293,6 +295,30 @@ def test_forbidden_components_count_as_grid_error():
     assert anisotropy.max() > 0
     np.testing.assert_allclose(checked["drude_error"].values[..., 0, 0], anisotropy, rtol=1e-10)
     assert "symmetry" in checked["drude_error"].attrs
+    row = next(r for r in grid_convergence(checked) if r["quantity"] == "drude")
+    assert "symmetry-forbidden" in row["status"]
+
+
+def test_run_configuration_symmetry_table():
+    config = parse_config("""
+[model]
+builtin = "qwz"
+[grid]
+nk = 8
+shift = 0
+[scan]
+mu = 0.3
+T = 300
+[symmetry]
+group = "C4z,TimeReversal*Mx"
+""")
+    options = config.compute_options()
+    assert options["symmetry"] == "C4z,TimeReversal*Mx" and options["symmetry_force"] is False
+    ds = compute(builtin_model("qwz"), "anomalous_hall", **{**options, "executor": "serial"})
+    assert ds.attrs["symmetry_order"] == 8
+    assert "symmetry" not in parse_config('[model]\nbuiltin = "qwz"\n[scan]\nmu = 0\nT = 300\n').compute_options()
+    with pytest.raises(ValueError, match=r"\[symmetry\]: unknown key 'grup' \(did you mean 'group'\?\)"):
+        parse_config('[model]\nbuiltin = "qwz"\n[scan]\nmu = 0\nT = 300\n[symmetry]\ngrup = "auto"\n')
 
 
 def test_every_response_declares_its_time_reversal_rule():
