@@ -27,6 +27,7 @@ from qgtransport.symmetry.kpoints import cartesian_block
 ENERGY_TOL = 1e-5  # eV (model energy unit): a declared operation broken by more is refused by compute
 CURVATURE_TOL = 2e-2  # relative (tight-binding positions off the atoms break it at ~1e-2: Te 6e-3)
 SAMPLES = 24
+REQUIRE_SAMPLES = 8  # compute's check before a symmetric run (a fixed cost: 8 (|G| + 1) k-points)
 
 
 @dataclass(frozen=True)
@@ -94,10 +95,10 @@ def check_group(model, group: Group, samples: int = SAMPLES, seed: int = 0, ener
     return SymmetryCheck(group, energy, curvature, energy_tol, curvature_tol, respected)
 
 
-def require_group(model, group: Group, energy_tol: float = ENERGY_TOL,
-                  curvature_tol: float = CURVATURE_TOL) -> SymmetryCheck:
+def require_group(model, group: Group, energy_tol: float = ENERGY_TOL, curvature_tol: float = CURVATURE_TOL,
+                  samples: int = REQUIRE_SAMPLES) -> SymmetryCheck:
     """check_group(), raising a SymmetryError that names every broken operation and its violation."""
-    result = check_group(model, group, energy_tol=energy_tol, curvature_tol=curvature_tol)
+    result = check_group(model, group, samples=samples, energy_tol=energy_tol, curvature_tol=curvature_tol)
     if result.broken:
         raise SymmetryError(
             f"the model breaks the symmetry it was given: {result.message(model.energy_unit)} (tolerances "
