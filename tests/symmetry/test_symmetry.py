@@ -177,13 +177,14 @@ LINEAR = ["anomalous_hall", "drude", "entropy_production", "entropy_hall", "anom
 @pytest.mark.parametrize("options", [
     dict(),
     dict(scan="binned"),
-    dict(refine=dict(levels=2, subdivision=3, fraction=0.05)),
+    dict(refine=dict(levels=2, subdivision=3, threshold=0.1)),
     dict(executor="processes", workers=2),
 ])
 def test_qwz_linear_responses_every_path(options):
-    """QWZ (C4z, TimeReversal*Mx: 8 operations), 12 x 12 Gamma-centred: every linear DC response, the
-    error estimate, the binned scan, the refinement (hot cells expanded by the group) and processes."""
-    model = builtin_model("qwz", m=-1.0)
+    """QWZ (C4z, TimeReversal*Mx: 8 operations; m = -1.8, a small gap at Gamma), 12 x 12 Gamma-centred:
+    every linear DC response, the error estimate, the binned scan, the refinement (hot cells expanded
+    by the group: the same 75 + 81 cells on two levels) and worker processes."""
+    model = builtin_model("qwz", m=-1.8)
     common = dict(mu=[-0.5, 0.3], T=0.1, tau=10.0, nk=12, shift=0.0, units="natural",
                   executor=options.pop("executor", "serial"), **options)
     full = compute(model, LINEAR, **common)
@@ -195,6 +196,8 @@ def test_qwz_linear_responses_every_path(options):
         assert relative(sym[name + "_error"], full[name + "_error"]) < 1e-9, name
         if name + "_refinement" in full:
             assert relative(sym[name + "_refinement"], full[name + "_refinement"]) < 1e-9, name
+    if "refine" in options:
+        assert list(sym.attrs["refined_cells"]) == list(full.attrs["refined_cells"]) == [75, 81]
     # C4z forbids the off-diagonal Drude and the xx - yy anisotropy
     assert sym["drude"].values[..., 0, 1].max() == 0.0
     assert np.allclose(sym["drude"].values[..., 0, 0], sym["drude"].values[..., 1, 1], rtol=1e-14, atol=0)
