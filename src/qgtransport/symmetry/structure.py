@@ -6,7 +6,7 @@ orbitals on the site). spglib gives the space-group operations {W | t} in reduce
 rotations in Cartesian coordinates, R = A^T W A^-T (rows of A the lattice vectors), form the point
 group. Without magnetic moments the crystal is taken as non-magnetic (the group times time
 reversal); with moments (one 3-vector per atom, axial) spglib's magnetic space group gives which
-operations reverse time. Built-in models declare their groups (`BUILTIN_GROUPS`).
+operations reverse time. Built-in models declare their groups (`qgtransport.models.builtin.SYMMETRY_GROUPS`).
 """
 
 from __future__ import annotations
@@ -16,20 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
+from qgtransport.models.builtin import SYMMETRY_GROUPS
 from qgtransport.symmetry.group import Group, SymmetryError, close, generators_of
 
 SYMPREC = 1e-3  # Angstrom
 BOHR = 0.529177210903
 
-# the groups of the built-in models at their default parameters (checked by tests/symmetry and,
-# for other parameters, by compute's check of the model)
-BUILTIN_GROUPS = {
-    "qwz": ("C4z", "TimeReversal*Mx"),
-    "haldane": ("C6z", "TimeReversal*Mx"),
-    "tilted_dirac": ("TimeReversal*Mx",),
-    "weyl": ("Inversion", "C4z", "TimeReversal*Mx"),
-    "pt_symmetric": ("My",),
-}
+BUILTIN_GROUPS = SYMMETRY_GROUPS  # declared in qgtransport.models.builtin
 
 
 def win_atoms(path, lattice: np.ndarray):
