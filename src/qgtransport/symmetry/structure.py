@@ -1,8 +1,9 @@
 """The magnetic point group of a crystal structure, found by spglib.
 
 The structure: the atoms of the model's Wannier90 .win (atoms_frac or atoms_cart) where the model was
-read with one, else the orbital positions (distinct positions as atoms, a species per number of
-orbitals on the site). spglib gives the space-group operations {W | t} in reduced coordinates; their
+read with one, else the orbital positions (orbitals within 0.5 Angstrom of one another form a site at their
+mean position, a species per number of orbitals on the site: the Wannier centres of one atom's
+orbitals scatter around it). spglib gives the space-group operations {W | t} in reduced coordinates; their
 rotations in Cartesian coordinates, R = A^T W A^-T (rows of A the lattice vectors), form the point
 group. Without magnetic moments the crystal is taken as non-magnetic (the group times time
 reversal); with moments (one 3-vector per atom, axial) spglib's magnetic space group gives which
@@ -20,6 +21,7 @@ from qgtransport.models.builtin import SYMMETRY_GROUPS
 from qgtransport.symmetry.group import Group, SymmetryError, close, generators_of
 
 SYMPREC = 1e-3  # Angstrom
+SITE_RADIUS = 0.5  # Angstrom: orbital centres closer than this to a site's first orbital belong to it
 BOHR = 0.529177210903
 
 BUILTIN_GROUPS = SYMMETRY_GROUPS  # declared in qgtransport.models.builtin
@@ -57,9 +59,28 @@ def structure(model):
         positions, species = found
         numbers = np.unique(species, return_inverse=True)[1] + 1
         return model.lattice, positions, numbers
-    reduced = np.mod(np.round(model.positions, 6), 1.0)
-    sites, counts = np.unique(reduced, axis=0, return_counts=True)
+    sites, counts = orbital_sites(model)
     return model.lattice, sites, counts
+
+
+def orbital_sites(model, radius: float = SITE_RADIUS):
+    """Sites from orbital positions: orbitals within `radius` (Angstrom, periodic) of a first one form a
+    site at their mean position (the Wannier centres of one atom's orbitals scatter around it);
+    (reduced sites (s, 3), orbitals per site)."""
+    lattice = np.asarray(model.lattice, dtype=float)
+    reduced = np.asarray(model.positions, dtype=float)
+    site = -np.ones(len(reduced), dtype=int)
+    sites, counts = [], []
+    for i in range(len(reduced)):
+        if site[i] >= 0:
+            continue
+        offset = reduced - reduced[i]
+        offset -= np.round(offset)
+        near = (np.linalg.norm(offset @ lattice, axis=1) < radius) & (site < 0)
+        site[near] = len(sites)
+        sites.append(np.mod(reduced[i] + offset[near].mean(axis=0), 1.0))
+        counts.append(int(near.sum()))
+    return np.array(sites), np.array(counts)
 
 
 def crystal_group(model, magnetic_moments=None, symprec: float = SYMPREC) -> Group:
