@@ -233,8 +233,9 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
         Metric and Kubo/optical quantities are those of the Wannier subspace (docs/physics.md).
         Linear and optical responses only; every scan, executor and refinement, on the numpy
         backend.
-    symmetry : None, "auto", list of generator names, comma-separated names or Group, optional
-        The magnetic point group of the model (`qgtransport.symmetry`, docs/symmetry.md): only the
+    symmetry : str, list of str or Group, optional
+        The magnetic point group of the model: "auto", generator names ("C3z,C2x,TimeReversal" or a
+        list), or a `qgtransport.symmetry.Group` (docs/symmetry.md). Only the
         irreducible k-points of the grid are computed, weighted by their orbit sizes, and every tensor
         is symmetrised by its transformation rule (`RESPONSES[q].time_reversal`). "auto": the group
         the model declares (built-in models) or spglib's from the crystal structure. The grid must be
