@@ -359,3 +359,32 @@ def test_a_model_in_a_plane_refuses_operations_out_of_it():
 
 
 assert TightBinding  # the models above are TightBinding instances
+
+
+def test_qgt_run_counts_forbidden_components(tmp_path):
+    """[symmetry] check on a full-grid run: the forbidden parts are in <name>_error of the written
+    dataset (Haldane on the default shifted grid, which C6 does not keep: they are nonzero)."""
+    import xarray as xr
+
+    (tmp_path / "run.toml").write_text("""
+units = "natural"
+[model]
+builtin = "haldane"
+[grid]
+nk = 8
+[scan]
+mu = 0.5
+T = 0.1
+[physics]
+tau = 10.0
+quantities = ["drude"]
+[output]
+folder = "out"
+report = false
+[symmetry]
+check = "C6z"
+""")
+    result = CliRunner().invoke(main, ["run", str(tmp_path / "run.toml")])
+    assert result.exit_code == 0, result.output
+    with xr.open_dataset(tmp_path / "out" / "run.nc") as ds:
+        assert "symmetry" in ds["drude_error"].attrs and ds.attrs["symmetry_checked"] == "C6z"

@@ -21,7 +21,7 @@ Layout (all tables optional except [model] and [scan] mu, T; docs/configuration.
     [output]    folder, name, report, json, dpi
     [report]    title, path_labels, path_points, band_points, bz_nk, band, density_mu, density_T
     [checks]    relations, mu_points, exact, exact_nk, exact_mu, exact_T, tolerance
-    [symmetry]  group, force
+    [symmetry]  group, force, check
 
 The value types of the file (expressions, paths relative to the file, scans) are in
 `qgtransport.cli.values`. `qgt init` writes the example from these models and the reference part of
@@ -264,6 +264,9 @@ class SymmetryTable(Table):
                                "\"C3z,C2x,TimeReversal\"; the grid must be invariant (shift = 0 suits every group)",
                                example="auto")
     force: Flag = entry(False, "use the group even where the model breaks it")
+    check: Text | None = entry(None, "a group whose forbidden components a full-grid run counts as grid error "
+                               "(in <name>_error and the report's convergence section): \"auto\" or generators",
+                               example="auto")
 
 
 def _table(cls):
