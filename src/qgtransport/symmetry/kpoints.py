@@ -21,6 +21,7 @@ import numpy as np
 from qgtransport.symmetry.group import Group, SymmetryError
 
 INTEGER_TOL = 1e-6
+BLOCK = 1 << 18  # grid points per block when finding the irreducible points
 
 
 def cartesian_block(group: Group, dim: int) -> np.ndarray:
@@ -68,36 +69,36 @@ class IrreducibleGrid:
         return len(self.weights)
 
 
-def grid_indices(shape) -> np.ndarray:
-    return np.stack(np.unravel_index(np.arange(int(np.prod(shape))), shape), axis=-1)
-
-
-def irreducible_points(group: Group, reciprocal, shape, shift) -> IrreducibleGrid:
+def irreducible_points(group: Group, reciprocal, shape, shift, block: int = BLOCK) -> IrreducibleGrid:
     """The irreducible points of the grid k = (i + shift)/shape and their weights (the module docstring).
-    Refuses a grid that an operation does not map onto itself, naming the operation."""
+    Refuses a grid that an operation does not map onto itself, naming the operation. Memory: the
+    representatives (one int per grid point) and blocks of `block` points."""
     M = reduced_operations(group, reciprocal)
     shape = tuple(int(n) for n in shape)
     n = np.array(shape, dtype=float)
     s = np.broadcast_to(np.asarray(shift, dtype=float), n.shape)
-    i = grid_indices(shape)
-    points = (i + s) / n
-    representative = np.arange(len(i))
-    for g, matrix in enumerate(M):
-        image = (points @ matrix) * n - s
-        rounded = np.rint(image)
-        if np.abs(image - rounded).max(initial=0.0) > INTEGER_TOL:
-            raise SymmetryError(
-                f"the k-grid nk={shape}, shift={tuple(float(x) for x in s)} is not invariant under {group.names[g]}: "
-                "it maps grid points between grid points; use a Gamma-centred grid (shift=0) with the same nk "
-                "along the directions the group exchanges")
-        flat = np.ravel_multi_index(tuple(np.mod(rounded.astype(int), np.array(shape)).T), shape)
-        representative = np.minimum(representative, flat)
-    counts = np.bincount(representative, minlength=len(i))
-    index = np.nonzero(representative == np.arange(len(i)))[0]
+    total = int(np.prod(shape))
+    representative = np.arange(total)
+    for start in range(0, total, block):
+        flat = np.arange(start, min(start + block, total))
+        points = (np.stack(np.unravel_index(flat, shape), axis=-1) + s) / n
+        for g, matrix in enumerate(M):
+            image = (points @ matrix) * n - s
+            rounded = np.rint(image)
+            if np.abs(image - rounded).max(initial=0.0) > INTEGER_TOL:
+                raise SymmetryError(
+                    f"the k-grid nk={shape}, shift={tuple(float(x) for x in s)} is not invariant under "
+                    f"{group.names[g]}: it maps grid points between grid points; use a Gamma-centred grid (shift=0) "
+                    "with the same nk along the directions the group exchanges")
+            mapped = np.ravel_multi_index(tuple(np.mod(rounded.astype(np.int64), np.array(shape)).T), shape)
+            np.minimum(representative[flat], mapped, out=representative[start:start + len(flat)])
+    counts = np.bincount(representative, minlength=total)
+    index = np.nonzero(representative == np.arange(total))[0]
     weights = counts[index]
     order = np.lexsort((index, weights))
     index, weights = index[order], weights[order]
-    return IrreducibleGrid(points[index], weights.astype(float), index, shape)
+    k = (np.stack(np.unravel_index(index, shape), axis=-1) + s) / n
+    return IrreducibleGrid(k, weights.astype(float), index, shape)
 
 
 def star(group: Group, reciprocal, k_red: np.ndarray) -> np.ndarray:
