@@ -388,3 +388,22 @@ check = "C6z"
     assert result.exit_code == 0, result.output
     with xr.open_dataset(tmp_path / "out" / "run.nc") as ds:
         assert "symmetry" in ds["drude_error"].attrs and ds.attrs["symmetry_checked"] == "C6z"
+
+
+def test_polar_and_axial_vectors_under_a_mirror():
+    """Mz maps a polar vector (current) (x, y, z) -> (x, y, -z) and an axial one (magnetisation)
+    (x, y, z) -> (-x, -y, z); the antisymmetric rank-2 tensor of a Hall conductivity transforms
+    as the axial vector of its components (sigma_xy ~ M_z kept, sigma_yz ~ M_x reversed)."""
+    from qgtransport.symmetry import Rule, transform
+
+    Mz = as_group("Mz").rotations[1]
+    v = np.array([[1.0, 2.0, 3.0]])
+    np.testing.assert_array_equal(transform(v, Mz, False, Rule(1, "odd")), [[1.0, 2.0, -3.0]])
+    axial = Rule(1, "odd", axial=True)
+    symmetry = dataclasses.replace(_symmetry(builtin_model("weyl"), ["drude"], "Mz"),
+                                   rules={"m": axial, "sigma": Rule(2, "transpose")})
+    m = np.array([[1.0, 2.0, 3.0]])
+    sigma = np.array([[[0.0, 3.0, -2.0], [-3.0, 0.0, 1.0], [2.0, -1.0, 0.0]]])  # sigma_ab = eps_abc m_c
+    out = symmetry.symmetrise({"m": m, "sigma": sigma})
+    np.testing.assert_allclose(out["m"], [[0.0, 0.0, 3.0]])
+    np.testing.assert_allclose(out["sigma"], [[[0.0, 3.0, 0.0], [-3.0, 0.0, 0.0], [0.0, 0.0, 0.0]]])
