@@ -76,7 +76,7 @@ def thermal_block_sums(geo: BandGeometry, request: Request) -> dict:
 
 def engine_block_sums(geo: BandGeometry, request: Request) -> dict:
     """The direct scan's band sums in the engine: the quantities that are c(T) sum_n w(x_n) Q_n
-    (Berry curvature, Drude, band curvature; `qgtransport.spectral.band_resolved`) from the band
+    (Berry curvature, Drude, band curvature; `qgtransport.engine.spectral.band_resolved_sums`) from the band
     quantities Q_n with exact weights, the others by `thermal_block_sums`. Same values, to rounding."""
     diagonal = tuple(q for q in request.quantities if band_resolved(q))
     rest = tuple(q for q in request.quantities if q not in diagonal)

@@ -10,10 +10,10 @@ memory of its (k, n, n, ...) arrays); a *task* (``task_size`` k-points, a multip
 the unit of scheduling and of checkpoints. Task t covers the flat grid indices
 [t task_size, (t + 1) task_size); its result is the sum of its chunks in order, and the result of the
 grid is the sum of the task results in task order, whatever the executor, the number of workers or
-the order in which tasks finish (`qgtransport.executors`). So serial, process and Dask runs agree
+the order in which tasks finish (`qgtransport.engine.executors`). So serial, process and Dask runs agree
 to the last bit for a given chunk and task size, and to rounding (~1e-15) between sizes.
 
-Checkpoints (`qgtransport.checkpoint`): with ``checkpoint=DIRECTORY`` every finished task result is
+Checkpoints (`qgtransport.engine.checkpoint`): with ``checkpoint=DIRECTORY`` every finished task result is
 written to DIRECTORY/nk-<grid>/; the same call later skips the tasks found there whose chunk files
 pass the checks (this run's fingerprint, this task, shapes, checksum) and recomputes the others.
 
@@ -123,7 +123,7 @@ def integrate(chunk_function: Callable, shape: tuple[int, ...], shift=0.5, chunk
     shape, shift : the grid.
     chunk_size : k-points per call of chunk_function (memory).
     progress : tqdm bar with k-points/s and the time left.
-    executor, workers, scheduler : see `qgtransport.executors.Executor` (or pass an open Executor).
+    executor, workers, scheduler : see `qgtransport.engine.executors.Executor` (or pass an open Executor).
     checkpoint : directory for finished task results (resume), or None.
     task_size : k-points per task (a smaller chunk_size is used if it exceeds the task; the task is
         rounded up to a multiple of the chunk); default `default_task_size`. Part of the

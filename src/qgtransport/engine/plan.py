@@ -1,10 +1,10 @@
 """The k-space engine behind `qgtransport.compute`: one plan for a request on a grid.
 
 Chooses the chunk function (scan "direct": the responses at every (mu, T) point; "binned": energy
-histograms, `qgtransport.spectral`; optionally refined around hot spots, `qgtransport.refine`), runs
-it on the grid nk and, for the error estimate, on nk/2 with one executor (`qgtransport.executors`)
+histograms, `qgtransport.engine.spectral`; optionally refined around hot spots, `qgtransport.engine.refine`), runs
+it on the grid nk and, for the error estimate, on nk/2 with one executor (`qgtransport.engine.executors`)
 and optional checkpoints, and turns the sums into integrals. Every chunk function computes H(k) and
-one eigh per k-point with `qgtransport.backend` (numpy or CuPy).
+one eigh per k-point with `qgtransport.engine.backend` (numpy or CuPy).
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_s
     attrs = {"scan": scan, "backend": backend}
     if grid is not None:
         attrs.update(energy_bin_width=grid.width,
-                     error_estimate="|I(nk) - I(nk/2)| + binning-error bound (qgtransport.spectral)")
+                     error_estimate="|I(nk) - I(nk/2)| + binning-error bound (qgtransport.engine.spectral)")
     if executor == "auto" and scheduler is not None:
         executor = "dask"
     coarse = coarse_shape(shape) if error_estimate else None
