@@ -17,7 +17,7 @@ Layout (all tables optional except [model] and [scan] mu, T; docs/configuration.
     [physics]   tau, quantities, kernel, rho1, broadening, width, degeneracy_tol
     [field]     direction, strength
     [execution] executor, workers, scheduler, checkpoint, task_size, progress, scan, bin_width,
-                refine, backend, max_elements
+                refine, backend, max_elements, force
     [output]    folder, name, report, json, dpi
     [report]    title, path_labels, path_points, band_points, bz_nk, band, density_mu, density_T
     [checks]    relations, mu_points, exact, exact_nk, exact_mu, exact_T, tolerance
@@ -67,6 +67,7 @@ from qgtransport.cli.values import (
     refinement_table,
     scan_array,
 )
+from qgtransport.cost import check_exact_grid
 from qgtransport.engine.refine import Refinement
 from qgtransport.report.checks import RELATION_CHECKS
 from qgtransport.responses import RESPONSES
@@ -201,6 +202,9 @@ class ExecutionTable(Table):
     backend: Annotated[O.Backend, Kind("string")] = entry("numpy", "numpy, or cupy (a CUDA GPU; the [gpu] extra)")
     max_elements: Annotated[O.MaxElements, Kind("integer")] | None = entry(
         None, "bound on the size of the per-chunk (k, n, n, ...) arrays (memory; default 2^21)", example=2097152)
+    force: Flag = entry(False, "start a run estimated above 24 h of wall time or 80% of the available memory "
+                        "(refused otherwise, before any work; as --force; the hard limits 2**50 k-points and 1e7 "
+                        "scan points stay)")
 
 
 class OutputTable(Table):
@@ -249,7 +253,8 @@ class ChecksTable(Table):
         3, "chemical potentials at which Maxwell and Mott/Sommerfeld are checked")
     exact: Flag = entry(False, "compare with the exact steady-state solver (as `qgt verify`)")
     exact_nk: Annotated[Integer, Field(ge=4, le=512)] = entry(32, "grid of the exact-solver check (its cost "
-                                                               "grows fast)")
+                                                               "grows fast: at most 2**20 k-points, 101 per direction "
+                                                               "in 3D)")
     exact_mu: Number | None = entry(None, "mu of the exact-solver check (default: density_mu)", example=1.5)
     exact_T: Annotated[Number, Field(gt=0)] | None = entry(None, "T of the exact-solver check (default: "
                                                             "density_T)", example=750.0)
@@ -409,9 +414,12 @@ def problems(error: ValidationError) -> list[str]:
                 lines.append(f"unknown table [{name}]{hint}; tables are {', '.join(f'[{t}]' for t in tables)}")
             else:
                 table = "top level" if len(loc) == 1 else where(loc[:-1])
-                home = [f"a key of [{t}]" for t, cls in TABLES.items() if name in _keys(cls)]
-                home += ["a top-level key"] if name in _keys(RunConfig) and name not in TABLES else []
-                hint = f" ({' and '.join(home)})" if home else O.suggestion(name, allowed)
+                home = [f"[{t}]" for t, cls in TABLES.items() if name in _keys(cls)]
+                hint = f" (it belongs in {' or '.join(home)})" if home else O.suggestion(name, allowed)
+                if name in _keys(RunConfig) and name not in TABLES:
+                    hint = " (a top-level key: write it before the first table)"
+                elif name in TABLES and not home:
+                    hint = f" ({name} is a table: write [{name}] with its keys)"
                 lines.append(f"{table}: unknown key {name!r}{hint}; allowed: {', '.join(allowed)}")
         elif kind == "model_type" and len(loc) == 1:
             lines.append(f"{loc[0]}: must be a table ([{loc[0]}]), got {O.describe(item['input'])}")
@@ -572,6 +580,11 @@ def _check_against_model(config: RunConfig, model):
     if config.report.band is not None and config.report.band >= model.norb:
         found.append(f"[report] band: {config.report.band} but the model has {model.norb} bands "
                      f"(0..{model.norb - 1})")
+    if config.checks.exact:
+        try:
+            check_exact_grid(config.checks.exact_nk, d, "exact_nk")
+        except ValueError as exc:
+            found.append(f"[checks] exact_nk: {exc}")
     tol = config.physics.degeneracy_tol
     if tol is not None:
         width = O.band_width(model)

@@ -10,11 +10,12 @@ memory of its (k, n, n, ...) arrays); a *task* (``task_size`` k-points, a multip
 the unit of scheduling and of checkpoints. Task t covers the flat grid indices
 [t task_size, (t + 1) task_size); its result is the sum of its chunks in order, and the result of the
 grid is the sum of the task results in task order, whatever the executor, the number of workers or
-the order in which tasks finish (`qgtransport.executors`). So serial, process and Dask runs agree
+the order in which tasks finish (`qgtransport.engine.executors`). So serial, process and Dask runs agree
 to the last bit for a given chunk and task size, and to rounding (~1e-15) between sizes.
 
-Checkpoints (`qgtransport.checkpoint`): with ``checkpoint=DIRECTORY`` every finished task result is
-written to DIRECTORY/nk-<grid>/; the same call later skips the tasks found there.
+Checkpoints (`qgtransport.engine.checkpoint`): with ``checkpoint=DIRECTORY`` every finished task result is
+written to DIRECTORY/nk-<grid>/; the same call later skips the tasks found there whose chunk files
+pass the checks (this run's fingerprint, this task, shapes, checksum) and recomputes the others.
 
 Error estimate: the caller integrates a second grid of nk/2 points per direction (same shift; it
 costs 1/2^d of the first) and reports |I(nk) - I(nk/2)|. (The even sub-grid of the nk grid is not
@@ -137,7 +138,7 @@ def integrate(chunk_function: Callable, shape: tuple[int, ...], shift=0.5, chunk
     shape, shift : the grid.
     chunk_size : k-points per call of chunk_function (memory).
     progress : tqdm bar with k-points/s and the time left.
-    executor, workers, scheduler : see `qgtransport.executors.Executor` (or pass an open Executor).
+    executor, workers, scheduler : see `qgtransport.engine.executors.Executor` (or pass an open Executor).
     checkpoint : directory for finished task results (resume), or None.
     task_size : k-points per task (a smaller chunk_size is used if it exceeds the task; the task is
         rounded up to a multiple of the chunk); default `default_task_size`. Part of the
@@ -153,6 +154,7 @@ def integrate(chunk_function: Callable, shape: tuple[int, ...], shift=0.5, chunk
     """
     shift = tuple(float(s) for s in np.broadcast_to(np.asarray(shift, dtype=float), (len(shape),)))
     runner, owned = open_executor(executor, workers, scheduler)
+    store = None
     try:
         total = int(np.prod(shape)) if points is None else points.total
         chunk_size = max(1, min(int(chunk_size), total))
@@ -161,7 +163,6 @@ def integrate(chunk_function: Callable, shape: tuple[int, ...], shift=0.5, chunk
         chunk_size = min(chunk_size, max(1, int(task_size)))
         task_size = max(1, -(-int(task_size) // chunk_size)) * chunk_size
         task = GridTask(chunk_function, tuple(shape), shift, chunk_size, task_size, points)
-        store = None
         if checkpoint is not None:
             from qgtransport import __version__
             from qgtransport.engine.checkpoint import ChunkStore
@@ -174,6 +175,8 @@ def integrate(chunk_function: Callable, shape: tuple[int, ...], shift=0.5, chunk
                                description=f"grid {task.shape}, shift {task.shift}, {task.count} tasks")
         return reduce_tasks(task, runner, store, progress)
     finally:
+        if store is not None:
+            store.close()
         if owned:
             runner.close()
 
@@ -201,7 +204,7 @@ def reduce_tasks(task: GridTask, runner: Executor, store, progress: bool) -> dic
                 state["reduced"] += 1
             elif index in stored:
                 result = store.load(index)
-                if result is None:  # unreadable file: recompute here
+                if result is None:  # changed since it was verified: recompute here
                     result = task(index)
                     store.save(index, result)
             else:
@@ -219,6 +222,9 @@ def reduce_tasks(task: GridTask, runner: Executor, store, progress: bool) -> dic
                 bar.update(task.points(index))
             advance()
         advance()
+    except KeyboardInterrupt:  # Ctrl-C (or SIGTERM in qgt) wherever it lands: end the workers now
+        runner.abort()
+        raise
     finally:
         if bar is not None:
             bar.close()

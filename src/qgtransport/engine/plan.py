@@ -1,19 +1,21 @@
 """The k-space engine behind `qgtransport.compute`: one plan for a request on a grid.
 
 Chooses the chunk function (scan "direct": the responses at every (mu, T) point; "binned": energy
-histograms, `qgtransport.spectral`; optionally refined around hot spots, `qgtransport.refine`), runs
-it on the grid nk and, for the error estimate, on nk/2 with one executor (`qgtransport.executors`)
+histograms, `qgtransport.engine.spectral`; optionally refined around hot spots, `qgtransport.engine.refine`), runs
+it on the grid nk and, for the error estimate, on nk/2 with one executor (`qgtransport.engine.executors`)
 and optional checkpoints, and turns the sums into integrals. Every chunk function computes H(k) and
-one eigh per k-point with `qgtransport.backend` (numpy or CuPy).
+one eigh per k-point with `qgtransport.engine.backend` (numpy or CuPy).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from qgtransport.engine.backend import BACKENDS, GridChunks, default_batch
+from qgtransport.engine.checkpoint import DirectoryLock
 from qgtransport.engine.executors import open_executor, tune_allocator, validate_executor
 from qgtransport.engine.integrate import add_into, coarse_shape, integrate
 from qgtransport.engine.refine import (
@@ -101,12 +103,21 @@ def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_s
     attrs = {"scan": scan, "backend": backend}
     if grid is not None:
         attrs.update(energy_bin_width=grid.width,
-                     error_estimate="|I(nk) - I(nk/2)| + binning-error bound (qgtransport.spectral)")
+                     error_estimate="|I(nk) - I(nk/2)| + binning-error bound (qgtransport.engine.spectral)")
     if executor == "auto" and scheduler is not None:
         executor = "dask"
     coarse = coarse_shape(shape) if error_estimate else None
     kpoints = int(np.prod(shape)) + (int(np.prod(coarse)) if coarse else 0)
-    runner, owned = open_executor(executor, workers, scheduler, kpoints, model.norb)
+    lock = None
+    if checkpoint is not None:  # one run at a time on the directory, for all of its grids
+        Path(checkpoint).mkdir(parents=True, exist_ok=True)
+        lock = DirectoryLock(checkpoint).acquire()
+    try:
+        runner, owned = open_executor(executor, workers, scheduler, kpoints, model.norb)
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
     attrs["executor"] = f"processes ({runner.workers} workers)" if runner.kind == "processes" else runner.kind
     try:
         def run(grid_shape, function, show, label=None):
@@ -144,6 +155,8 @@ def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_s
     finally:
         if owned:
             runner.close()
+        if lock is not None:
+            lock.release()
 
     changes = {}
     if refinement is not None and refinement.levels > 0:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from qgtransport.responses import charge, entropy, nonlinear, optical
+from qgtransport.responses import charge, entropy, nonlinear, optical, second_order
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ RESPONSES = {
         optical.joint_density_of_states, "density_of_states",
         "joint density of states sum_nm int delta(e_m - e_n - omega)", "-", rank=0, frequency=True),
     "second_order_current": Response(
-        nonlinear.second_order_current, "second_order_conductivity",
+        second_order.second_order_current, "second_order_conductivity",
         "second-order DC charge response J = chi E E of the seed's equation of motion, exact in tau", "charge",
         rank=3, needs_tau=True, needs_curvature=True, band_power=3),
     "nonlinear_drude": Response(
@@ -117,15 +117,15 @@ RESPONSES = {
         "tau^0 (intrinsic) second-order charge response of the seed's equation of motion (contour average)",
         "charge", rank=3, needs_curvature=True, band_power=3),
     "entropy_production_third_order": Response(
-        nonlinear.entropy_production_third_order, "third_order_entropy_production",
+        second_order.entropy_production_third_order, "third_order_entropy_production",
         "entropy production at E^3, Pi = Pi_abc E_a E_b E_c (exact third order of Eq. 9)", "-", rank=3,
         needs_tau=True, needs_curvature=True, band_power=3),
     "second_order_heat_current": Response(
-        nonlinear.second_order_heat_current, "second_order_heat_conductivity",
+        second_order.second_order_heat_current, "second_order_heat_conductivity",
         "second-order heat current Tr[{v, H - mu} rho(2)]/2 per E^2", "heat", rank=3, needs_tau=True,
         needs_curvature=True, band_power=3),
     "second_order_entropy_current": Response(
-        nonlinear.second_order_entropy_current, "second_order_entropy_conductivity",
+        second_order.second_order_entropy_current, "second_order_entropy_conductivity",
         "second-order entropy current Tr[v s(rho)] of Eq. 5 (Frechet expansion of s, ERRATA S1)", "entropy",
         rank=3, needs_tau=True, needs_curvature=True, band_power=3),
     "intrinsic_second_order_closed_form": Response(
@@ -133,27 +133,27 @@ RESPONSES = {
         "closed form of the tau^0 second-order charge response (BCP Fermi-surface + interband metric dipole)",
         "charge", rank=3),
     "second_harmonic_current": Response(
-        nonlinear.second_harmonic_current, "second_order_conductivity",
+        second_order.second_harmonic_current, "second_order_conductivity",
         "second-harmonic charge response chi(omega, omega): J(2 omega) = Re[chi E E e^{-2i omega t}]/2, exact in tau",
         "charge", rank=3, needs_tau=True, needs_curvature=True, band_power=3, frequency=True),
     "rectified_current": Response(
-        nonlinear.rectified_current, "second_order_conductivity",
+        second_order.rectified_current, "second_order_conductivity",
         "rectification charge response chi(omega, -omega): J_DC = Re[chi E E*]/2, exact in tau", "charge",
         rank=3, needs_tau=True, needs_curvature=True, band_power=3, frequency=True),
     "second_harmonic_entropy_current": Response(
-        nonlinear.second_harmonic_entropy_current, "second_order_entropy_conductivity",
+        second_order.second_harmonic_entropy_current, "second_order_entropy_conductivity",
         "second-harmonic entropy current Tr[v s(rho)], chi^s(omega, omega) (ERRATA S1: not f -> s)", "entropy",
         rank=3, needs_tau=True, needs_curvature=True, band_power=3, frequency=True),
     "rectified_entropy_current": Response(
-        nonlinear.rectified_entropy_current, "second_order_entropy_conductivity",
+        second_order.rectified_entropy_current, "second_order_entropy_conductivity",
         "rectified entropy current Tr[v s(rho)], chi^s(omega, -omega): <j^s> = Re[chi^s E E*]/2", "entropy",
         rank=3, needs_tau=True, needs_curvature=True, band_power=3, frequency=True),
     "second_harmonic_heat_current": Response(
-        nonlinear.second_harmonic_heat_current, "second_order_heat_conductivity",
+        second_order.second_harmonic_heat_current, "second_order_heat_conductivity",
         "second-harmonic heat current Tr[{v, H - mu} rho(2)]/2, chi^q(omega, omega)", "heat",
         rank=3, needs_tau=True, needs_curvature=True, band_power=3, frequency=True),
     "rectified_heat_current": Response(
-        nonlinear.rectified_heat_current, "second_order_heat_conductivity",
+        second_order.rectified_heat_current, "second_order_heat_conductivity",
         "rectified heat current Tr[{v, H - mu} rho(2)]/2, chi^q(omega, -omega): <j^q> = Re[chi^q E E*]/2", "heat",
         rank=3, needs_tau=True, needs_curvature=True, band_power=3, frequency=True),
     "berry_connection_polarizability_current": Response(
@@ -168,7 +168,7 @@ RESPONSES = {
         nonlinear.quantum_metric_dipole_current, "second_order_conductivity",
         "tau^0 normalized quantum-metric dipole term sum_n f'_n v^a_n G^bc_n (dissipative)", "charge", rank=3),
     "second_order_entropy_current_replaced": Response(
-        nonlinear.second_order_entropy_current_replaced, "second_order_entropy_conductivity",
+        second_order.second_order_entropy_current_replaced, "second_order_entropy_conductivity",
         "f -> s replaced second-order entropy current (not Tr[v s(rho)], ERRATA S1)", "entropy", rank=3,
         needs_tau=True, needs_curvature=True, band_power=3),
 }
