@@ -12,13 +12,14 @@ STAGES = [
     {"files"},
     {"models"},
     {"bands"},
+    {"symmetry"},
     {"responses", "engine"},
     {"compute", "options", "cost", "results", "units", "entropy_density", "convergence"},
     {"exact", "relations"},
     {"report"},
     {"cli"},
 ]
-SHARED_STAGE = 4
+SHARED_STAGE = 5
 EXEMPT = {"qgtransport", "qgtransport._moved", "qgtransport.plot"}  # the package's face and the old paths
 
 

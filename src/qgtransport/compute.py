@@ -18,6 +18,7 @@ from qgtransport.options import check_scans, checked, suggestion
 from qgtransport.responses import RESPONSES
 from qgtransport.responses.kernels import Block, Settings
 from qgtransport.results import build_dataset
+from qgtransport.symmetry import Rule, Symmetry, as_group, require
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ def thermal_block_sums(geo: BandGeometry, request: Request) -> dict:
 
 def engine_block_sums(geo: BandGeometry, request: Request) -> dict:
     """The direct scan's band sums in the engine: the quantities that are c(T) sum_n w(x_n) Q_n
-    (Berry curvature, Drude, band curvature; `qgtransport.spectral.band_resolved`) from the band
+    (Berry curvature, Drude, band curvature; `qgtransport.engine.spectral.band_resolved`) from the band
     quantities Q_n with exact weights, and the interband entropy production from one exact pair sum
     (divided-difference kernel), all from pair products P^ab_nm computed once per batch; the others
     by `thermal_block_sums`. Same values, to rounding."""
@@ -142,7 +143,8 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
             kernel="divided_difference", rho1="finite_eta", broadening="gaussian", width=0.02,
             degeneracy_tol=DEGENERACY_TOL, max_elements=2**21, error_estimate=True, progress=False,
             executor="auto", workers=None, scheduler=None, checkpoint=None, task_size=None, scan="auto",
-            bin_width=None, refine=None, backend="numpy", positions="diagonal", force=False):
+            bin_width=None, refine=None, backend="numpy", positions="diagonal", force=False, symmetry=None,
+            symmetry_force=False):
     """Compute responses of a model on a uniform k-grid for every (mu, T[, omega]).
 
     Parameters
@@ -235,6 +237,16 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
         Start a run that `qgtransport.cost` estimates above 24 h of wall time or 80 % of the
         available memory (refused otherwise, before any work, with the estimate). Runs above the
         hard limits (2**50 k-points, 1e7 scan points) are refused regardless.
+    symmetry : str, list of str or Group, optional
+        The magnetic point group of the model: "auto", generator names ("C3z,C2x,TimeReversal" or a
+        list), or a `qgtransport.symmetry.Group` (docs/symmetry.md). Only the
+        irreducible k-points of the grid are computed, weighted by their orbit sizes, and every tensor
+        is symmetrised by its transformation rule (`RESPONSES[q].time_reversal`). "auto": the group
+        the model declares (built-in models) or spglib's from the crystal structure. The grid must be
+        invariant (shift=0 suits every group); the model must respect the group
+        (`qgtransport.symmetry.check`), else the call is refused naming the broken operation.
+    symmetry_force : bool
+        Use the group even where the model breaks it (the results are those of the symmetrised model).
 
     Returns
     -------
@@ -270,14 +282,17 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
     if positions != "diagonal":
         check_positions(model, positions, quantities)
         request = replace(request, positions=positions)
+    symmetrised = symmetry_of(model, quantities, symmetry, symmetry_force)
     result = integrate_request(
         model, request, shape, shift, chunk_size=chunk_size, direct_sums=partial(engine_block_sums, request=request),
         order=order, progress=progress, error_estimate=error_estimate, scan=scan, bin_width=bin_width,
         backend=backend, refine=refine, executor=executor, workers=workers, scheduler=scheduler,
-        checkpoint=checkpoint, task_size=task_size,
+        checkpoint=checkpoint, task_size=task_size, symmetry=symmetrised,
         curvature=curvature_needed(quantities, settings, len(mu_flat), backend))
     ds = build_dataset(model, result.values, result.errors, **common)
     ds.attrs.update(result.attrs)
+    if symmetrised is not None:
+        ds.attrs.update(symmetry_attributes(symmetrised, symmetry_force))
     ds.attrs["positions"] = ("full (Wannier position matrix in the Berry connection and curvature, WYSV 2006; "
                              "metric and Kubo tensors within the Wannier subspace)" if positions == "full"
                              else "diagonal (tight-binding approximation: orbital positions only)")
@@ -301,6 +316,46 @@ def curvature_needed(quantities, settings, points: int, backend: str) -> str:
     if any(RESPONSES[q].needs_curvature and not band_resolved(q, settings) for q in quantities):
         return "full"
     return "trace" if points <= TRACE_MAX_POINTS and backend == "numpy" else "diagonal"
+
+
+def symmetry_of(model, quantities, symmetry, force: bool):
+    """The `qgtransport.symmetry.Symmetry` of a request (None without a group): the group checked
+    against the model (refused where broken unless force) and each quantity's transformation rule."""
+    group = as_group(symmetry, model)
+    if group is None:
+        return None
+    if not force:
+        require(model, group)
+    rules = {q: Rule(RESPONSES[q].rank, RESPONSES[q].time_reversal, RESPONSES[q].axial) for q in quantities}
+    return Symmetry(group, rules, model.reciprocal)
+
+
+def symmetry_attributes(symmetrised, force: bool) -> dict:
+    """What the dataset records about the group used."""
+    group, used = symmetrised.group, symmetrised.kgroup
+    return {"symmetry_generators": ", ".join(group.generators), "symmetry_order": group.order,
+            "symmetry_operations_used": used.order,
+            "symmetry_forced": int(bool(force)),
+            "symmetry_note": ("k-points of the irreducible wedge weighted by their orbit sizes, tensors symmetrised "
+                              "(docs/symmetry.md)" + ("" if used.order == group.order else
+                                                      "; time reversal unused: a quantity exact in tau has no "
+                                                      "time-reversal rule"))}
+
+
+def add_forbidden_components(ds, model, symmetry):
+    """A copy of a full-grid dataset whose `<name>_error` also counts the components that the group
+    forbids (the value minus its symmetrised value: grid or model error), through
+    `qgtransport.convergence.add_symmetry_residuals`; the report's convergence section then shows them."""
+    from qgtransport.convergence import add_symmetry_residuals
+
+    names = [q for q in ds.data_vars if q in RESPONSES]
+    symmetrised = symmetry_of(model, names, symmetry, force=True)
+    if symmetrised is None:
+        return ds
+    residuals = symmetrised.residual({q: ds[q].values for q in names})
+    out = add_symmetry_residuals(ds, residuals)
+    out.attrs["symmetry_checked"] = ", ".join(symmetrised.kgroup.generators)
+    return out
 
 
 def check_positions(model, positions, quantities):

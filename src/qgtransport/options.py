@@ -187,6 +187,19 @@ def _refinement(value):
     return value
 
 
+def _symmetry(value):
+    """None, "auto", generator names (a list or a comma-separated string) or a Group."""
+    from qgtransport.symmetry import Group, SymmetryError, as_group
+
+    if value is None or isinstance(value, Group) or (isinstance(value, str) and value.strip().lower() == "auto"):
+        return value
+    try:
+        as_group(value)
+    except (SymmetryError, TypeError, ValueError) as exc:
+        raise _error("value", "{message}", message=str(exc)) from None
+    return value
+
+
 # ---------------------------------------------------------------- the types
 
 GridSize = Annotated[int | tuple[int, ...], grid_size(1), Field(
@@ -269,6 +282,8 @@ class ComputeOptions(BaseModel):
     backend: Backend = "numpy"
     positions: Positions = "diagonal"
     force: Force = False
+    symmetry: Annotated[object, BeforeValidator(_symmetry)] = None
+    symmetry_force: Flag = False
 
 
 class Scans(BaseModel):

@@ -215,11 +215,15 @@ energy units (k_B = e = hbar = 1).
 @click.option("--positions", type=click.Choice(O.POSITIONS), default="diagonal", show_default=True,
               help="full: the position matrix of a --tb file enters the Berry connection and curvature "
                    "(Wannier interpolation, WYSV 2006).")
+@click.option("--symmetry", "symmetry_text", default=None, metavar="auto|G1,G2",
+              help="Magnetic point group: 'auto' or generators such as 'C3z,C2x,TimeReversal': only the irreducible "
+                   "k-points of a Gamma-centred grid are computed and the tensors symmetrised (docs/symmetry.md).")
+@click.option("--symmetry-force", is_flag=True, help="Use --symmetry even where the model breaks it.")
 @click.option("--force", is_flag=True, help=FORCE_HELP)
 def compute_command(model_name, params, hr, tb, model_file, wsvec, win, centres, spin_degeneracy, mu_spec, T_spec,
                     tau_text, nk, quantities, units, kernel, rho1, omega_spec, broadening, width_text, component,
                     output, json_path, progress, executor, workers, scheduler, checkpoint, scan, refine_levels,
-                    positions, force):
+                    positions, force, symmetry_text, symmetry_force):
     """Compute responses of a built-in model on a k-grid for every (mu, T).
 
     Writes the dataset (netCDF, --output) and a JSON summary (--json), and prints each response at
@@ -243,6 +247,8 @@ def compute_command(model_name, params, hr, tb, model_file, wsvec, win, centres,
     width = parse_number(width_text, "--width")
     engine = dict(executor=executor, workers=workers, scheduler=scheduler, checkpoint=checkpoint, scan=scan,
                   refine={"levels": refine_levels} if refine_levels else None, positions=positions, force=force)
+    if symmetry_text is not None:  # a Gamma-centred grid: invariant under every point group
+        engine.update(symmetry=symmetry_text, symmetry_force=symmetry_force, shift=0.0)
     check_options(mu=mu, T=T, tau=tau, nk=nk, omega=omega, width=width, units=units, kernel=kernel, rho1=rho1,
                   broadening=broadening, **engine)
     check_writable(output, "--output")
@@ -392,6 +398,43 @@ def _demo_summary(ds, header, rows, bands, T_ref) -> dict:
         "table": rows,
     }
     return data
+
+
+@main.command("symmetry")
+@model_options
+@click.option("--generators", default="auto", show_default=True, metavar="auto|G1,G2",
+              help="The group to check: 'auto' (declared by a built-in model, else spglib) or generators such as "
+                   "'Inversion,C4z,TimeReversal*C2x'.")
+@click.option("--tolerance", "tolerance_text", default=None, metavar="X",
+              help="Energy tolerance (eV) of a respected operation (default 1e-5).")
+def symmetry_command(model_name, params, hr, tb, model_file, wsvec, win, centres, spin_degeneracy, generators,
+                     tolerance_text):
+    """Check how far a model breaks each operation of a point group (band energies and Berry curvature
+    at g k against k, random k), and print the largest subgroup it respects.
+
+    \b
+    Examples:
+      qgt symmetry --model qwz --generators C4z,TimeReversal*Mx,TimeReversal
+      qgt symmetry --hr Fe_hr.dat --generators Inversion,C4z,TimeReversal*C2x
+    """
+    from qgtransport.symmetry import ENERGY_TOL, check
+
+    model = load_model(model_name, parse_params(params), hr=hr, tb=tb, model_file=model_file, wsvec=wsvec, win=win,
+                       centres=centres, spin_degeneracy=None if spin_degeneracy is None else int(spin_degeneracy))
+    tol = ENERGY_TOL if tolerance_text is None else parse_number(tolerance_text, "--tolerance")
+    try:
+        result = check(model, generators, energy_tol=tol)
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+    unit = model.energy_unit
+    rows = [[r["operation"], f"{r['energy']:.2e}", f"{r['curvature']:.2e}", "yes" if r["respected"] else "BROKEN"]
+            for r in result.rows()]
+    click.echo(f"{model.name}: group of order {result.group.order} ({', '.join(result.group.generators)})\n")
+    click.echo(format_table(["operation", f"max |e(k) - e(gk)| ({unit})", "Berry curvature (relative)",
+                             "respected"], rows))
+    respected = result.respected
+    click.echo(f"\nlargest subgroup respected (energies to {tol:g} {unit}, curvature to {result.curvature_tol:g}): "
+               f"order {respected.order}, generators {', '.join(respected.generators)}")
 
 
 @main.command("convert")

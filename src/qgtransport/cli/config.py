@@ -21,6 +21,7 @@ Layout (all tables optional except [model] and [scan] mu, T; docs/configuration.
     [output]    folder, name, report, json, dpi
     [report]    title, path_labels, path_points, band_points, bz_nk, band, density_mu, density_T
     [checks]    relations, mu_points, exact, exact_nk, exact_mu, exact_T, tolerance
+    [symmetry]  group, force, check
 
 The value types of the file (expressions, paths relative to the file, scans) are in
 `qgtransport.cli.values`. `qgt init` writes the example from these models and the reference part of
@@ -262,6 +263,18 @@ class ChecksTable(Table):
                                                        "solver)")
 
 
+class SymmetryTable(Table):
+    """The magnetic point group of the model (docs/symmetry.md): only the irreducible k-points are computed."""
+
+    group: Text | None = entry(None, "\"auto\" (declared by a built-in model, else spglib) or generators such as "
+                               "\"C3z,C2x,TimeReversal\"; the grid must be invariant (shift = 0 suits every group)",
+                               example="auto")
+    force: Flag = entry(False, "use the group even where the model breaks it")
+    check: Text | None = entry(None, "a group whose forbidden components a full-grid run counts as grid error "
+                               "(in <name>_error and the report's convergence section): \"auto\" or generators",
+                               example="auto")
+
+
 def _table(cls):
     return Field(default_factory=dict, validate_default=True, description=cls.__doc__)
 
@@ -283,6 +296,7 @@ class RunConfig(BaseModel):
     output: OutputTable = _table(OutputTable)
     report: ReportTable = _table(ReportTable)
     checks: ChecksTable = _table(ChecksTable)
+    symmetry: SymmetryTable = _table(SymmetryTable)
 
     _text: str = PrivateAttr("")
     _source: str = PrivateAttr("config")
@@ -304,6 +318,8 @@ class RunConfig(BaseModel):
                        error_estimate=self.grid.error_estimate, positions=self.model.positions)
         if self.scan.omega is not None:
             options["omega"] = self.scan.omega
+        if self.symmetry.group is not None:
+            options.update(symmetry=self.symmetry.group, symmetry_force=self.symmetry.force)
         if self.physics.degeneracy_tol is not None:
             options["degeneracy_tol"] = self.physics.degeneracy_tol
         for key, value in self.execution.model_dump().items():

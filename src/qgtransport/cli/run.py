@@ -134,6 +134,13 @@ def run_command(config_path, output_dir, no_report, progress, force):
     say(f"computing {what} of {model.name} on a {shape} k-grid for {len(mu)} mu x {len(T)} T")
     ds = run_compute(model, quantities, mu=mu, T=T, tau=tau, nk=nk, units=units, kernel=kernel, rho1=rho1,
                      progress=bool(progress), **options)
+    if config.symmetry.check is not None:  # forbidden components count as grid error (docs/symmetry.md)
+        from qgtransport.compute import add_forbidden_components
+
+        try:
+            ds = add_forbidden_components(ds, model, config.symmetry.check)
+        except ValueError as exc:
+            raise BadInput(f"{config_path}: [symmetry] check: {exc}") from None
     ds.attrs["config"] = config.text
     ds.attrs["config_resolved"] = config.to_json()
     ds.attrs["config_file"] = str(Path(config_path).resolve())

@@ -1,7 +1,7 @@
 """Where the chunks of a k-grid run: in this process, in local worker processes, or on Dask.
 
 An executor maps a picklable task over chunk indices and yields (index, result) as results come
-in, in any order; the caller (`qgtransport.integrate`) adds them in index order, so the sum does not
+in, in any order; the caller (`qgtransport.engine.integrate`) adds them in index order, so the sum does not
 depend on the executor or the number of workers. At most `window` results may be outstanding (submitted
 and not yet taken by the caller), which bounds the memory of a long run.
 

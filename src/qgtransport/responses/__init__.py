@@ -20,6 +20,10 @@ class Response:
     needs_curvature: bool = False  # needs d2H (band_geometry order 2)
     band_power: int = 2  # largest band-index power of its per-k arrays (memory: k n^power p)
     zero_temperature: bool = False  # a Fermi-sea sum with a T -> 0 limit, computed at T = 0 with the step f
+    # how the band sum F(k) transforms under time reversal (k -> -k; docs/symmetry.md): "even",
+    # "odd", "transpose" (F_ab(-k) = F_ba(k)) or None (exact in tau: no rule); every index is polar
+    time_reversal: str | None = None
+    axial: bool = False
 
 
 # T = 0 (step occupation theta(mu - e), 1/2 at e = mu; docs/conventions.md): the sums over occupied
@@ -170,4 +174,34 @@ RESPONSES = {
 }
 RESPONSES.update({name: replace(RESPONSES[name], zero_temperature=True) for name in ZERO_TEMPERATURE})
 
-__all__ = ["RESPONSES", "Response", "ZERO_TEMPERATURE"]
+# Time reversal maps the band sum F(k) of a response to F(-k) (docs/symmetry.md). A linear response
+# sum_nm c(e_n, e_m) v^a_nm v^b_mn goes to its transpose (Onsager: symmetric part even, Hall part odd);
+# a sum over f and its derivatives of products of velocities (odd), Berry curvatures (odd), metrics
+# and band curvatures (even) takes the sign of the product: tau-odd terms (Drude, Berry-curvature
+# dipole) even, tau-even ones (nonlinear Drude tau^2, intrinsic tau^0) odd. A response exact in tau
+# maps to the response at -tau: no rule (only the unitary operations are used with it).
+TIME_REVERSAL = {
+    **{name: "transpose" for name in (
+        "entropy_production", "entropy_production_drude", "entropy_production_interband",
+        "entropy_production_band_curvature", "entropy_production_drude_quantum_metric",
+        "entropy_production_quantum_metric", "entropy_current_drude", "entropy_hall", "anomalous_hall", "drude",
+        "anomalous_nernst", "conductivity_ac", "drude_ac", "entropy_conductivity_ac", "heat_conductivity_ac",
+        "optical_conductivity", "optical_entropy_conductivity")},
+    "equilibrium_entropy_current": "odd",
+    "joint_density_of_states": "even",
+    "berry_curvature_dipole_current": "even",
+    "nonlinear_drude": "odd",
+    "intrinsic_second_order": "odd",
+    "intrinsic_second_order_closed_form": "odd",
+    "berry_connection_polarizability_current": "odd",
+    "kaplan_holder_yan_current": "odd",
+    "quantum_metric_dipole_current": "odd",
+    **{name: None for name in (
+        "second_order_current", "entropy_production_third_order", "second_order_heat_current",
+        "second_order_entropy_current", "second_harmonic_current", "rectified_current",
+        "second_harmonic_entropy_current", "rectified_entropy_current", "second_harmonic_heat_current",
+        "rectified_heat_current", "second_order_entropy_current_replaced")},
+}
+RESPONSES.update({name: replace(RESPONSES[name], time_reversal=TIME_REVERSAL.get(name)) for name in RESPONSES})
+
+__all__ = ["RESPONSES", "Response", "TIME_REVERSAL", "ZERO_TEMPERATURE"]

@@ -135,7 +135,7 @@ def berry_connection_polarizability_current(block: Block) -> np.ndarray:
 
     Transcribed into docs/conventions.md (electron charge -1, Omega = -2 Im sum r r, sigma_xy = -sum f Omega)
     by that derivation, so that its sign follows ours. Purely Hall: its fully symmetric part vanishes,
-    J.E = 0 (tests/test_nonlinear.py). Not what the seed's equation gives (docs/physics.md, ERRATA O3).
+    J.E = 0 (tests/responses/test_nonlinear.py). Not what the seed's equation gives (docs/physics.md, ERRATA O3).
     """
     return fermi_surface_bcp_sum(block, (1.0, -0.5))
 
@@ -177,7 +177,7 @@ def intrinsic_second_order_closed_form(block: Block) -> np.ndarray:
     f'_n = df/de at e_n, G the Berry-connection polarizability (band_normalized_metric; v^a_n G^bc_n
     taken as polarizability_velocity, a level trace). Found here as the exact eta^0 coefficient
     (`intrinsic_second_order`, contour average) and checked against it on two- and three-band models
-    to the grid accuracy (tests/test_nonlinear.py): the Fermi-surface BCP terms with weights
+    to the grid accuracy (tests/responses/test_nonlinear.py): the Fermi-surface BCP terms with weights
     (1/2, -1/2, -1/2) plus a Fermi-sea interband quantum-metric-dipole term. The weights differ from
     those of Gao, Yang, Niu (1, -1/2, -1/2: berry_connection_polarizability_current) and of Kaplan,
     Holder, Yan (2, -1/2, -1/2: kaplan_holder_yan_current), which assume other relaxation schemes

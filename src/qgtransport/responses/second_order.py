@@ -346,7 +346,7 @@ def second_order_heat_current(block: Block) -> np.ndarray:
         chi^q_abc = sum_mn v^a_nm ((e_n + e_m)/2 - mu) rho(2)^bc_mn.
 
     Compared with T times the entropy currents it shows j^s != j^q/T beyond linear order (the seed's
-    claim; tests/test_nonlinear.py). Shape (p, a, b, c).
+    claim; tests/responses/test_nonlinear.py). Shape (p, a, b, c).
     """
     return heat_current_trace(block, second_order_density_matrix(block, FERMI)).real
 
@@ -367,7 +367,7 @@ def ac_second_order_heat_current(block: Block, kind: str) -> np.ndarray:
 def second_harmonic_heat_current(block: Block) -> np.ndarray:
     """Second-harmonic heat current Tr[(1/2){v, H - mu} rho(2)] per E^2, chi^q(omega, omega)
     (conventions of second_harmonic_current). Beside T x second_harmonic_entropy_current it shows
-    j^s != j^q/T (tests/test_nonlinear.py)."""
+    j^s != j^q/T (tests/responses/test_nonlinear.py)."""
     return per_frequency(ac_second_order_heat_current, block, "second_harmonic")
 
 
