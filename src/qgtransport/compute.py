@@ -13,7 +13,7 @@ from qgtransport.cost import check as check_cost
 from qgtransport.cost import estimate
 from qgtransport.engine.integrate import grid_shape
 from qgtransport.engine.plan import integrate_request
-from qgtransport.engine.spectral import band_resolved, band_resolved_sums
+from qgtransport.engine.spectral import auto_scan, band_resolved, band_resolved_sums
 from qgtransport.options import check_scans, checked, suggestion
 from qgtransport.responses import RESPONSES
 from qgtransport.responses.kernels import Block, Settings
@@ -77,9 +77,11 @@ def thermal_block_sums(geo: BandGeometry, request: Request) -> dict:
 
 def engine_block_sums(geo: BandGeometry, request: Request) -> dict:
     """The direct scan's band sums in the engine: the quantities that are c(T) sum_n w(x_n) Q_n
-    (Berry curvature, Drude, band curvature; `qgtransport.engine.spectral.band_resolved_sums`) from the band
-    quantities Q_n with exact weights, the others by `thermal_block_sums`. Same values, to rounding."""
-    diagonal = tuple(q for q in request.quantities if band_resolved(q))
+    (Berry curvature, Drude, band curvature; `qgtransport.engine.spectral.band_resolved`) from the band
+    quantities Q_n with exact weights, and the interband entropy production from one exact pair sum
+    (divided-difference kernel), all from pair products P^ab_nm computed once per batch; the others
+    by `thermal_block_sums`. Same values, to rounding."""
+    diagonal = tuple(q for q in request.quantities if band_resolved(q, request.settings))
     rest = tuple(q for q in request.quantities if q not in diagonal)
     out = {}
     if diagonal:
@@ -140,7 +142,7 @@ def check_zero_temperature(quantities, T) -> None:
 def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.5, units="SI",
             kernel="divided_difference", rho1="finite_eta", broadening="gaussian", width=0.02,
             degeneracy_tol=DEGENERACY_TOL, max_elements=2**21, error_estimate=True, progress=False,
-            executor="auto", workers=None, scheduler=None, checkpoint=None, task_size=None, scan="direct",
+            executor="auto", workers=None, scheduler=None, checkpoint=None, task_size=None, scan="auto",
             bin_width=None, refine=None, backend="numpy", positions="diagonal", force=False, symmetry=None,
             symmetry_force=False):
     """Compute responses of a model on a uniform k-grid for every (mu, T[, omega]).
@@ -203,11 +205,14 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
         from them (a different run is refused).
     task_size : int, optional
         k-points per task (the unit of scheduling and checkpointing; default up to 32768).
-    scan : {"direct", "binned"}
+    scan : {"auto", "direct", "binned"}
         "direct": every kernel at every (mu, T) point; "binned": histograms of band quantities over
         energy once per chunk, then each (mu, T) point by quadrature (a 1000-point scan costs little
         more than one point; DC linear responses only; `qgtransport.engine.spectral`). With
-        "binned", `<name>_error` includes a bound on the binning error.
+        "binned", `<name>_error` includes a bound on the binning error (the binned values agree with
+        the direct ones to 1e-9-1e-7 of the value at the default bin width). "auto" (default):
+        "binned" when every quantity has a binned form, T > 0 and there are at least 5 (mu, T)
+        points, else "direct"; the dataset's attribute "scan" says which ran.
     bin_width : float, optional
         Energy bin width of scan="binned" (model energy unit; default T_min/32).
     refine : bool, dict or Refinement, optional
@@ -252,9 +257,6 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
     """
     quantities, mu, T, omega = validate(quantities, mu, T, tau, omega)
     frequency = any(RESPONSES[q].frequency for q in quantities)
-    check_cost(estimate(model, nk, len(mu) * len(T), quantities, n_omega=len(omega) if frequency else 1,
-                        error_estimate=error_estimate, scan=scan, max_elements=max_elements, executor=executor,
-                        workers=workers, refine=refine, scheduler=scheduler), force=force)
     if scan == "binned" and np.any(T == 0):
         raise ValueError('scan="binned" needs T > 0 (its energy bins are T_min/32 wide); use scan="direct" for T = 0')
     if units == "SI":
@@ -266,6 +268,10 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
                         broadening=broadening, width=width)
     mu_flat = np.repeat(mu, len(T))
     T_flat = np.tile(T_nat, len(mu))
+    scan_used = auto_scan(quantities, settings, mu_flat, T_flat, bin_width) if scan == "auto" else scan
+    check_cost(estimate(model, nk, len(mu) * len(T), quantities, n_omega=len(omega) if frequency else 1,
+                        error_estimate=error_estimate, scan=scan_used, max_elements=max_elements, executor=executor,
+                        workers=workers, refine=refine, scheduler=scheduler), force=force)
     request = Request(quantities, mu_flat, T_flat, omega, settings, max_elements)
     shape = grid_shape(nk, model.dim)
     n = model.norb
@@ -281,7 +287,8 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
         model, request, shape, shift, chunk_size=chunk_size, direct_sums=partial(engine_block_sums, request=request),
         order=order, progress=progress, error_estimate=error_estimate, scan=scan, bin_width=bin_width,
         backend=backend, refine=refine, executor=executor, workers=workers, scheduler=scheduler,
-        checkpoint=checkpoint, task_size=task_size, symmetry=symmetrised)
+        checkpoint=checkpoint, task_size=task_size, symmetry=symmetrised,
+        curvature=curvature_needed(quantities, settings, len(mu_flat), backend))
     ds = build_dataset(model, result.values, result.errors, **common)
     ds.attrs.update(result.attrs)
     if symmetrised is not None:
@@ -296,6 +303,19 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
                 description=f"change of {q} made by the adaptive refinement (refined - uniform grid)",
                 long_name=f"change of the {changes[q].attrs.get('long_name', q)} made by the refinement")
     return ds
+
+
+TRACE_MAX_POINTS = 6  # up to this many (mu, T) points the direct scan sums v^ab_n by traces (one product each)
+
+
+def curvature_needed(quantities, settings, points: int, backend: str) -> str:
+    """How much of d2H in the band basis the direct scan needs (`engine.backend.EngineGeometry`):
+    "full" for a quantity that is not `band_resolved` (second order); else its band diagonal v^ab_n
+    enters only Fermi-sea sums, as traces ("trace", numpy, up to TRACE_MAX_POINTS points: one matrix
+    product per point) or from the diagonal ("diagonal": d(d+1)/2 products)."""
+    if any(RESPONSES[q].needs_curvature and not band_resolved(q, settings) for q in quantities):
+        return "full"
+    return "trace" if points <= TRACE_MAX_POINTS and backend == "numpy" else "diagonal"
 
 
 def symmetry_of(model, quantities, symmetry, force: bool):

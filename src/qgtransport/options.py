@@ -240,7 +240,8 @@ TaskSize = Annotated[int, BeforeValidator(integer), Field(
 MaxElements = Annotated[int, BeforeValidator(integer), Field(
     ge=1, description="bound on the size of the per-chunk (k, n, n, ...) arrays (memory)")]
 Scan = Annotated[Literal[SCANS], choice(SCANS), Field(
-    description="direct: every kernel at every (mu, T); binned: energy histograms once, then each (mu, T) "
+    description="auto: binned for 5 or more (mu, T) points when every quantity has a binned form, else direct; "
+    "direct: every kernel at every (mu, T); binned: energy histograms once, then each (mu, T) "
     "by quadrature (DC linear responses)")]
 BinWidth = Annotated[float, BeforeValidator(number), Field(
     gt=0, allow_inf_nan=False, description="energy bin width of the binned scan (eV; default T_min/32)")]
@@ -275,7 +276,7 @@ class ComputeOptions(BaseModel):
     scheduler: Annotated[str, BeforeValidator(text)] | None = None
     checkpoint: Annotated[object, BeforeValidator(_folder)] | None = None
     task_size: TaskSize | None = None
-    scan: Scan = "direct"
+    scan: Scan = "auto"
     bin_width: BinWidth | None = None
     refine: Annotated[object, BeforeValidator(_refinement)] = None
     backend: Backend = "numpy"

@@ -47,6 +47,13 @@ class Relation:
         return f"{self.name}: max |lhs - rhs| / max |side| = {self.residual:.3e}"
 
 
+def differenced(options: dict) -> dict:
+    """The options of a computation whose values are differenced in mu or T: scan="direct" unless asked
+    otherwise (the binned scan's error, 1e-9-1e-7 of the value, divided by a step of 1e-4 T would
+    dominate the derivative)."""
+    return {"scan": "direct", **options}
+
+
 def onsager(model, *, mu, T, nk, **options) -> Relation:
     """sigma^s_ab (entropy Hall, Eq. 28) = alpha_ab (anomalous Nernst, Xiao et al. 2006): Eq. 29, ERRATA E7."""
     ds = compute(model, ["entropy_hall", "anomalous_nernst"], mu=mu, T=T, nk=nk, **options)
@@ -64,7 +71,8 @@ def maxwell(model, charge="anomalous_hall", *, mu, T, nk, h_mu=1e-4, h_T=None, *
     h_T = 1e-4 * T.min() if h_T is None else h_T
 
     def at(quantity, mu_, T_):
-        return compute(model, [quantity], mu=mu_, T=T_, nk=nk, error_estimate=False, **options)[quantity].values
+        return compute(model, [quantity], mu=mu_, T=T_, nk=nk, error_estimate=False,
+                       **differenced(options))[quantity].values
 
     lhs = -(at(charge, mu, T + h_T) - at(charge, mu, T - h_T)) / (2 * h_T)
     rhs = (at(entropy_name, mu + h_mu, T) - at(entropy_name, mu - h_mu, T)) / (2 * h_mu)
@@ -86,7 +94,7 @@ def sommerfeld(model, charge="anomalous_hall", *, mu, T, nk, order=1, h_mu=None,
     h = T_energy / 4 if h_mu is None else h_mu
     offsets = np.array([-2, -1, 0, 1, 2]) * h
     ds = compute(model, [charge, entropy_name], mu=float(mu) + offsets, T=T, nk=nk, units=units,
-                 error_estimate=False, **options)
+                 error_estimate=False, **differenced(options))
     j = -ds[charge].values[:, 0]
     lhs = ds[entropy_name].values[2, 0]
     if units == "SI":  # natural: sigma^s = (pi^2 T/3) d_mu j; SI adds the ratio of the unit factors, k_B/e
@@ -152,7 +160,7 @@ def maxwell_sides(model, pairs, mu, T, nk, options, h_mu: float = 1e-4, h_T: flo
     n, m = len(mu), len(T)
     quantities = list(dict.fromkeys(q for pair in pairs for q in pair))
     ds = compute(model, quantities, mu=np.concatenate([mu - h_mu, mu, mu + h_mu]),
-                 T=np.concatenate([T - h_T, T, T + h_T]), nk=nk, error_estimate=False, **options)
+                 T=np.concatenate([T - h_T, T, T + h_T]), nk=nk, error_estimate=False, **differenced(options))
     sides = []
     for charge, entropy_name in pairs:
         J = ds[charge].values
@@ -177,7 +185,7 @@ def sommerfeld_sides(model, pairs, mu, T: float, nk, options, h: float | None = 
     quantities = list(dict.fromkeys(q for pair in pairs for q in pair))
     options = {k: v for k, v in options.items() if k != "units"}
     ds = compute(model, quantities, mu=(mu[:, None] + offsets).ravel(), T=T, nk=nk, units="natural",
-                 error_estimate=False, **options)
+                 error_estimate=False, **differenced(options))
     out: dict = {1: [], 3: []}
     for charge, entropy_name in pairs:
         j = -ds[charge].values[:, 0].reshape(len(mu), 5, *ds[charge].shape[2:])

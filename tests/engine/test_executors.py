@@ -3,6 +3,7 @@ worker killed mid-run changes nothing (its chunks are recomputed)."""
 
 import os
 import signal
+import time
 from pathlib import Path
 
 import numpy as np
@@ -81,6 +82,7 @@ def test_auto_uses_worker_processes_for_long_runs_on_several_cores(monkeypatch):
     serial = compute(MODEL, task_size=50, executor="serial", **COMMON)
     assert serial.attrs["executor"] == "serial"
     monkeypatch.setattr(executors, "AUTO_MIN_WORK", 1.0)  # this small run counts as long
+    monkeypatch.setattr(executors, "AUTO_MIN_SECONDS", 0.0)  # and so does its measured cost
     auto = compute(MODEL, task_size=50, workers=2, **COMMON)
     assert auto.attrs["executor"] == "processes (2 workers)"
     for name in serial.data_vars:
@@ -157,3 +159,46 @@ def test_dask_scheduler_address(tmp_path):
         result = compute(MODEL, executor="dask", scheduler=cluster.scheduler_address, task_size=100, **COMMON)
     assert_same(result, compute(MODEL, **COMMON))
     assert Path(tmp_path).exists()
+
+
+def blas_threads() -> int:
+    from threadpoolctl import threadpool_info
+
+    return max((lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"), default=1)
+
+
+def test_serial_runs_its_chunks_with_one_blas_thread_and_restores_the_setting():
+    from threadpoolctl import threadpool_limits
+
+    seen = []
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = blas_threads()
+        with Executor("serial") as runner:
+            results = dict(runner.imap(lambda index: seen.append(blas_threads()) or index, range(3), lambda _: True))
+        after = blas_threads()
+    assert results == {0: 0, 1: 1, 2: 2}
+    assert seen == [1, 1, 1]
+    assert after == before
+
+
+def test_auto_decides_by_the_measured_cost_of_a_probe(monkeypatch):
+    from qgtransport.engine import executors
+
+    slow, fast = (lambda: time.sleep(0.01) or 10), (lambda: 10)
+    # 10^5 k-points of an 18-band model: the k-point model says "processes"; the probe decides
+    assert executors.resolve_auto(2, 10**5, 18, "fork") == "processes"
+    assert executors.resolve_auto(2, 10**5, 18, "fork", probe=fast) == "serial"  # ~1e-7 s per k-point
+    assert executors.resolve_auto(2, 10**4, 18, "fork", probe=slow) == "processes"  # 1e-3 s x 10^4 = 10 s
+    assert executors.resolve_auto(1, 10**4, 18, "fork", probe=slow) == "serial"  # one core
+    calls = []
+    assert executors.resolve_auto(2, 10, 2, "fork", probe=lambda: calls.append(1) or 1) == "serial"
+    assert calls == []  # tiny runs are not probed
+    # compute probes its own chunk function: the full linear DC set on a 3D grid is judged long enough
+    monkeypatch.setattr(executors, "auto_start_method", lambda: "fork")
+    monkeypatch.setattr(executors, "AUTO_MIN_SECONDS", 1e-9)
+    weyl = builtin_model("weyl")
+    ds = compute(weyl, "anomalous_hall", mu=0.0, T=0.1, nk=40, units="natural", workers=2, error_estimate=False)
+    assert ds.attrs["executor"] == "processes (2 workers)"
+    monkeypatch.setattr(executors, "AUTO_MIN_SECONDS", 1e9)
+    ds = compute(weyl, "anomalous_hall", mu=0.0, T=0.1, nk=40, units="natural", workers=2, error_estimate=False)
+    assert ds.attrs["executor"] == "serial"

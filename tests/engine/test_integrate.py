@@ -52,34 +52,47 @@ def test_fast_geometry_matches_the_reference(seed, norb, dim):
     for quantity in (berry_curvature, quantum_metric, band_curvature):
         x, y = quantity(a), quantity(b)
         assert np.allclose(x, y, rtol=1e-9, atol=1e-12 * max(1.0, np.abs(x).max())), quantity.__name__
+    # d2H kept as its band diagonal v^ab_n only (the linear DC responses)
+    c = fast.geometry(k, 2, curvature="diagonal")
+    assert c.curvature is None and np.array_equal(c.velocity, b.velocity)
+    x = band_curvature(a)
+    assert np.allclose(c.curvature_diagonal, x, rtol=1e-9, atol=1e-12 * max(1.0, np.abs(x).max()))
+    # or only its weighted band sums sum_k sum_n w_n(k, p) v^ab_n (Tr[rho_p d_a d_b H], no d2H in the band basis)
+    w = rng.uniform(-1, 1, size=a.energies.shape + (2,))
+    traced = fast.geometry(k, 2, curvature="trace").curvature_trace(w)
+    expected = np.einsum("knp,knab->pab", w, x)
+    assert np.allclose(traced, expected, rtol=1e-9, atol=1e-11 * max(1.0, np.abs(x).max()))
 
 
-@pytest.mark.parametrize("degenerate", [False, True])
-def test_fast_engine_and_reference_give_the_same_responses(rng, degenerate):
-    # the engine's direct scan (band-resolved Berry-curvature and Drude sums, `engine_block_sums`)
-    # against the reference pair kernels (`thermal_block_sums` on `band_geometry`)
+@pytest.mark.parametrize("degenerate, rho1", [(False, "finite_eta"), (True, "finite_eta"), (True, "dc_limit")])
+def test_fast_engine_and_reference_give_the_same_responses(rng, degenerate, rho1):
+    # the engine's direct scan (band-resolved Berry-curvature and Drude sums, the exact interband pair
+    # sum, `engine_block_sums`) against the reference pair kernels (`thermal_block_sums` on `band_geometry`)
     from test_geometry import doubled
 
     model = random_model(rng, norb=3, dim=2, nR=4)
     if degenerate:
         q, _ = np.linalg.qr(rng.normal(size=(6, 6)) + 1j * rng.normal(size=(6, 6)))
         model = doubled(model, q)
-    settings = Settings(tau=3.0)
-    resolved = tuple(q for q in BINNED if band_resolved(q))
-    assert {"anomalous_hall", "anomalous_nernst", "drude", "entropy_hall"} <= set(resolved)
-    request = Request(resolved + ("entropy_production",), np.array([-0.5, 0.4, 0.1]), np.array([0.2, 0.3, 0.05]),
-                      np.zeros(1), settings)
+    settings = Settings(tau=3.0, rho1=rho1)
+    resolved = tuple(q for q in BINNED if band_resolved(q, settings))
+    assert set(resolved) == set(BINNED)  # every linear DC response
+    assert not band_resolved("entropy_production", Settings(tau=3.0, kernel="printed"))
+    request = Request(resolved, np.array([-0.5, 0.4, 0.1]), np.array([0.2, 0.3, 0.05]), np.zeros(1), settings)
     reference = integrate(partial(chunk_sums, model, request=request), (12, 12), chunk_size=50)
-    engine = GridChunks(model, DirectSums(partial(engine_block_sums, request=request)), order=2, batch=7)
-    fast = integrate(engine, (12, 12), chunk_size=50)
-    for name, value in reference.items():
-        scale = 1.0 if name == "equilibrium_entropy_current" else np.abs(value).max()
-        assert np.allclose(fast[name], value, rtol=1e-10, atol=1e-12 * scale), name
+    # band-resolved sums use v^ab_n alone: the engine computes the band diagonal of d2H only, or only
+    # its weighted band sums (traces)
+    for curvature in ("diagonal", "trace", "full"):
+        engine = GridChunks(model, DirectSums(partial(engine_block_sums, request=request), curvature), order=2, batch=7)
+        fast = integrate(engine, (12, 12), chunk_size=50)
+        for name, value in reference.items():
+            scale = 1.0 if name == "equilibrium_entropy_current" else np.abs(value).max()
+            assert np.allclose(fast[name], value, rtol=1e-10, atol=1e-12 * scale), (name, curvature)
 
 
 def compare_binned(model, nk, rho1, mu, T, tolerance=1e-6):
     common = dict(mu=mu, T=T, tau=3.0, nk=nk, units="natural", rho1=rho1, error_estimate=False)
-    direct = compute(model, BINNED, **common)
+    direct = compute(model, BINNED, scan="direct", **common)
     binned = compute(model, BINNED, scan="binned", **common)
     assert binned.attrs["scan"] == "binned"
     for name in BINNED:
@@ -108,6 +121,41 @@ def test_binned_scan_of_a_degenerate_model():
     base = builtin_model("tilted_dirac")
     q, _ = np.linalg.qr(np.random.default_rng(5).normal(size=(4, 4)) + 0j)
     compare_binned(doubled(base, q), 16, "finite_eta", [0.3, 0.9], [0.1])
+
+
+def test_auto_scan_bins_scans_of_several_points_within_the_stated_error():
+    # Fe-like in miniature: the whole linear DC set on 5 mu x 2 T, auto against direct
+    model = builtin_model("haldane", M=0.2)
+    common = dict(mu=np.linspace(-1.2, 1.2, 5), T=[0.05, 0.3], tau=3.0, nk=30, units="natural")
+    direct = compute(model, scan="direct", **common)
+    auto = compute(model, **common)
+    assert (auto.attrs["scan"], auto.attrs["scan_requested"], direct.attrs["scan"]) == ("binned", "auto", "direct")
+    assert set(auto.data_vars) == set(direct.data_vars)
+    for name in (v for v in direct.data_vars if not v.endswith("_error")):
+        a, b = direct[name].values, auto[name].values
+        scale = 1.0 if name == "equilibrium_entropy_current" else np.abs(a).max()
+        assert np.all(np.abs(a - b) <= 1e-6 * scale), name
+        # the binning error stays inside <name>_error: the direct value is within the auto value's error bar
+        assert np.all(np.abs(a - b) <= auto[name + "_error"].values + 1e-12 * scale), name
+
+
+@pytest.mark.parametrize("case", ["few points", "no binned form", "T = 0", "too many bins"])
+def test_auto_scan_stays_direct_where_binning_does_not_pay_or_apply(case):
+    model = builtin_model("qwz")
+    common = dict(mu=np.linspace(-1, 1, 5), T=[0.1], nk=6, units="natural", error_estimate=False)
+    q = ["anomalous_hall"]
+    if case == "few points":
+        common["mu"] = [-1.0, 0.0, 0.5, 1.0]
+    elif case == "no binned form":
+        q, common["omega"] = ["optical_conductivity"], [1.0]
+    elif case == "T = 0":
+        common["T"] = [0.0]
+    else:
+        common.update(mu=np.linspace(-3, 3, 5), T=[1e-6])
+    ds = compute(model, q, **common)
+    assert (ds.attrs["scan"], ds.attrs["scan_requested"]) == ("direct", "auto")
+    five = compute(model, q, **dict(common, scan="direct"))
+    assert np.array_equal(ds[q[0]].values, five[q[0]].values)
 
 
 def test_binned_scan_limits_are_named():

@@ -172,10 +172,13 @@ def fermi_divided_difference(x_n, x_m) -> np.ndarray:
     x_n, x_m = np.asarray(x_n, dtype=float), np.asarray(x_m, dtype=float)
     d = x_m - x_n
     close = np.abs(d) < 1
-    logarithmic = -0.25 * np.exp(log_sinh_over_y(np.abs(d) / 2) - log_cosh(x_n / 2) - log_cosh(x_m / 2))
     negative = (x_n < 0) & (x_m < 0)
     difference = np.where(negative, expit(x_n) - expit(x_m), expit(-x_m) - expit(-x_n))  # f_m - f_n
-    return np.where(close, logarithmic, difference / np.where(close, 1.0, d))
+    out = np.asarray(difference / np.where(close, 1.0, d))
+    # the logarithmic form only where it is used (pairs of bands within T of each other: few)
+    near_n, near_m = (np.broadcast_to(x, d.shape)[close] for x in (x_n, x_m))
+    out[close] = -0.25 * np.exp(log_sinh_over_y(np.abs(d[close]) / 2) - log_cosh(near_n / 2) - log_cosh(near_m / 2))
+    return out
 
 
 def log_abs_fermi_difference(x_n, x_m) -> np.ndarray:

@@ -207,8 +207,9 @@ energy units (k_B = e = hbar = 1).
 @click.option("--scheduler", default=None, metavar="ADDRESS", help="Address of a running Dask scheduler.")
 @click.option("--checkpoint", type=click.Path(file_okay=False), default=None,
               help="Folder for finished chunks; the same command resumes from it after an interruption.")
-@click.option("--scan", type=click.Choice(O.SCANS), default="direct", show_default=True,
-              help="binned: energy histograms once, then every (mu, T) by quadrature (DC linear responses).")
+@click.option("--scan", type=click.Choice(O.SCANS), default="auto", show_default=True,
+              help="auto: binned for 5 or more (mu, T) points when every quantity has one; binned: energy "
+                   "histograms once, then every (mu, T) by quadrature (DC linear responses); direct.")
 @click.option("--refine-levels", type=click.IntRange(min=0), default=0, show_default=True,
               help="Adaptive refinement levels around Berry-curvature / quantum-metric hot spots.")
 @click.option("--positions", type=click.Choice(O.POSITIONS), default="diagonal", show_default=True,

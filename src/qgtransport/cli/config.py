@@ -192,8 +192,8 @@ class ExecutionTable(Table):
     progress: Flag | None = entry(None, "progress bar over the k-grid (default: when stderr is a terminal)",
                                    example=True)
     scan: Annotated[O.Scan, Kind("string")] = entry(
-        "direct", "direct: every kernel at every (mu, T); binned: energy histograms once, then each (mu, T) by "
-        "quadrature (DC linear responses)")
+        "auto", "auto: binned from 5 (mu, T) points when every quantity has a binned form, else direct; direct: "
+        "every kernel at every (mu, T); binned: energy histograms, then each (mu, T) by quadrature")
     bin_width: Annotated[O.BinWidth, Expr, Kind("number")] | None = entry(
         None, "energy bin width of scan = \"binned\" (eV; default T_min/32)", example=0.001)
     refine: Annotated[Refinement, BeforeValidator(refinement_table), Kind("boolean or table")] | None = entry(
@@ -486,8 +486,8 @@ def cross_checks(config: RunConfig) -> list[str]:
     execution = config.execution
     if execution.scheduler is not None and execution.executor not in ("dask", "auto"):
         found.append("[execution] scheduler: only used with executor = \"dask\"")
-    if execution.bin_width is not None and execution.scan != "binned":
-        found.append("[execution] bin_width: only used with scan = \"binned\"")
+    if execution.bin_width is not None and execution.scan == "direct":
+        found.append("[execution] bin_width: only used with scan = \"binned\" or \"auto\"")
     report = config.report
     if (report.path_labels is None) != (report.path_points is None):
         found.append("[report]: give both path_labels and path_points, or neither")

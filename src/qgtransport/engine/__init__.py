@@ -3,7 +3,9 @@
     plan        one request on a grid: which chunk function, which scan, the error grid (`integrate_request`)
     integrate   uniform grids in chunks and tasks, the fixed-order reduction, checkpoints of tasks
     backend     H(k), eigh and dH/dk for a chunk of k (numpy or CuPy)
-    spectral    scan="binned": energy histograms of band quantities, then every (mu, T) by quadrature
+    spectral    scan="binned": energy histograms of band quantities, then every (mu, T) by quadrature;
+                the direct scan's band-resolved sums
+    pairs       the pair products v^a_nm v^b_mn of a batch, computed once for every band quantity
     refine      adaptive refinement around hot spots of Berry curvature and quantum metric
     executors   where the tasks run: this process, worker processes or Dask
     checkpoint  finished tasks on disk, written atomically, each verified before it is resumed; the lock

@@ -27,6 +27,8 @@ the device until its histograms are made.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import partial
 from typing import Literal
 
 import numpy as np
@@ -35,6 +37,28 @@ from qgtransport.bands.geometry import BandGeometry, position_matrix_terms
 
 BACKENDS = ("numpy", "cupy")
 BackendName = Literal["numpy", "cupy"]
+
+
+@dataclass(frozen=True)
+class EngineGeometry(BandGeometry):
+    """A BandGeometry that keeps of d2H only its band diagonal (curvature None):
+
+        curvature_diagonal (nk, n, d, d), v^ab_n = <u_n|d_a d_b H|u_n> (Eq. 20), real,
+
+    all that the linear DC responses use (`spectral.band_quantities`), from d(d+1)/2 matrix products
+    per k-point instead of the 2 d^2 of the full rotation U^+ d_a d_b H U; or, for the direct scan at
+    a few (mu, T) points, not even that (curvature_diagonal None):
+
+        curvature_trace(w) = sum_k sum_n w_n(k, p) v^ab_n(k) -> (p, d, d)   (w: (k, n, p)),
+
+    from Tr[rho_p D d_a d_b H D^+] with rho_p = U_W diag(w_p) U_W^+ (`FastBands.curvature_trace`):
+    one matrix product per point and no Bloch sum of d2H."""
+
+    curvature_diagonal: np.ndarray | None = None
+    curvature_trace: object = None
+
+
+FOLDED_TABLE_BYTES = 1 << 26  # largest folded d2H table (FastBands.second_derivative_tables)
 
 
 def array_module(backend: str):
@@ -101,6 +125,32 @@ class FastBands:
             self._tables = bloch_tables(self.model, self.xp)
         return self._tables
 
+    def second_derivative_tables(self):
+        """The folded hoppings of D d_a d_b H D^+ (orbital phases included), (2h + 1, P 2 n^2) real, P the
+        pairs a <= b: per pair, cos(k.R) rows -R_a R_b A + R_a i Delta_b o B + R_b i Delta_a o B
+        + i Delta_a o i Delta_b o A, sin(k.R) rows -R_a R_b B - R_a i Delta_b o A - R_b i Delta_a o A
+        + i Delta_a o i Delta_b o B, and i Delta_a o i Delta_b o H(0): d2H by one product with [cos, sin, 1]
+        and no phase terms per batch. None without orbital positions or above FOLDED_TABLE_BYTES."""
+        t = self.tables()
+        if "M2" not in t:
+            t["M2"] = None
+            d, n = self.model.dim, self.model.norb
+            h = t["R_half"].shape[0]
+            pairs = [(a, b) for a in range(d) for b in range(a, d)]
+            if t["tau"] is not None and (2 * h + 1) * len(pairs) * 2 * n * n * 8 <= FOLDED_TABLE_BYTES:
+                M = to_host(t["M"]).view(np.complex128).reshape(2 * h + 1, n, n)
+                A, B, H0 = M[:h], M[h:2 * h], M[2 * h]
+                R, i_delta = to_host(t["R_half"])[:, :, None, None], to_host(t["i_delta"])
+                blocks = []
+                for a, b in pairs:
+                    Da, Db, RR = i_delta[a], i_delta[b], R[:, a] * R[:, b]
+                    cos_rows = -RR * A + R[:, a] * Db * B + R[:, b] * Da * B + Da * Db * A
+                    sin_rows = -RR * B - R[:, a] * Db * A - R[:, b] * Da * A + Da * Db * B
+                    blocks.append(np.concatenate([cos_rows, sin_rows, (Da * Db * H0)[None]]))
+                folded = np.ascontiguousarray(np.stack(blocks, axis=1)).reshape(2 * h + 1, -1)
+                t["M2"] = self.xp.asarray(folded.view(np.float64))
+        return t["M2"]
+
     def bloch_sums(self, k_cart, order: int = 1):
         """W(k) = sum_R exp(ik.R) H(R) and its derivatives (no orbital phases), (nk, ncomp, n, n):
         component 0 is W, 1..d are d_a W, then d_a d_b W for a <= b (order 2). Also returns k."""
@@ -112,7 +162,8 @@ class FastBands:
         kR = k @ R.T
         c, s = xp.cos(kR), xp.sin(kR)
         pairs = [(a, b) for a in range(d) for b in range(a, d)] if order >= 2 else []
-        ncomp = 1 + (d if order >= 1 else 0) + len(pairs)
+        folded = self.second_derivative_tables() if pairs else None
+        ncomp = 1 + (d if order >= 1 else 0) + (len(pairs) if folded is None else 0)
         C = xp.empty((nk, ncomp, 2 * h + 1), dtype=xp.float64)
         C[:, 0, :h], C[:, 0, h:2 * h], C[:, 0, 2 * h] = c, s, 1.0
         if order >= 1:
@@ -120,12 +171,15 @@ class FastBands:
                 C[:, 1 + a, :h] = -s * R[:, a]
                 C[:, 1 + a, h:2 * h] = c * R[:, a]
                 C[:, 1 + a, 2 * h] = 0.0
-        for i, (a, b) in enumerate(pairs):
+        for i, (a, b) in enumerate(pairs if folded is None else []):
             RR = R[:, a] * R[:, b]
             C[:, 1 + d + i, :h] = -c * RR
             C[:, 1 + d + i, h:2 * h] = -s * RR
             C[:, 1 + d + i, 2 * h] = 0.0
         W = (C.reshape(nk * ncomp, 2 * h + 1) @ t["M"]).view(xp.complex128).reshape(nk, ncomp, n, n)
+        if folded is not None:  # D d_a d_b H D^+ with its phase terms, from [cos, sin, 1] (second_derivative_tables)
+            d2 = (C[:, 0] @ folded).view(xp.complex128).reshape(nk, len(pairs), n, n)
+            W = xp.concatenate([W, d2], axis=1)
         return k, W, pairs
 
     def frame_derivatives(self, W, pairs, order: int):
@@ -143,15 +197,33 @@ class FastBands:
         d2 = None
         if order >= 2:
             d2 = xp.empty((nk, d, d, n, n), dtype=xp.complex128)
-            raw = W[:, 1:1 + d]
             for i, (a, b) in enumerate(pairs):
-                block = W[:, 1 + d + i]
-                if t["tau"] is not None:
-                    i_delta = t["i_delta"]
-                    block = block + i_delta[b] * raw[:, a] + i_delta[a] * raw[:, b] + i_delta[a] * i_delta[b] * W[:, 0]
+                block = self.second_derivative(W, i, a, b)
                 d2[:, a, b] = block
                 d2[:, b, a] = block
         return dW, d2
+
+    def second_derivative(self, W, i: int, a: int, b: int):
+        """D (d_a d_b H) D^+ = d_a d_b W + i Delta_b o d_a W + i Delta_a o d_b W + i Delta_a o i Delta_b o W
+        for the i-th pair (a, b) of `bloch_sums`, (nk, n, n)."""
+        t, d = self.tables(), self.model.dim
+        block = W[:, 1 + d + i]
+        if t["tau"] is None or t.get("M2") is not None:  # no phases, or folded into the Bloch sum
+            return block
+        i_delta = t["i_delta"]
+        return block + i_delta[b] * W[:, 1 + a] + i_delta[a] * W[:, 1 + b] + i_delta[a] * i_delta[b] * W[:, 0]
+
+    def curvature_diagonal(self, W, pairs, U):
+        """v^ab_n = sum_ij conj(U_in) [D d_a d_b H D^+]_ij U_jn (U: eigenvectors of W), (nk, n, d, d) real:
+        one matrix product per pair a <= b."""
+        xp, d = self.xp, self.model.dim
+        out = xp.empty((W.shape[0], W.shape[-1], d, d))
+        Uc = xp.conj(U)
+        for i, (a, b) in enumerate(pairs):
+            value = (Uc * (self.second_derivative(W, i, a, b) @ U)).sum(axis=1).real
+            out[:, :, a, b] = value
+            out[:, :, b, a] = value
+        return out
 
     def hamiltonian(self, k_cart, order: int = 1):
         """(H, dH, d2H) at Cartesian k (nk, d) on the backend, as `TightBinding.hamiltonian`
@@ -171,20 +243,54 @@ class FastBands:
         t = self.tables()
         return None if t["tau"] is None else self.xp.exp(1j * (k @ t["tau"].T))
 
-    def geometry(self, k_cart, order: int = 1, host: bool = True) -> BandGeometry:
+    def curvature_trace(self, k, W, U, weights) -> np.ndarray:
+        """sum_k sum_n w_n(k, p) v^ab_n(k) -> (p, d, d) for weights (k, n, p), without d2H in the band basis:
+
+            sum_n w_n v^ab_n = Re Tr[rho_p D d_a d_b H D^+],   rho_p = U diag(w_p) U^+   (U: eigenvectors of W),
+            D d_a d_b H D^+ = d_a d_b W + i Delta_b o d_a W + i Delta_a o d_b W + i Delta_a o i Delta_b o W,
+            Tr[rho d_a d_b W] = -sum_R R_a R_b [cos(k.R) Tr(rho A_R) + sin(k.R) Tr(rho B_R)],
+
+        with Re Tr(rho X) = sum_ij (Re rho_ij Re X_ij + Im rho_ij Im X_ij) for Hermitian rho: one real
+        product of rho with the folded hoppings M (as one more component of the Bloch sum), and the
+        orbital-phase terms from sum_k conj(rho) o d_a W (n^2 work)."""
+        t, d = self.tables(), self.model.dim
+        nk, n, p = weights.shape[0], weights.shape[1], weights.shape[-1]
+        rho = (U[:, None] * np.moveaxis(weights, -1, 1)[:, :, None, :]) @ np.conj(np.swapaxes(U, -1, -2))[:, None]
+        traces = rho.reshape(nk * p, n * n).view(np.float64) @ t["M"].T  # Re Tr(rho A_R), Re Tr(rho B_R), H(0)
+        traces = traces.reshape(nk, p, -1)
+        R = t["R_half"]
+        h = R.shape[0]
+        kR = k @ R.T
+        folded = (np.cos(kR)[:, None] * traces[:, :, :h] + np.sin(kR)[:, None] * traces[:, :, h:2 * h]).sum(axis=0)
+        out = -np.einsum("ph,ha,hb->pab", folded, R, R)
+        if t["tau"] is not None:
+            i_delta = t["i_delta"]  # (d, n, n)
+            conj_rho = np.conj(rho)
+            Z = np.einsum("kpij,kcij->pcij", conj_rho, W[:, :1 + d])  # sum_k conj(rho) o (W, d_a W)
+            first = np.einsum("paij,bij->pab", Z[:, 1:], i_delta).real  # Re sum conj(rho) o d_a W o i Delta_b
+            out += first + np.swapaxes(first, 1, 2)
+            out += np.einsum("pij,aij,bij->pab", Z[:, 0], i_delta, i_delta).real
+        return out
+
+    def geometry(self, k_cart, order: int = 1, host: bool = True, curvature: str = "full") -> BandGeometry:
         """Band geometry at Cartesian k: one eigh, v^a = U^+ d_a H U (and U^+ d_a d_b H U for
-        order 2). host=True returns numpy arrays.
+        order 2; with curvature="diagonal" only its band diagonal, with "trace" (numpy) only its
+        weighted band sums, an `EngineGeometry`). host=True returns numpy arrays.
 
         Computed in the frame of W = D H D^+ (same energies; eigenvectors U = D^+ U_W), which
         spares the orbital phases on every matrix: U^+ d_a H U = U_W^+ (d_a W + i Delta_a o W) U_W.
         """
         xp = self.xp
-        k, W, pairs = self.bloch_sums(k_cart, order)
+        trace = order >= 2 and curvature == "trace" and xp is np
+        k, W, pairs = self.bloch_sums(k_cart, 1 if trace else order)
         energies, U = batched_eigh(W[:, 0], xp)
-        dW, d2W = self.frame_derivatives(W, pairs, order)
+        diagonal = order >= 2 and curvature in ("diagonal", "trace") and not trace
+        dW, d2W = self.frame_derivatives(W, pairs, 1 if diagonal else order)
         Ud = xp.conj(xp.swapaxes(U, -1, -2))
         velocity = Ud[:, None] @ dW @ U[:, None]
-        curvature = None if d2W is None else Ud[:, None, None] @ d2W @ U[:, None, None]
+        curvature_diagonal = self.curvature_diagonal(W, pairs, U) if diagonal else None
+        curvature = None if d2W is None or trace else Ud[:, None, None] @ d2W @ U[:, None, None]
+        curvature_trace = partial(self.curvature_trace, k, W, U) if trace else None
         gauge = self.gauge(k)
         if gauge is not None:
             U = gauge.conj()[:, :, None] * U
@@ -193,6 +299,11 @@ class FastBands:
             if order >= 2:
                 raise ValueError("positions='full' is not implemented for second-order responses (d2H)")
             velocity, position_curvature = position_matrix_terms(self.model, k, energies, U, velocity)
+        if trace:
+            return EngineGeometry(energies, U, velocity, None, position_curvature, None, curvature_trace)
+        if diagonal:
+            parts = (energies, U, velocity, None, position_curvature, curvature_diagonal)
+            return EngineGeometry(*(to_host(p) for p in parts) if host else parts)
         if host:
             return BandGeometry(to_host(energies), to_host(U), to_host(velocity), to_host(curvature),
                                 to_host(position_curvature))
@@ -261,7 +372,11 @@ class GridChunks:
         self.batch = batch or default_batch(model)
 
     def geometry(self, k_reduced) -> BandGeometry:
-        return self.bands.geometry(self.model.to_cartesian(k_reduced), self.order, host=self.base.host)
+        """The band geometry of a batch; d2H in full, as its band diagonal only or as weighted band sums
+        (`EngineGeometry`) as the base says is enough (base.curvature: "full", "diagonal", "trace")."""
+        curvature = getattr(self.base, "curvature", "full")
+        return self.bands.geometry(self.model.to_cartesian(k_reduced), self.order, host=self.base.host,
+                                   curvature=curvature)
 
     def __call__(self, k_reduced) -> dict:
         parts = [self.base.prepare(self.geometry(k_reduced[start:start + self.batch]))

@@ -5,7 +5,9 @@ in, in any order; the caller (`qgtransport.engine.integrate`) adds them in index
 depend on the executor or the number of workers. At most `window` results may be outstanding (submitted
 and not yet taken by the caller), which bounds the memory of a long run.
 
-- "serial": in this process, one chunk after the other.
+- "serial": in this process, one chunk after the other, with one BLAS/LAPACK thread while the
+  chunks run (threadpoolctl; the caller's setting is restored after): the engine's matrices are
+  small (n <= ~100), and multithreaded BLAS on them was measured 2.8-5.9x slower on the Fe model.
 - "processes": local worker processes (`concurrent.futures.ProcessPoolExecutor`, "spawn" start
   method), each with one BLAS/LAPACK thread (threadpoolctl): small dense linear algebra in many
   processes is slowest with multithreaded BLAS. A worker that dies (killed, out of memory) breaks
@@ -17,9 +19,13 @@ and not yet taken by the caller), which bounds the memory of a long run.
   with distributed.KilledWorker after the scheduler's `allowed-failures`.
 
 - "auto" (the default of `qgtransport.compute` and `qgt compute`): "processes" on all available
-  cores when there are several and the run is long enough to repay starting the workers
-  (k-points x max(n, 4)^3 >= AUTO_MIN_WORK, about 3 s of serial work: 3.4e4 k-points of an 18-band
-  model, 3e6 of a 2-band one), else "serial". Its workers are forked where that is safe (Linux, no
+  cores when there are several and the run is long enough to repay starting the workers, else
+  "serial". How long: measured where the caller passes a probe (a short serial run of the chunk
+  function on one batch of the grid, one BLAS thread, timed after one warm-up call; the estimate
+  seconds per k-point x k-points >= AUTO_MIN_SECONDS), so the quantities, the number of (mu, T)
+  points and the scan count; else by the model k-points x max(n, 4)^3 >= AUTO_MIN_WORK (about 3 s
+  of anomalous Hall alone: 3.4e4 k-points of an 18-band model, 3e6 of a 2-band one). Runs below
+  AUTO_MIN_WORK / 100 are serial without a probe. Its workers are forked where that is safe (Linux, no
   other thread running), so scripts need no guard; elsewhere they are spawned from interactive
   sessions and notebooks only, and a script runs serially (ask for "processes" explicitly, with the
   guard below).
@@ -31,13 +37,16 @@ Scripts that use "processes" must guard their entry point with ``if __name__ == 
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Literal
 
 EXECUTORS = ("auto", "serial", "processes", "dask")
 ExecutorKind = Literal["auto", "serial", "processes", "dask"]
-AUTO_MIN_WORK = 2e8  # k-points x max(n, 4)^3 from which "auto" starts worker processes
+AUTO_MIN_WORK = 2e8  # k-points x max(n, 4)^3 from which "auto" starts worker processes (no probe)
+AUTO_MIN_SECONDS = 2.0  # measured serial seconds from which "auto" starts worker processes
 
 _BLAS_LIMITED = False
 BLAS_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -100,6 +109,15 @@ def limit_blas_threads() -> None:
     else:
         threadpool_limits(limits=1)
     _BLAS_LIMITED = True
+
+
+@contextmanager
+def one_blas_thread():
+    """One BLAS/LAPACK (and OpenMP) thread inside the block, the previous limits restored after."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        yield
 
 
 def run_task(task: Callable, index: int):
@@ -294,7 +312,9 @@ class Executor:
         indices = list(indices)
         if self.kind == "serial":
             for index in indices:
-                yield index, task(index)
+                with one_blas_thread():
+                    result = task(index)
+                yield index, result
         elif self.kind == "processes":
             yield from self._imap_processes(task, indices, may_submit)
         else:
@@ -417,25 +437,42 @@ def auto_start_method() -> str | None:
 _ASK = object()  # resolve_auto: find the start method itself
 
 
-def resolve_auto(workers, kpoints: int, norb: int, method=_ASK) -> str:
-    """The kind "auto" stands for: "processes" with several cores (or workers > 1 asked for) and
-    kpoints x max(norb, 4)^3 >= AUTO_MIN_WORK, where workers can be started safely (`method`, default
-    auto_start_method(), is not None); else "serial"."""
+def measured_seconds(probe: Callable[[], int]) -> float:
+    """Seconds per k-point of probe() (which runs the chunk function once and returns its k-points),
+    in this process with one BLAS thread, timed on the second of two calls (the first builds tables)."""
+    with one_blas_thread():
+        probe()
+        start = time.perf_counter()
+        points = probe()
+        return (time.perf_counter() - start) / max(1, points)
+
+
+def resolve_auto(workers, kpoints: int, norb: int, method=_ASK, probe=None) -> str:
+    """The kind "auto" stands for: "processes" with several cores (or workers > 1 asked for) where
+    workers can be started safely (`method`, default auto_start_method(), is not None) and the run is
+    long: kpoints x measured_seconds(probe) >= AUTO_MIN_SECONDS with a probe, kpoints x max(norb, 4)^3
+    >= AUTO_MIN_WORK without; else "serial" (also, unprobed, below AUTO_MIN_WORK / 100)."""
     if method is _ASK:
         method = auto_start_method()
     cores = workers if workers is not None else available_cores()
-    long_enough = cores > 1 and kpoints * max(norb, 4) ** 3 >= AUTO_MIN_WORK
-    return "processes" if long_enough and method is not None else "serial"
+    work = kpoints * max(norb, 4) ** 3
+    if cores <= 1 or method is None or work < AUTO_MIN_WORK / 100:
+        return "serial"
+    if probe is not None:
+        return "processes" if kpoints * measured_seconds(probe) >= AUTO_MIN_SECONDS else "serial"
+    return "processes" if work >= AUTO_MIN_WORK else "serial"
 
 
-def open_executor(executor, workers=None, scheduler=None, kpoints: int = 0, norb: int = 1) -> tuple[Executor, bool]:
+def open_executor(executor, workers=None, scheduler=None, kpoints: int = 0, norb: int = 1,
+                  probe=None) -> tuple[Executor, bool]:
     """(Executor, owned): an Executor made from the options ("auto" resolved for a run of `kpoints`
-    k-points of an `norb`-band model), or the one given (not owned)."""
+    k-points of an `norb`-band model, timed by `probe` where given: see resolve_auto), or the one
+    given (not owned)."""
     if isinstance(executor, Executor):
         return executor, False
     if executor == "auto":
         method = auto_start_method()
-        if resolve_auto(workers, kpoints, norb, method) == "serial":
+        if resolve_auto(workers, kpoints, norb, method, probe) == "serial":
             return Executor("serial"), True
         return Executor("processes", workers, scheduler, start_method=method), True
     return Executor(executor, workers, scheduler), True

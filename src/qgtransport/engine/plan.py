@@ -1,10 +1,12 @@
 """The k-space engine behind `qgtransport.compute`: one plan for a request on a grid.
 
 Chooses the chunk function (scan "direct": the responses at every (mu, T) point; "binned": energy
-histograms, `qgtransport.engine.spectral`; optionally refined around hot spots, `qgtransport.engine.refine`), runs
-it on the grid nk and, for the error estimate, on nk/2 with one executor (`qgtransport.engine.executors`)
-and optional checkpoints, and turns the sums into integrals. Every chunk function computes H(k) and
-one eigh per k-point with `qgtransport.engine.backend` (numpy or CuPy).
+histograms, `qgtransport.engine.spectral`; "auto": binned for scans of several (mu, T) points whose
+quantities all have a binned form, `spectral.auto_scan`; optionally refined around hot spots,
+`qgtransport.engine.refine`), runs it on the grid nk and, for the error estimate, on nk/2 with one
+executor (`qgtransport.engine.executors`) and optional checkpoints, and turns the sums into integrals.
+Every chunk function computes H(k) and one eigh per k-point with `qgtransport.engine.backend` (numpy or
+CuPy).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import numpy as np
 from qgtransport.engine.backend import BACKENDS, GridChunks, default_batch
 from qgtransport.engine.checkpoint import DirectoryLock
 from qgtransport.engine.executors import open_executor, tune_allocator, validate_executor
-from qgtransport.engine.integrate import add_into, coarse_shape, integrate
+from qgtransport.engine.integrate import add_into, coarse_shape, grid_points, integrate
 from qgtransport.engine.refine import (
     IndicatorHistogram,
     RefinedChunks,
@@ -25,7 +27,7 @@ from qgtransport.engine.refine import (
     quantile_threshold,
     split_levels,
 )
-from qgtransport.engine.spectral import SCANS, BinnedSums, EnergyGrid, check_binned, evaluate
+from qgtransport.engine.spectral import SCANS, BinnedSums, EnergyGrid, auto_scan, check_binned, evaluate
 
 
 class DirectSums:
@@ -34,8 +36,9 @@ class DirectSums:
 
     host = True
 
-    def __init__(self, function):
+    def __init__(self, function, curvature: str = "full"):
         self.function = function
+        self.curvature = curvature  # how much of d2H the function needs (GridChunks.geometry)
 
     def prepare(self, geo) -> dict:
         return self.function(geo)
@@ -69,9 +72,10 @@ def validate_engine(scan, backend, executor, workers, scheduler, refine):
 
 
 def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_sums, order: int,
-                      progress: bool = False, error_estimate: bool = True, scan: str = "direct",
+                      progress: bool = False, error_estimate: bool = True, scan: str = "auto",
                       bin_width=None, backend: str = "numpy", refine=None, executor="auto", workers=None,
-                      scheduler=None, checkpoint=None, task_size=None, symmetry=None) -> EngineResult:
+                      scheduler=None, checkpoint=None, task_size=None, symmetry=None,
+                      curvature: str = "full") -> EngineResult:
     """Integrals of the request on the grid `shape` (and nk/2 for the error estimate).
 
     symmetry: a `qgtransport.symmetry.Symmetry` (or None): only the irreducible points of each grid
@@ -80,11 +84,16 @@ def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_s
     their stars.
 
     direct_sums: geo -> {name: sums} (compute's engine_block_sums for the request); chunk_size: the
-    most k-points the direct sums may see at once (memory); order: 2 when a quantity needs d2H. The
-    other options are those of `qgtransport.compute.compute`.
+    most k-points the direct sums may see at once (memory); order: 2 when a quantity needs d2H;
+    curvature: how much of d2H in the band basis the direct sums need: "full", "diagonal" (v^ab_n) or
+    "trace" (sums of v^ab_n weighted per (mu, T) point; `backend.EngineGeometry`).
+    The other options are those of `qgtransport.compute.compute`.
     """
     refinement = validate_engine(scan, backend, executor, workers, scheduler, refine)
     tune_allocator()
+    requested = scan
+    if scan == "auto":
+        scan = auto_scan(request.quantities, request.settings, request.mu, request.T, bin_width)
     grid = None
     if scan == "binned":
         check_binned(request.quantities, request.settings)
@@ -92,7 +101,7 @@ def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_s
         base = BinnedSums(request, grid, backend)
         order = max(order, base.order)
     else:
-        base = DirectSums(direct_sums)
+        base = DirectSums(direct_sums, curvature)
     # the chunk function works in batches (cache-sized, `default_batch`; for the direct scan at most
     # chunk_size, the k-points whose (k, n^power, p) kernels fit max_elements), which bound its memory;
     # chunks of whole batches, large enough that per-chunk costs vanish
@@ -100,7 +109,7 @@ def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_s
     chunk_size = batch * max(1, int(np.clip(request.max_elements // (model.norb**2 * model.dim), 64, 1 << 16))
                              // batch)
     scale = model.spin_degeneracy / model.cell_volume
-    attrs = {"scan": scan, "backend": backend}
+    attrs = {"scan": scan, "scan_requested": requested, "backend": backend}
     if grid is not None:
         attrs.update(energy_bin_width=grid.width,
                      error_estimate="|I(nk) - I(nk/2)| + binning-error bound (qgtransport.engine.spectral)")
@@ -108,12 +117,19 @@ def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_s
         executor = "dask"
     coarse = coarse_shape(shape) if error_estimate else None
     kpoints = int(np.prod(shape)) + (int(np.prod(coarse)) if coarse else 0)
+    probe = None
+    if executor == "auto" and (refinement is None or refinement.levels == 0):
+        def probe():  # one batch of the grid, for "auto" to measure the cost of the run
+            points = min(batch, int(np.prod(shape)))
+            GridChunks(model, base, order, backend, batch, positions=request.positions)(
+                grid_points(shape, shift, 0, points))
+            return points
     lock = None
     if checkpoint is not None:  # one run at a time on the directory, for all of its grids
         Path(checkpoint).mkdir(parents=True, exist_ok=True)
         lock = DirectoryLock(checkpoint).acquire()
     try:
-        runner, owned = open_executor(executor, workers, scheduler, kpoints, model.norb)
+        runner, owned = open_executor(executor, workers, scheduler, kpoints, model.norb, probe)
     except BaseException:
         if lock is not None:
             lock.release()

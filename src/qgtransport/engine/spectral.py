@@ -57,11 +57,13 @@ import numpy as np
 from qgtransport.bands import occupation as occ
 from qgtransport.bands.geometry import degenerate
 from qgtransport.engine.backend import array_module, to_host
+from qgtransport.engine.pairs import PairProducts, interband_propagator
 
 DEFAULT_RESOLUTION = 1 / 32  # bin width / T_min
 TAILS = 40.0  # window half-width in units of T: f(-40) = 1 - 4e-18
 MAX_BINS = 1 << 20
-SCANS = ("direct", "binned")
+SCANS = ("auto", "direct", "binned")
+AUTO_MIN_POINTS = 5  # scan="auto" bins from this many (mu, T) points on
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,21 @@ def check_binned(quantities, settings) -> None:
         raise ValueError('scan="binned" supports kernel="divided_difference" only; use scan="direct" for "printed"')
 
 
+def auto_scan(quantities, settings, mu: np.ndarray, T: np.ndarray, bin_width=None) -> str:
+    """What scan="auto" stands for: "binned" when every quantity has a binned form (check_binned),
+    there are at least AUTO_MIN_POINTS (mu, T) points, every T > 0 and the energy bins fit
+    (EnergyGrid.for_points); else "direct". The binned scan's error stays inside <name>_error (its
+    bound is added there), 1e-9 to 1e-7 of the value at the default bin width."""
+    if len(mu) < AUTO_MIN_POINTS or np.any(np.asarray(T) <= 0):
+        return "direct"
+    try:
+        check_binned(quantities, settings)
+        EnergyGrid.for_points(mu, T, bin_width)
+    except ValueError:
+        return "direct"
+    return "binned"
+
+
 @dataclass(frozen=True)
 class EnergyGrid:
     """Bins [lower + (j - 1) width, lower + j width) for j = 1..count; bin 0 holds every energy
@@ -142,67 +159,60 @@ class EnergyGrid:
         return self.lower + (np.arange(self.count) + 0.5) * self.width
 
 
-def band_quantities(geo, names, settings, delta: float, xp) -> dict:
-    """{name: (k, n, comps...)} of the (mu, T)-independent band quantities of the TERMS table.
-
-    With a = v^a_nm, b = v^b_nm and v Hermitian (v^b_mn = conj(v^b_nm)):
-    Re P^ab_nm = Re a Re b + Im a Im b, Im P^ab_nm = Im a Re b - Re a Im b (real arithmetic only).
-    """
+def band_quantities(geo, names, settings, delta: float, xp, products: PairProducts | None = None) -> dict:
+    """{name: (k, n, comps...)} of the (mu, T)-independent band quantities of the TERMS table, from
+    the pair products P^ab_nm of the batch (`PairProducts`, shared; made here when not given)."""
     e = geo.energies
-    v = geo.velocity  # (k, a, n, m)
-    k, d, n = v.shape[0], v.shape[1], v.shape[2]
-    vr, vi = xp.ascontiguousarray(v.real), xp.ascontiguousarray(v.imag)
+    products = products if products is not None else PairProducts(geo.velocity, xp)
     e_nm = e[:, :, None] - e[:, None, :]
     same = degenerate(e, settings.degeneracy_tol, xp)  # one level (level_labels)
     inverse = xp.where(same, 0.0, 1.0 / xp.where(same, 1.0, e_nm))
     out = {}
-
-    def tensor(kernel, part, symmetric):
-        """sum_m kernel_nm x (Re or Im) P^ab_nm for every (a, b), as (k, n, a, b)."""
-        result = xp.zeros((k, n, d, d))
-        for a in range(d):
-            for b in range(a if symmetric else a + 1, d):
-                if part == "real":
-                    P = vr[:, a] * vr[:, b] + vi[:, a] * vi[:, b]
-                else:
-                    P = vi[:, a] * vr[:, b] - vr[:, a] * vi[:, b]
-                value = (P * kernel).sum(axis=2)
-                result[:, :, a, b] = value
-                result[:, :, b, a] = value if symmetric else -value
-        return result
-
     if "berry_curvature" in names:
-        out["berry_curvature"] = tensor(-2 * inverse * inverse, "imag", symmetric=False)
+        out["berry_curvature"] = products.band_sum(-2 * inverse * inverse, "imag")
         if geo.position_curvature is not None:  # the full position matrix's band-diagonal term X_n
             out["berry_curvature"] = out["berry_curvature"] + xp.asarray(geo.position_curvature)
     if "level_products" in names:
-        out["level_products"] = tensor(same.astype(xp.float64), "real", symmetric=True)
+        out["level_products"] = products.band_sum(same.astype(xp.float64), "real")
     if "drude_metric" in names:
-        out["drude_metric"] = tensor(2 * inverse, "real", symmetric=True)
+        out["drude_metric"] = products.band_sum(2 * inverse, "real")
     if "interband_sea" in names or "interband_near" in names:
-        if settings.rho1 == "dc_limit":
-            propagator = inverse * inverse
-        else:
-            propagator = xp.where(same, 0.0, 1.0 / (e_nm * e_nm + settings.eta**2))
+        propagator = interband_propagator(e_nm, same, settings, xp)
         near = (xp.abs(e_nm) < delta) & ~same
-        out["interband_sea"] = tensor(xp.where(near | same, 0.0, 2 * propagator * inverse), "real", symmetric=True)
-        out["interband_near"] = tensor(xp.where(near, propagator, 0.0), "real", symmetric=True)
+        out["interband_sea"] = products.band_sum(xp.where(near | same, 0.0, 2 * propagator * inverse), "real")
+        out["interband_near"] = products.band_sum(xp.where(near, propagator, 0.0), "real")
     if "band_curvature" in names:
-        out["band_curvature"] = xp.einsum("kabnn->knab", geo.curvature).real
+        diagonal = getattr(geo, "curvature_diagonal", None)  # an engine geometry without the full d2H
+        out["band_curvature"] = diagonal if diagonal is not None else xp.einsum("kabnn->knab", geo.curvature).real
     if "velocity" in names:
-        out["velocity"] = xp.einsum("kann->kna", vr)
+        out["velocity"] = xp.einsum("kann->kna", products.vr)
     return {name: out[name] for name in names}
 
 
 DIAGONAL_BAND_QUANTITIES = ("berry_curvature", "level_products", "drude_metric", "band_curvature", "velocity")
+# the direct scan's form of the interband entropy production: the exact pair sum
+# sum_{k, n != m} F_mn(k; mu, T) G_nm Re P^ab_nm (G: `interband_propagator`), in place of the binned sea + near split
+INTERBAND_PAIRS = Term("interband_pairs", "divided_difference", "-eta/T")
 
 
-def band_resolved(quantity: str) -> bool:
-    """True when every term of the quantity is c(T) sum_n w(x_n) Q_n with a band quantity that needs
-    no pair kernel (no interband entropy production): then the direct scan evaluates it exactly
-    from Q_n, without the (k, n, m, p) kernels of `qgtransport.responses`."""
+def direct_terms(quantity: str) -> list:
+    """The terms of a quantity in the direct scan: TERMS with the interband sea and near-pair terms
+    replaced by the exact pair sum INTERBAND_PAIRS."""
+    terms = [t for t in TERMS[quantity] if not t.band_quantity.startswith("interband")]
+    return terms + ([INTERBAND_PAIRS] if len(terms) < len(TERMS[quantity]) else [])
+
+
+def band_resolved(quantity: str, settings=None) -> bool:
+    """True when the direct scan evaluates the quantity from band quantities Q_n with exact weights
+    (every term c(T) sum_n w(x_n) Q_n) and, given settings with the divided-difference kernel, the
+    exact interband pair sum: then no (k, n, m, p) kernels of `qgtransport.responses` are needed
+    beyond one divided difference F_mn."""
     terms = TERMS.get(quantity)
-    return terms is not None and all(t.band_quantity in DIAGONAL_BAND_QUANTITIES for t in terms)
+    if terms is None:
+        return False
+    pairs_allowed = settings is not None and settings.kernel == "divided_difference"
+    return all(t.band_quantity in DIAGONAL_BAND_QUANTITIES
+               or (pairs_allowed and t.band_quantity.startswith("interband")) for t in terms)
 
 
 # The direct scan weighs the anomalous Nernst coefficient with Xiao et al.'s own expression (equal
@@ -227,34 +237,68 @@ def weight_values(weight: str, x: np.ndarray, T: np.ndarray) -> np.ndarray:
     raise ValueError(f"unknown weight {weight!r}")
 
 
+def interband_pair_sums(geo, products: PairProducts, mu, T, settings, max_elements: int) -> np.ndarray:
+    """sum_k sum_{n != m} F_mn G_nm Re P^ab_nm -> (p, a, b), with the exact divided difference
+    F_mn = (f_m - f_n)/(e_m - e_n) at every (mu_p, T_p > 0) (`occupation.fermi_divided_difference`, as
+    the responses' kernel) and G_nm = `interband_propagator` (0 within a level): one (k n m, p) kernel
+    contracted with G Re P, computed once per batch for every quantity that holds the term."""
+    e = geo.energies
+    e_nm = e[:, :, None] - e[:, None, :]
+    same = degenerate(e, settings.degeneracy_tol, np)  # one level (level_labels), as the responses
+    pairs = products.real * interband_propagator(e_nm, same, settings, np)[..., None]
+    pairs = pairs.reshape(-1, pairs.shape[-1])  # (k n m, C)
+    p_block = max(1, max_elements // max(1, pairs.shape[0]))
+    out = []
+    for start in range(0, len(mu), p_block):
+        window = slice(start, start + p_block)
+        x = occ.reduced_energy_at(e[..., None], mu[window], T[window])  # (k, n, p)
+        F = occ.fermi_divided_difference(x[:, :, None, :], x[:, None, :, :]) / T[window]
+        out.append(F.reshape(pairs.shape[0], -1).T @ pairs)
+    return products.tensor(np.concatenate(out, axis=0), "real")
+
+
 def band_resolved_sums(geo, quantities, mu, T, settings, max_elements: int = 2**21) -> dict:
     """{quantity: (p, ...)} = sum_k sum_terms c(T_p) sum_n w((e_n - mu_p)/T_p) Q_n(k) over one batch,
-    with the weights evaluated exactly at every band energy (no bins): the direct scan's route for
-    the `band_resolved` quantities. Equal to the pair-kernel forms of qgtransport.responses up to
-    rounding (tests/engine/test_integrate.py); the Berry curvature enters as Omega_n (Fermi sea), as in
-    Wang et al., PRB 74, 195118 (2006)."""
+    with the weights evaluated exactly at every band energy (no bins), and the interband pair sum
+    exactly (`interband_pair_sums`): the direct scan's route for the `band_resolved` quantities. The
+    pair products P^ab_nm are computed once for all of them (`PairProducts`). Equal to the pair-kernel
+    forms of qgtransport.responses up to rounding (tests/engine/test_integrate.py); the Berry curvature
+    enters as Omega_n (Fermi sea), as in Wang et al., PRB 74, 195118 (2006)."""
     def weight_of(q, term):
         return DIRECT_WEIGHTS.get((q, term.weight), term.weight)
 
-    names = sorted({t.band_quantity for q in quantities for t in TERMS[q]})
-    pairs = sorted({(t.band_quantity, weight_of(q, t)) for q in quantities for t in TERMS[q]})
-    Q = band_quantities(geo, names, settings, 0.0, np)
+    terms = {q: direct_terms(q) for q in quantities}
+    trace = getattr(geo, "curvature_trace", None)  # sum_n w_n v^ab_n by traces (`backend.EngineGeometry`)
+    skipped = {INTERBAND_PAIRS.band_quantity} | ({"band_curvature"} if trace is not None else set())
+    names = sorted({t.band_quantity for q in quantities for t in terms[q]} - skipped)
+    pairs = sorted({(t.band_quantity, weight_of(q, t)) for q in quantities for t in terms[q]
+                    if t != INTERBAND_PAIRS})
+    products = PairProducts(geo.velocity, np)
+    Q = band_quantities(geo, names, settings, 0.0, np, products)
     e = geo.energies.reshape(-1, 1)
     p_block = max(1, max_elements // max(1, e.shape[0]))
-    cache: dict = {pair: [] for pair in pairs}
+    parts: dict = {pair: [] for pair in pairs}
     for start in range(0, len(mu), p_block):
         window = slice(start, start + p_block)
         x = occ.reduced_energy_at(e, mu[window], T[window])  # +-inf at T = 0: the step (Fermi-sea weights only)
         for weight in sorted({w for _, w in pairs}):
             w = weight_values(weight, x, T[window])
             for name, _ in (pair for pair in pairs if pair[1] == weight):
-                cache[(name, weight)].append(w.T @ Q[name].reshape(e.shape[0], -1))
+                if name in Q:
+                    parts[(name, weight)].append(w.T @ Q[name].reshape(e.shape[0], -1))
+                else:  # band_curvature by traces
+                    parts[(name, weight)].append(trace(w.reshape(geo.energies.shape + (-1,))).reshape(w.shape[1], -1))
+    d = geo.velocity.shape[1]
+    sums = {pair: np.concatenate(v, axis=0).reshape((len(mu),) + (Q[pair[0]].shape[2:] if pair[0] in Q else (d, d)))
+            for pair, v in parts.items()}
+    if any(INTERBAND_PAIRS in terms[q] for q in quantities):
+        sums[(INTERBAND_PAIRS.band_quantity, INTERBAND_PAIRS.weight)] = interband_pair_sums(
+            geo, products, mu, T, settings, max_elements)
     out = {}
     for q in quantities:
         total = 0.0
-        for term in TERMS[q]:
-            value = np.concatenate(cache[(term.band_quantity, weight_of(q, term))], axis=0)
-            value = value.reshape((len(mu),) + Q[term.band_quantity].shape[2:])
+        for term in terms[q]:
+            value = sums[(term.band_quantity, weight_of(q, term))]
             c = factor_values(term.factor, T, settings).reshape((-1,) + (1,) * (value.ndim - 1))
             total = total + c * value
         out[q] = total
@@ -274,13 +318,16 @@ def histogram(energies, values: dict, grid: EnergyGrid, xp) -> dict:
     offset = xp.where(inside, offset, 0.0)
     names = list(values)
     flat = xp.concatenate([values[name].reshape(e.shape[0], -1) for name in names], axis=1)  # (kn, C)
-    moments = xp.stack([xp.ones_like(offset), offset, 0.5 * offset * offset], axis=1)  # (kn, 3)
-    weighted = xp.concatenate([moments[:, :, None] * flat[:, None, :], xp.abs(flat)[:, None, :]], axis=1)
-    weighted = weighted.reshape(e.shape[0], -1)  # (kn, 4C)
-    ncol = weighted.shape[1]
-    index = (j[:, None] * ncol + xp.arange(ncol)[None, :]).reshape(-1)
-    sums = xp.bincount(index, weights=weighted.reshape(-1), minlength=(grid.count + 2) * ncol)
-    sums = to_host(sums).reshape(grid.count + 2, MOMENTS, -1)
+    if xp is np:
+        sums = sparse_moments(j, offset, flat, grid.count + 2)
+    else:
+        moments = xp.stack([xp.ones_like(offset), offset, 0.5 * offset * offset], axis=1)  # (kn, 3)
+        weighted = xp.concatenate([moments[:, :, None] * flat[:, None, :], xp.abs(flat)[:, None, :]], axis=1)
+        weighted = weighted.reshape(e.shape[0], -1)  # (kn, 4C)
+        ncol = weighted.shape[1]
+        index = (j[:, None] * ncol + xp.arange(ncol)[None, :]).reshape(-1)
+        sums = xp.bincount(index, weights=weighted.reshape(-1), minlength=(grid.count + 2) * ncol)
+        sums = to_host(sums).reshape(grid.count + 2, MOMENTS, -1)
     out, start = {}, 0
     for name in names:
         shape = values[name].shape[2:]
@@ -290,17 +337,69 @@ def histogram(energies, values: dict, grid: EnergyGrid, xp) -> dict:
     return out
 
 
+def sparse_moments(j, offset, flat, count: int) -> np.ndarray:
+    """(count, 4, C): per bin sum_{rows in the bin} (1, offset, offset^2/2) x flat and |flat|, as four
+    products S_P @ flat of a sparse (count, rows) matrix with one entry per row (bin j, value the
+    moment's factor): the work of reading flat four times, without (rows, 4C) temporaries."""
+    import scipy.sparse as sparse
+
+    out = np.empty((count, MOMENTS, flat.shape[1]))
+    rows = np.arange(len(j) + 1)
+    ones = np.ones_like(offset)
+    for moment, (factor, values) in enumerate(((ones, flat), (offset, flat), (0.5 * offset * offset, flat),
+                                               (ones, np.abs(flat)))):
+        out[:, moment] = sparse.csc_matrix((factor, j, rows), shape=(count, len(j))) @ values
+    return out
+
+
 def near_pair_spread(grid: EnergyGrid) -> float:
     """delta: pairs of levels closer than this use the Fermi-surface form of the interband term."""
     return grid.width / 8
 
 
+ANTISYMMETRIC_QUANTITIES = ("berry_curvature",)  # the other (a, b) band quantities are symmetric
+
+
+def tensor_kind(band_quantity: str) -> str:
+    if band_quantity in VECTOR_QUANTITIES:
+        return "vector"
+    return "antisymmetric" if band_quantity in ANTISYMMETRIC_QUANTITIES else "symmetric"
+
+
+def pack(values, kind: str, xp=np):
+    """(..., d, d) -> (..., C): the independent components a <= b (symmetric) or a < b (antisymmetric)
+    of a band quantity, so that the histograms carry no duplicates; vectors unchanged."""
+    if kind == "vector":
+        return values
+    d = values.shape[-1]
+    pairs = [(a, b) for a in range(d) for b in range(a if kind == "symmetric" else a + 1, d)]
+    if not pairs:  # antisymmetric in 1D
+        return xp.zeros(values.shape[:-2] + (0,))
+    return xp.stack([values[..., a, b] for a, b in pairs], axis=-1)
+
+
+def unpack(values: np.ndarray, kind: str, sign: float = 1.0) -> np.ndarray:
+    """(..., C) -> (..., d, d), the inverse of `pack` (the (b, a) entries times sign for antisymmetric
+    quantities: sign = 1 for error bounds)."""
+    if kind == "vector":
+        return values
+    C = values.shape[-1]
+    d = int(round((np.sqrt(8 * C + 1) + (-1 if kind == "symmetric" else 1)) / 2))
+    a, b = np.triu_indices(d, 0 if kind == "symmetric" else 1)
+    out = np.zeros(values.shape[:-1] + (d, d))
+    out[..., a, b] = values
+    out[..., b, a] = values if kind == "symmetric" else sign * values
+    return out
+
+
 class BinnedSums:
     """Geometry-level sum of the binned scan (a `GridChunks` base): prepare(geo) -> (energies, band
     quantities) of a batch, finish(parts) -> {"binned:<band quantity>": moments} of the chunk, one
-    histogram per chunk. Works on the backend's arrays (host = False)."""
+    histogram per chunk, of the independent tensor components only (`pack`). Works on the backend's
+    arrays (host = False)."""
 
     host = False
+    curvature = "diagonal"  # v^ab_n alone (band_quantities)
 
     def __init__(self, request, grid: EnergyGrid, backend: str = "numpy"):
         self.settings = request.settings
@@ -312,7 +411,7 @@ class BinnedSums:
     def prepare(self, geo):
         xp = array_module(self.backend)
         values = band_quantities(geo, self.names, self.settings, near_pair_spread(self.grid), xp)
-        return geo.energies, values
+        return geo.energies, {name: pack(value, tensor_kind(name), xp) for name, value in values.items()}
 
     def finish(self, parts) -> dict:
         xp = array_module(self.backend)
@@ -325,16 +424,18 @@ class BinnedSums:
 WEIGHT_LIMITS = {"f": 1.0, "s": 0.0, "df": 0.0, "ds": 0.0}
 
 
-def weight_derivatives(weight: str, x: np.ndarray, T: float) -> tuple:
+def weight_derivatives(weight: str, x: np.ndarray, T: float, fermi_derivatives=None) -> tuple:
     """(w, dw/de, d2w/de2, d3w/de3) at x = (e - mu)/T for w in f, s, df/de, ds/de, from one Fermi
     function. With d/dx and g = f(1 - f): f1 = -g, f2 = g(1 - 2f), f3 = -g(1 - 6f + 6f^2),
-    f4 = g(1 - 2f)(1 - 12f + 12f^2); s1 = x f1, s2 = f1 + x f2, s3 = 2 f2 + x f3, s4 = 3 f3 + x f4."""
-    f1, f2, f3 = (occ.fermi_derivative(x, n) for n in (1, 2, 3))  # accurate in both tails
+    f4 = g(1 - 2f)(1 - 12f + 12f^2); s1 = x f1, s2 = f1 + x f2, s3 = 2 f2 + x f3, s4 = 3 f3 + x f4.
+    fermi_derivatives: (f1, f2, f3, f4) at x where already computed (shared by the weights of one x)."""
+    if fermi_derivatives is None:
+        fermi_derivatives = tuple(occ.fermi_derivative(x, n) for n in (1, 2, 3, 4))  # accurate in both tails
+    f1, f2, f3, f4 = fermi_derivatives
     if weight == "f":
         return occ.fermi(x), f1 / T, f2 / T**2, f3 / T**3
     if weight == "s":
         return occ.entropy(x), x * f1 / T, (f1 + x * f2) / T**2, (2 * f2 + x * f3) / T**3
-    f4 = occ.fermi_derivative(x, 4)
     if weight == "df":
         return f1 / T, f2 / T**2, f3 / T**3, f4 / T**4
     if weight == "ds":
@@ -385,29 +486,56 @@ def evaluate(sums: dict, request, grid: EnergyGrid) -> tuple[dict, dict]:
             out.append((width, bins, cumulative))
         return out
 
+    def window_weights(weights) -> dict:
+        """{weight: per point p (first, last, w0, w1, w2, w3)} over its bins [first, last): the weight
+        and its derivatives at the bin centres, evaluated for all points of one merge level and all
+        weights at once (the same values as point by point: x is formed from the same integers)."""
+        out: dict = {weight: [None] * len(mu) for weight in weights}
+        for level in np.unique(levels):
+            points = np.flatnonzero(levels == level)
+            width = grid.width * 2**int(level)
+            count = cache[("count", int(level))]
+            m, t = mu[points], T[points]
+            first = np.clip(np.floor((m - TAILS * t - grid.lower) / width), 0, count).astype(int)
+            last = np.maximum(np.clip(np.ceil((m + TAILS * t - grid.lower) / width), 0, count).astype(int), first)
+            span = int(np.max(last - first)) if len(points) else 0
+            x = (grid.lower + ((first[:, None] + np.arange(span)[None, :]) + 0.5) * width - m[:, None]) / t[:, None]
+            fermi_derivatives = tuple(occ.fermi_derivative(x, n) for n in (1, 2, 3, 4))
+            for weight in weights:
+                derivatives = weight_derivatives(weight, x, t[:, None], fermi_derivatives)
+                for row, p in enumerate(points):
+                    size = last[row] - first[row]
+                    out[weight][p] = (first[row], last[row]) + tuple(w[row, :size] for w in derivatives)
+        return out
+
     def integral(term: Term):
         key = (term.band_quantity, term.weight)
         if key in cache:
             return cache[key]
         shape = sums[f"binned:{term.band_quantity}"].shape[2:]
-        levels_data = cache.setdefault(("pyramid", term.band_quantity), pyramid(term.band_quantity))
+        if ("pyramid", term.band_quantity) not in cache:  # once per band quantity and per weight
+            cache[("pyramid", term.band_quantity)] = pyramid(term.band_quantity)
+        levels_data = cache[("pyramid", term.band_quantity)]
+        for level, (_, bins, _) in enumerate(levels_data):
+            cache[("count", level)] = len(bins)
+        if "weights" not in cache:  # every weight of the request at once
+            cache["weights"] = window_weights(sorted({t.weight for q in request.quantities for t in TERMS[q]}))
+        weights = cache["weights"][term.weight]
         limit = WEIGHT_LIMITS[term.weight]
         size = int(np.prod(shape))
         values = np.empty((len(mu), size))
         bounds = np.empty_like(values)
-        for p, (m, t) in enumerate(zip(mu, T, strict=True)):
+        for p in range(len(mu)):
             width, bins, cumulative = levels_data[levels[p]]
-            count = len(bins)
-            first = int(np.clip(np.floor((m - TAILS * t - grid.lower) / width), 0, count))
-            last = int(np.clip(np.ceil((m + TAILS * t - grid.lower) / width), first, count))
-            x = (grid.lower + (np.arange(first, last) + 0.5) * width - m) / t
-            w0, w1, w2, w3 = weight_derivatives(term.weight, x, t)
+            first, last, w0, w1, w2, w3 = weights[p]
             window = bins[first:last]
             values[p] = w0 @ window[:, 0] + w1 @ window[:, 1] + w2 @ window[:, 2] + limit * cumulative[first]
             bounds[p] = (np.abs(w3) @ window[:, 3]) * (width / 2) ** 3 / 6
             if term.band_quantity == "interband_near":  # F_mn ~ f'(e_n) on pairs closer than delta
                 bounds[p] += (np.abs(w2) @ window[:, 3]) * near_pair_spread(grid) ** 2 / 12
-        cache[key] = (values.reshape((len(mu),) + shape), bounds.reshape((len(mu),) + shape))
+        kind = tensor_kind(term.band_quantity)
+        cache[key] = (unpack(values.reshape((len(mu),) + shape), kind, -1.0),
+                      unpack(bounds.reshape((len(mu),) + shape), kind, 1.0))
         return cache[key]
 
     results, errors = {}, {}

@@ -1,0 +1,79 @@
+"""Pair products of one batch of band geometry, shared by every band quantity of the engine.
+
+P^ab_nm = v^a_nm v^b_mn in real arithmetic, the independent (a, b) only, computed once per batch
+(`PairProducts`), and the interband entropy-production propagator G_nm (`interband_propagator`).
+Used by `qgtransport.engine.spectral` (the band quantities of both scans and the direct scan's exact
+interband pair sum).
+"""
+
+from __future__ import annotations
+
+
+class PairProducts:
+    """P^ab_nm = v^a_nm v^b_mn of one batch, computed once and shared by every band quantity (and the
+    direct scan's interband pair sum): with a = v^a_nm, b = v^b_nm and v Hermitian (v^b_mn = conj(v^b_nm)),
+
+        Re P^ab_nm = Re a Re b + Im a Im b  (a <= b),   Im P^ab_nm = Im a Re b - Re a Im b  (a < b),
+
+    in real arithmetic only, each stacked as (k, n, m, C) over its pairs (a, b)."""
+
+    def __init__(self, velocity, xp):
+        self.xp = xp
+        self.d = velocity.shape[1]
+        self.vr, self.vi = xp.ascontiguousarray(velocity.real), xp.ascontiguousarray(velocity.imag)
+        self._real = self._imag = None
+
+    @property
+    def symmetric_pairs(self):
+        return [(a, b) for a in range(self.d) for b in range(a, self.d)]
+
+    @property
+    def antisymmetric_pairs(self):
+        return [(a, b) for a in range(self.d) for b in range(a + 1, self.d)]
+
+    @property
+    def real(self):
+        """Re P^ab_nm, (k, n, m, d(d+1)/2) over symmetric_pairs."""
+        if self._real is None:
+            vr, vi = self.vr, self.vi
+            self._real = self.xp.stack([vr[:, a] * vr[:, b] + vi[:, a] * vi[:, b] for a, b in self.symmetric_pairs],
+                                       axis=-1)
+        return self._real
+
+    @property
+    def imag(self):
+        """Im P^ab_nm, (k, n, m, d(d-1)/2) over antisymmetric_pairs."""
+        if self._imag is None:
+            vr, vi = self.vr, self.vi
+            pairs = self.antisymmetric_pairs  # none in 1D
+            self._imag = (self.xp.stack([vi[:, a] * vr[:, b] - vr[:, a] * vi[:, b] for a, b in pairs], axis=-1)
+                          if pairs else self.xp.zeros(vr[:, 0].shape + (0,)))
+        return self._imag
+
+    def tensor(self, components, part: str):
+        """(..., C) components over the pairs of `part` -> (..., d, d), symmetric ("real") or
+        antisymmetric ("imag")."""
+        xp, d = self.xp, self.d
+        out = xp.zeros(components.shape[:-1] + (d, d))
+        pairs = self.symmetric_pairs if part == "real" else self.antisymmetric_pairs
+        for c, (a, b) in enumerate(pairs):
+            out[..., a, b] = components[..., c]
+            out[..., b, a] = components[..., c] if part == "real" else -components[..., c]
+        return out
+
+    def band_sum(self, kernel, part: str):
+        """sum_m kernel_nm x (Re or Im) P^ab_nm for every (a, b), as (k, n, a, b)."""
+        products = self.real if part == "real" else self.imag
+        return self.tensor((kernel[:, :, None, :] @ products)[:, :, 0], part)  # a (1, m) @ (m, C) product per (k, n)
+
+
+def interband_propagator(e_nm, same, settings, xp):
+    """G_nm / Re P_nm of the interband entropy production: 1/(e_nm^2 + eta^2) (rho1 = "finite_eta") or
+    1/e_nm^2 ("dc_limit"), 0 within a level, (k, n, m)."""
+    if settings.rho1 == "dc_limit":
+        inverse = xp.where(same, 0.0, 1.0 / xp.where(same, 1.0, e_nm))
+        return inverse * inverse
+    return xp.where(same, 0.0, 1.0 / (e_nm * e_nm + settings.eta**2))
+
+
+__all__ = ["PairProducts", "interband_propagator"]
