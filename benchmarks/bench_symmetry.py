@@ -2,8 +2,10 @@
 compute(..., symmetry=generators) against WannierBerri's irreducible-K mode, and each code without
 symmetry, on a symmetric real model (trigonal Te) and on bcc Fe (issue 13, part 6).
 
-    python benchmarks/bench_symmetry.py                        # Te 24^3, Fe 24^3, 2 repeats (< 5 min)
-    python benchmarks/bench_symmetry.py --te-nk 36 --fe-nk 48  # the README's figures
+    python benchmarks/bench_symmetry.py                        # Te 24^3, Fe 24^3, 2 repeats (about 5 min)
+    python benchmarks/bench_symmetry.py --models te --te-nk 36 --repeats 3 --ours-repeats 6 --fft 12 --fft-sym 9
+    python benchmarks/bench_symmetry.py --models fe --fe-nk 48 --repeats 2 --ours-repeats 6 --fft 8 --fft-sym 8
+                                                               # the README's figures (best NKFFT found before)
     PYTHONPATH=/path/to/branch/src python benchmarks/bench_symmetry.py   # another qgtransport
 
 Models (same files in both codes, internal terms only, i.e. the tight-binding position operator):
@@ -253,7 +255,7 @@ def agreement(a: dict, b: dict, quantities) -> dict:
             for q in quantities}
 
 
-def bench_model(name, nk, ffts, repeats, kelvin, wb_python, wb_file, ours_file, folder, ours_sym):
+def bench_model(name, nk, ffts, repeats, ours_repeats, kelvin, wb_python, wb_file, ours_file, folder, ours_sym):
     runs = {key: [] for key in ("wb_sym", "ours_sym", "wb_full", "ours_full")}
     best_fft = {}
     # pick WannierBerri's FFT sub-grid once per mode, then repeat interleaved
@@ -269,6 +271,10 @@ def bench_model(name, nk, ffts, repeats, kelvin, wb_python, wb_file, ours_file, 
         if repeat:
             runs["wb_full"].append(wb_run(wb_python, wb_file, folder, name, nk, best_fft[False], False, kelvin))
         runs["ours_full"].append(ours_run(ours_file, name, nk, False, kelvin))
+    for _ in range(ours_repeats - repeats):  # more qgtransport pairs (short runs) for its own ratio
+        if ours_sym:
+            runs["ours_sym"].append(ours_run(ours_file, name, nk, True, kelvin))
+        runs["ours_full"].append(ours_run(ours_file, name, nk, False, kelvin))
     return runs, best_fft
 
 
@@ -282,7 +288,8 @@ def report(name, nk, runs, best_fft, kelvin):
     rate = {key: (points / r["seconds"] if r else None) for key, r in best.items()}
     label = {"te": "Te (24 bands)", "fe": "bcc Fe (18 bands)"}[name]
     print(f"\n{label}, grid {nk}^3 = {points} k-points (Gamma-centred), group of order {spec['order']} "
-          f"({', '.join(spec['generators'])}), one core, one BLAS thread, min of {len(runs['ours_full'])} runs\n")
+          f"({', '.join(spec['generators'])}), one core, one BLAS thread, min of {len(runs['wb_full'])} runs "
+          f"(qgtransport: {len(runs['ours_full'])})\n")
     print("| code | symmetry | irreducible | time (s) | full-grid-equivalent k-points/s | x own full grid |")
     print("|---|---|---|---|---|---|")
     rows = (("WannierBerri", "wb_sym", True), ("WannierBerri", "wb_full", False),
@@ -301,9 +308,18 @@ def report(name, nk, runs, best_fft, kelvin):
         ratio = rate[key] / rate[own] if rate[own] else float("nan")
         print(f"| {code} | {'yes' if sym else 'no'} | {irr} | {r['seconds']:.2f} | {rate[key]:.0f} | {ratio:.2f} |")
     print()
+    print("seconds of every run, in order: " + "; ".join(
+        f"{key} " + ", ".join(f"{r['seconds']:.2f}" for r in value) for key, value in runs.items() if value))
     if rate["ours_sym"]:
         vs_wb = rate["ours_sym"] / rate["wb_sym"]
         own = rate["ours_sym"] / rate["ours_full"]
+        pairs = [f["seconds"] / s["seconds"] for s, f in zip(runs["ours_sym"], runs["ours_full"], strict=True)]
+        pairs_wb = [w["seconds"] / s["seconds"] for w, s in zip(runs["wb_sym"], runs["ours_sym"], strict=False)]
+        irreducible = next((int(v) for k, v in best["ours_sym"].get("attrs", {}).items() if "irreducible" in k), 0)
+        print(f"pairwise (adjacent runs), ours-with / ours-without: median {np.median(pairs):.2f} "
+              f"({min(pairs):.2f}-{max(pairs):.2f}); ours-with / WannierBerri-with: median {np.median(pairs_wb):.2f} "
+              f"({min(pairs_wb):.2f}-{max(pairs_wb):.2f}); point-count bound {points / max(irreducible, 1):.2f} "
+              f"= {points / max(irreducible, 1) / spec['order']:.2f} x group order")
         print(f"ours-with-symmetry / WannierBerri-with-symmetry: {vs_wb:.2f} (target >= 3: "
               f"{'met' if vs_wb >= 3 else 'not met'})")
         print(f"ours-with / ours-without: {own:.2f} = {own / spec['order']:.2f} x group order (target >= 0.8: "
@@ -336,11 +352,14 @@ def main():
     parser.add_argument("--te-nk", type=int, default=24)
     parser.add_argument("--fe-nk", type=int, default=24)
     parser.add_argument("--models", default="te,fe")
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=2, help="interleaved runs of each of the four")
+    parser.add_argument("--ours-repeats", type=int, default=0,
+                        help="qgtransport with/without pairs in all (more than --repeats: extra pairs at the end)")
     parser.add_argument("--temperature", type=float, default=300.0, help="K, for qgtransport and the smoother")
     parser.add_argument("--venv", default="/work/wb-venv")
-    parser.add_argument("--fft", default="6,8,12", help="WannierBerri FFT sub-grid sizes to try without symmetry")
-    parser.add_argument("--fft-sym", default="4,6,8,12", help="the same with symmetry (those that divide nk)")
+    parser.add_argument("--fft", default="8,12", help="WannierBerri FFT sub-grid sizes to try without symmetry "
+                        "(those that divide nk; the fastest is kept)")
+    parser.add_argument("--fft-sym", default="6,8,9", help="the same with symmetry")
     args = parser.parse_args()
     wb_python = ensure_venv(Path(args.venv))
     ours_sym = has_symmetry()
@@ -350,8 +369,8 @@ def main():
         wb_file, ours_file = prepare(folder)
         for name in args.models.split(","):
             nk = {"te": args.te_nk, "fe": args.fe_nk}[name]
-            runs, best_fft = bench_model(name, nk, ffts, args.repeats, args.temperature, wb_python, wb_file,
-                                         ours_file, folder, ours_sym)
+            runs, best_fft = bench_model(name, nk, ffts, args.repeats, max(args.ours_repeats, args.repeats),
+                                         args.temperature, wb_python, wb_file, ours_file, folder, ours_sym)
             report(name, nk, runs, best_fft, args.temperature)
 
 
