@@ -68,3 +68,61 @@ def test_configuration_keys_are_compute_options_of_the_same_type():
     """[grid], [physics] and [execution] keys are compute keywords; their values pass compute's check."""
     keys = set(GridTable.model_fields) | set(PhysicsTable.model_fields) | set(ExecutionTable.model_fields)
     assert keys - {"quantities"} <= set(ComputeOptions.model_fields) | {"T", "mu", "omega"}
+
+
+@pytest.mark.parametrize("scans, match", [
+    (dict(mu=[0.0, float("nan")], T=0.2), "mu must be finite, got nan"),
+    (dict(mu=0.0, T=[0.2, -0.1]), "T must be >= 0, got -0.1"),
+    (dict(mu=0.0, T=0.2, omega=float("inf")), "omega must be finite, got inf"),
+    (dict(mu="0", T=0.2), r"mu: expected a number or a list of numbers, got a string \('0'\)"),
+    (dict(mu=[[0.0]], T=0.2), r"mu: expected a number or a 1D list of numbers, got shape \(1, 1\)"),
+])
+def test_scans_are_checked_with_the_options_types(scans, match):
+    """compute checks mu, T and omega with options.Scans (the types qgt compute uses): the same words."""
+    from qgtransport.options import check_scans
+
+    with pytest.raises(ValueError, match=match):
+        check_scans(**scans)
+    with pytest.raises(ValueError, match=match):
+        compute(QWZ, ["optical_conductivity"] if "omega" in scans else ["anomalous_hall"],
+                **{**COMMON, "omega": 1.0, **scans})
+
+
+def test_scans_are_float_arrays_with_the_values_given():
+    from qgtransport.options import check_scans
+
+    scans = check_scans(np.int64(1), [0, 0.5], None)
+    np.testing.assert_array_equal(scans.mu, [1.0])
+    np.testing.assert_array_equal(scans.T, [0.0, 0.5])
+    assert scans.omega is None and scans.mu.dtype == float
+
+
+@pytest.mark.parametrize("model, match", [
+    (None, r"model must be a qgtransport TightBinding .*got NoneType \(None\)"),
+    ("qwz", r"got a string \('qwz'\)"),
+    (builtin_model("qwz", m=1e13), r"hoppings up to \|H\(R\)\| = 1e\+13 eV, above 1e\+12"),
+])
+def test_the_model_is_checked_first(model, match):
+    with pytest.raises(ValueError, match=match):
+        compute(model, ["anomalous_hall"], **COMMON)
+
+
+@pytest.mark.parametrize("option, match", [
+    (dict(nk=(8, 8, 8)), r"nk has 3 entries for a 2D model: give one value or 2"),
+    (dict(shift=(0.5,)), r"shift has 1 entries for a 2D model"),
+    (dict(checkpoint=5), r"checkpoint: expected a string, got an integer \(5\)"),
+    (dict(force="yes"), "force: expected true or false"),
+])
+def test_entries_match_the_dimension_and_paths_are_paths(option, match):
+    with pytest.raises(ValueError, match=match):
+        compute(QWZ, ["anomalous_hall"], **{**COMMON, **option})
+
+
+def test_scalar_options_of_the_api():
+    from qgtransport.options import check_scalar
+
+    assert check_scalar("T", np.float32(0.5), gt=0) == 0.5
+    for value, match in ((0.0, "T must be finite and > 0, got 0.0"), (float("nan"), "T must be finite, got nan"),
+                         ("1", r"T: expected a number, got a string \('1'\)"), (True, "T: expected a number")):
+        with pytest.raises(ValueError, match=match):
+            check_scalar("T", value, gt=0)

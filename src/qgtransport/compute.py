@@ -9,14 +9,16 @@ import numpy as np
 
 from qgtransport import units as U
 from qgtransport.bands.geometry import DEGENERACY_TOL, BandGeometry, band_geometry
-from qgtransport.bands.occupation import check_temperature
+from qgtransport.cost import check as check_cost
+from qgtransport.cost import estimate
 from qgtransport.engine.integrate import grid_shape
 from qgtransport.engine.plan import integrate_request
 from qgtransport.engine.spectral import band_resolved, band_resolved_sums
-from qgtransport.options import BROADENINGS, KERNELS, RHO1, UNITS, checked, suggestion
+from qgtransport.options import check_scans, checked, suggestion
 from qgtransport.responses import RESPONSES
 from qgtransport.responses.kernels import Block, Settings
 from qgtransport.results import build_dataset
+from qgtransport.symmetry import Rule, Symmetry, as_group, require
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ def thermal_block_sums(geo: BandGeometry, request: Request) -> dict:
 
 def engine_block_sums(geo: BandGeometry, request: Request) -> dict:
     """The direct scan's band sums in the engine: the quantities that are c(T) sum_n w(x_n) Q_n
-    (Berry curvature, Drude, band curvature; `qgtransport.spectral.band_resolved`) from the band
+    (Berry curvature, Drude, band curvature; `qgtransport.engine.spectral.band_resolved_sums`) from the band
     quantities Q_n with exact weights, the others by `thermal_block_sums`. Same values, to rounding."""
     diagonal = tuple(q for q in request.quantities if band_resolved(q))
     rest = tuple(q for q in request.quantities if q not in diagonal)
@@ -87,45 +89,38 @@ def engine_block_sums(geo: BandGeometry, request: Request) -> dict:
     return {q: out[q] for q in request.quantities}
 
 
-def validate(model, quantities, mu, T, tau, omega, units, kernel, rho1, broadening, width):
-    """Check the options; return (quantities, mu, T, omega) as a tuple and arrays."""
+def validate(quantities, mu, T, tau, omega):
+    """The quantities (names of RESPONSES, default: the linear DC ones tau allows) and the scans as 1D
+    arrays (`qgtransport.options.check_scans`), with what they need: tau, omega, T > 0 where the
+    quantity has no T = 0 value. The other options are checked on entry (`options.checked`)."""
     if quantities is None:  # the linear DC responses (Eqs. 18-28) that the given tau allows
         quantities = [q for q in RESPONSES if RESPONSES[q].rank <= 2 and not RESPONSES[q].frequency
                       and (tau is not None or not RESPONSES[q].needs_tau)]
-    quantities = [quantities] if isinstance(quantities, str) else list(quantities)
+    given = quantities
+    try:
+        quantities = [quantities] if isinstance(quantities, str) else list(quantities)
+    except TypeError:
+        quantities = None
+    if quantities is None or not all(isinstance(q, str) for q in quantities):
+        raise ValueError(f"quantities must be a name or a list of names of qgtransport.responses.RESPONSES, "
+                         f"got {given!r}")
+    quantities = [str(q) for q in quantities]  # numpy strings too
+    if not quantities:
+        raise ValueError("quantities must not be empty")
     unknown = [q for q in quantities if q not in RESPONSES]
     if unknown:
         named = ", ".join(f"{q!r}{suggestion(q, RESPONSES)}" for q in unknown)
         raise ValueError(f"unknown quantities: {named}; available: {sorted(RESPONSES)}")
-    if units not in UNITS:
-        raise ValueError(f"units must be one of {UNITS}, got {units!r}")
-    if kernel not in KERNELS:
-        raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
-    if rho1 not in RHO1:
-        raise ValueError(f"rho1 must be one of {RHO1}, got {rho1!r}")
     needing_tau = [q for q in quantities if RESPONSES[q].needs_tau]
     if needing_tau and tau is None:
         raise ValueError(f"{needing_tau} need the relaxation time tau (fs in SI units, hbar/energy in natural)")
-    if tau is not None and not (np.isfinite(tau) and tau > 0):
-        raise ValueError(f"tau must be finite and > 0, got {tau!r}")
-    mu = np.atleast_1d(np.asarray(mu, dtype=float))
-    if mu.ndim != 1 or not np.all(np.isfinite(mu)):
-        raise ValueError(f"mu must be a finite number or 1D array, got {mu!r}")
-    T = np.atleast_1d(check_temperature(T, allow_zero=True))
-    if T.ndim != 1:
-        raise ValueError("T must be a number or 1D array")
-    check_zero_temperature(quantities, T)
     needing_omega = [q for q in quantities if RESPONSES[q].frequency]
     if needing_omega and omega is None:
         raise ValueError(f"{needing_omega} need the frequencies omega (hbar omega in the model's energy unit)")
-    omega = np.atleast_1d(np.asarray(0.0 if omega is None else omega, dtype=float))
-    if omega.ndim != 1 or not np.all(np.isfinite(omega)):
-        raise ValueError(f"omega must be a finite number or 1D array, got {omega!r}")
-    if broadening not in BROADENINGS:
-        raise ValueError(f"broadening must be one of {BROADENINGS}, got {broadening!r}")
-    if not (np.isfinite(width) and width > 0):
-        raise ValueError(f"width (of the broadened delta function) must be finite and > 0, got {width!r}")
-    return tuple(dict.fromkeys(quantities)), mu, T, omega
+    scans = check_scans(mu, T, omega)
+    check_zero_temperature(quantities, scans.T)
+    omega = np.zeros(1) if scans.omega is None else scans.omega
+    return tuple(dict.fromkeys(quantities)), scans.mu, scans.T, omega
 
 
 def check_zero_temperature(quantities, T) -> None:
@@ -146,7 +141,8 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
             kernel="divided_difference", rho1="finite_eta", broadening="gaussian", width=0.02,
             degeneracy_tol=DEGENERACY_TOL, max_elements=2**21, error_estimate=True, progress=False,
             executor="auto", workers=None, scheduler=None, checkpoint=None, task_size=None, scan="direct",
-            bin_width=None, refine=None, backend="numpy", positions="diagonal"):
+            bin_width=None, refine=None, backend="numpy", positions="diagonal", force=False, symmetry=None,
+            symmetry_force=False):
     """Compute responses of a model on a uniform k-grid for every (mu, T[, omega]).
 
     Parameters
@@ -232,6 +228,20 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
         Metric and Kubo/optical quantities are those of the Wannier subspace (docs/physics.md).
         Linear and optical responses only; every scan, executor and refinement, on the numpy
         backend.
+    force : bool
+        Start a run that `qgtransport.cost` estimates above 24 h of wall time or 80 % of the
+        available memory (refused otherwise, before any work, with the estimate). Runs above the
+        hard limits (2**50 k-points, 1e7 scan points) are refused regardless.
+    symmetry : str, list of str or Group, optional
+        The magnetic point group of the model: "auto", generator names ("C3z,C2x,TimeReversal" or a
+        list), or a `qgtransport.symmetry.Group` (docs/symmetry.md). Only the
+        irreducible k-points of the grid are computed, weighted by their orbit sizes, and every tensor
+        is symmetrised by its transformation rule (`RESPONSES[q].time_reversal`). "auto": the group
+        the model declares (built-in models) or spglib's from the crystal structure. The grid must be
+        invariant (shift=0 suits every group); the model must respect the group
+        (`qgtransport.symmetry.check`), else the call is refused naming the broken operation.
+    symmetry_force : bool
+        Use the group even where the model breaks it (the results are those of the symmetrised model).
 
     Returns
     -------
@@ -240,7 +250,11 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
         where the grid allows, and the conventions in the attributes (CF-1.10: units, long_name,
         ancillary_variables; `qgtransport.results`).
     """
-    quantities, mu, T, omega = validate(model, quantities, mu, T, tau, omega, units, kernel, rho1, broadening, width)
+    quantities, mu, T, omega = validate(quantities, mu, T, tau, omega)
+    frequency = any(RESPONSES[q].frequency for q in quantities)
+    check_cost(estimate(model, nk, len(mu) * len(T), quantities, n_omega=len(omega) if frequency else 1,
+                        error_estimate=error_estimate, scan=scan, max_elements=max_elements, executor=executor,
+                        workers=workers, refine=refine, scheduler=scheduler), force=force)
     if scan == "binned" and np.any(T == 0):
         raise ValueError('scan="binned" needs T > 0 (its energy bins are T_min/32 wide); use scan="direct" for T = 0')
     if units == "SI":
@@ -262,13 +276,16 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
     if positions != "diagonal":
         check_positions(model, positions, quantities)
         request = replace(request, positions=positions)
+    symmetrised = symmetry_of(model, quantities, symmetry, symmetry_force)
     result = integrate_request(
         model, request, shape, shift, chunk_size=chunk_size, direct_sums=partial(engine_block_sums, request=request),
         order=order, progress=progress, error_estimate=error_estimate, scan=scan, bin_width=bin_width,
         backend=backend, refine=refine, executor=executor, workers=workers, scheduler=scheduler,
-        checkpoint=checkpoint, task_size=task_size)
+        checkpoint=checkpoint, task_size=task_size, symmetry=symmetrised)
     ds = build_dataset(model, result.values, result.errors, **common)
     ds.attrs.update(result.attrs)
+    if symmetrised is not None:
+        ds.attrs.update(symmetry_attributes(symmetrised, symmetry_force))
     ds.attrs["positions"] = ("full (Wannier position matrix in the Berry connection and curvature, WYSV 2006; "
                              "metric and Kubo tensors within the Wannier subspace)" if positions == "full"
                              else "diagonal (tight-binding approximation: orbital positions only)")
@@ -281,11 +298,49 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
     return ds
 
 
+def symmetry_of(model, quantities, symmetry, force: bool):
+    """The `qgtransport.symmetry.Symmetry` of a request (None without a group): the group checked
+    against the model (refused where broken unless force) and each quantity's transformation rule."""
+    group = as_group(symmetry, model)
+    if group is None:
+        return None
+    if not force:
+        require(model, group)
+    rules = {q: Rule(RESPONSES[q].rank, RESPONSES[q].time_reversal, RESPONSES[q].axial) for q in quantities}
+    return Symmetry(group, rules, model.reciprocal)
+
+
+def symmetry_attributes(symmetrised, force: bool) -> dict:
+    """What the dataset records about the group used."""
+    group, used = symmetrised.group, symmetrised.kgroup
+    return {"symmetry_generators": ", ".join(group.generators), "symmetry_order": group.order,
+            "symmetry_operations_used": used.order,
+            "symmetry_forced": int(bool(force)),
+            "symmetry_note": ("k-points of the irreducible wedge weighted by their orbit sizes, tensors symmetrised "
+                              "(docs/symmetry.md)" + ("" if used.order == group.order else
+                                                      "; time reversal unused: a quantity exact in tau has no "
+                                                      "time-reversal rule"))}
+
+
+def add_forbidden_components(ds, model, symmetry):
+    """A copy of a full-grid dataset whose `<name>_error` also counts the components that the group
+    forbids (the value minus its symmetrised value: grid or model error), through
+    `qgtransport.convergence.add_symmetry_residuals`; the report's convergence section then shows them."""
+    from qgtransport.convergence import add_symmetry_residuals
+
+    names = [q for q in ds.data_vars if q in RESPONSES]
+    symmetrised = symmetry_of(model, names, symmetry, force=True)
+    if symmetrised is None:
+        return ds
+    residuals = symmetrised.residual({q: ds[q].values for q in names})
+    out = add_symmetry_residuals(ds, residuals)
+    out.attrs["symmetry_checked"] = ", ".join(symmetrised.kgroup.generators)
+    return out
+
+
 def check_positions(model, positions, quantities):
     """positions="full" needs a position matrix; it serves the linear and optical responses (second-order
     responses and v^ab_n would need the k-derivatives of the position terms)."""
-    if positions != "full":
-        raise ValueError(f"positions must be 'diagonal' or 'full', got {positions!r}")
     if model.position_R is None:
         raise ValueError("positions='full' needs a model with a position matrix (position_R): "
                          "see models.tightbinding.with_position_matrix and models.wannier90.read_tb_positions")

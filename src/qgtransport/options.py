@@ -35,6 +35,8 @@ from qgtransport.engine.backend import BACKENDS
 from qgtransport.engine.executors import EXECUTORS, Executor
 from qgtransport.engine.refine import as_refinement
 from qgtransport.engine.spectral import SCANS
+from qgtransport.models.reading import MAX_ABS_NUMBER
+from qgtransport.models.tightbinding import TightBinding
 
 UNITS = ("SI", "natural")
 KERNELS = ("divided_difference", "printed")
@@ -42,6 +44,7 @@ RHO1 = ("finite_eta", "dc_limit")
 BROADENINGS = ("lorentzian", "gaussian")
 POSITIONS = ("diagonal", "full")
 DEGENERACY_FRACTION = 1e-2  # degeneracy_tol must stay below this fraction of the band width
+MAX_HOPPING = MAX_ABS_NUMBER  # |H(R)| above this: energies overflow in the kernels (as the readers refuse)
 
 
 # ---------------------------------------------------------------- validators
@@ -167,10 +170,32 @@ def _executor(value):
     return choice(EXECUTORS).func(value)
 
 
+def _folder(value):
+    """A folder path: a string or a path-like object, not empty."""
+    if isinstance(value, Path):
+        return value
+    if hasattr(value, "__fspath__"):
+        return Path(value)
+    return text(value)
+
+
 def _refinement(value):
     try:
         as_refinement(value)
     except (TypeError, ValueError) as exc:
+        raise _error("value", "{message}", message=str(exc)) from None
+    return value
+
+
+def _symmetry(value):
+    """None, "auto", generator names (a list or a comma-separated string) or a Group."""
+    from qgtransport.symmetry import Group, SymmetryError, as_group
+
+    if value is None or isinstance(value, Group) or (isinstance(value, str) and value.strip().lower() == "auto"):
+        return value
+    try:
+        as_group(value)
+    except (SymmetryError, TypeError, ValueError) as exc:
         raise _error("value", "{message}", message=str(exc)) from None
     return value
 
@@ -222,6 +247,9 @@ BinWidth = Annotated[float, BeforeValidator(number), Field(
 Backend = Annotated[Literal[BACKENDS], choice(BACKENDS), Field(
     description="numpy, or cupy (a CUDA GPU; the [gpu] extra)")]
 Flag = Annotated[bool, BeforeValidator(flag)]
+Force = Annotated[bool, BeforeValidator(flag), Field(
+    description="start a run estimated above 24 h of wall time or 80% of the available memory "
+    "(qgtransport.cost; hard limits: 2**50 k-points, 1e7 scan points)")]
 
 
 class ComputeOptions(BaseModel):
@@ -245,13 +273,27 @@ class ComputeOptions(BaseModel):
     executor: Annotated[object, BeforeValidator(_executor)] = "auto"
     workers: Workers | None = None
     scheduler: Annotated[str, BeforeValidator(text)] | None = None
-    checkpoint: str | Path | None = None
+    checkpoint: Annotated[object, BeforeValidator(_folder)] | None = None
     task_size: TaskSize | None = None
     scan: Scan = "direct"
     bin_width: BinWidth | None = None
     refine: Annotated[object, BeforeValidator(_refinement)] = None
     backend: Backend = "numpy"
     positions: Positions = "diagonal"
+    force: Force = False
+    symmetry: Annotated[object, BeforeValidator(_symmetry)] = None
+    symmetry_force: Flag = False
+
+
+class Scans(BaseModel):
+    """The scans of `qgtransport.compute`: mu, T (>= 0 here; compute decides per quantity whether
+    T = 0 is allowed) and omega, each a finite number or a 1D list of them."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+    mu: ChemicalPotentials
+    T: Temperatures
+    omega: Frequencies | None = None
 
 
 # ---------------------------------------------------------------- messages
@@ -329,12 +371,29 @@ def band_width(model, points: int = 4) -> float:
     return float(energies.max() - energies.min())
 
 
+def check_model(model) -> None:
+    """The model must be a TightBinding (ValueError naming what was given, not an AttributeError later)."""
+    if not isinstance(model, TightBinding):
+        raise ValueError(f"model must be a qgtransport TightBinding (builtin_model, read_hr, read_tb, read_model), "
+                         f"got {describe(model)}")
+    largest = float(np.abs(model.H_R).max(initial=0.0))
+    if largest > MAX_HOPPING:
+        raise ValueError(f"model {model.name!r} has hoppings up to |H(R)| = {largest:.3g} {model.energy_unit}, above "
+                         f"{MAX_HOPPING:.0e} (the bound of the file readers): its energies would overflow")
+
+
 def check_options(model, options: dict) -> ComputeOptions:
     """Validate compute's keyword options (those given); ValueError naming every bad one."""
+    check_model(model)
     try:
         checked_options = ComputeOptions.model_validate(options)
     except ValidationError as error:
         raise ValueError("; ".join(describe_errors(error, api_name, api=True))) from None
+    for name in ("nk", "shift"):
+        value = getattr(checked_options, name)
+        if isinstance(value, tuple) and len(value) != model.dim:
+            raise ValueError(f"{name} has {len(value)} entries for a {model.dim}D model: give one value or "
+                             f"{model.dim}, got {value!r}")
     if "degeneracy_tol" in options:
         width = band_width(model)
         tol = checked_options.degeneracy_tol
@@ -342,6 +401,26 @@ def check_options(model, options: dict) -> ComputeOptions:
             raise ValueError(f"degeneracy_tol must be small against the band width ({width:.3g} {model.energy_unit}"
                              f" on a coarse grid): below {DEGENERACY_FRACTION:g} of it, got {tol!r}")
     return checked_options
+
+
+def check_scalar(name: str, value, *, ge=None, gt=None) -> float:
+    """One finite number in its range, for the API functions that take scalars (mu, T, tau of
+    `perturbed_density_matrix`); ValueError naming it: "T must be finite and > 0, got 0.0"."""
+    try:
+        checked_value = number(value)
+        _in_range(checked_value, ge=ge, gt=gt)
+    except PydanticCustomError as error:
+        item = {"type": error.type, "ctx": error.context, "input": value, "msg": error.message(), "loc": (name,)}
+        raise ValueError(describe_error(item, lambda loc: name, api=True)) from None
+    return checked_value
+
+
+def check_scans(mu, T, omega=None) -> Scans:
+    """mu, T and omega as 1D float arrays; ValueError naming every bad one ("T must be >= 0, got -1.0")."""
+    try:
+        return Scans.model_validate({"mu": mu, "T": T, "omega": omega})
+    except ValidationError as error:
+        raise ValueError("; ".join(describe_errors(error, api_name, api=True))) from None
 
 
 def checked(compute: Callable) -> Callable:
@@ -360,5 +439,6 @@ def checked(compute: Callable) -> Callable:
     return wrapper
 
 
-__all__ = ["ComputeOptions", "checked", "check_options", "describe_error", "describe_errors", "requirement",
+__all__ = ["ComputeOptions", "Scans", "checked", "check_options", "check_scans", "describe_error", "describe_errors",
+           "requirement",
            "UNITS", "KERNELS", "RHO1", "BROADENINGS", "POSITIONS"]

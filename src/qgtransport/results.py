@@ -20,6 +20,7 @@ import numpy as np
 import xarray as xr
 
 from qgtransport import units as U
+from qgtransport.files import write_text, write_with
 from qgtransport.responses import RESPONSES
 
 AXES = ("x", "y", "z")
@@ -188,7 +189,8 @@ def build_dataset(model, values: dict, errors: dict, *, mu, T, omega, units, sha
 def write_netcdf(ds: xr.Dataset, path) -> None:
     """Write a Dataset to netCDF; a complex variable becomes <name>__real and <name>__imag, each
     with its long_name, units, `complex_part` and `complex_variable` attributes (read back by
-    `open_dataset`)."""
+    `open_dataset`). Atomic (`qgtransport.files`): a temporary file renamed over `path`, so an
+    existing file survives a failed or killed write."""
     out = ds.copy()
     for name in list(out.data_vars):
         if np.iscomplexobj(out[name].values):
@@ -202,7 +204,7 @@ def write_netcdf(ds: xr.Dataset, path) -> None:
                     split["ancillary_variables"] = f"{linked}__{part}"
                 out[f"{name}__{part}"] = values.assign_attrs(split)
             out = out.drop_vars(name)
-    out.to_netcdf(path)
+    write_with(path, out.to_netcdf)
 
 
 def read_netcdf(path) -> xr.Dataset:
@@ -297,5 +299,5 @@ def summary(ds: xr.Dataset) -> dict:
 
 
 def write_json(ds: xr.Dataset, path) -> None:
-    with open(path, "w") as fh:
-        json.dump(summary(ds), fh, indent=1)
+    """The `summary` of a dataset as JSON, written atomically (`qgtransport.files`)."""
+    write_text(path, json.dumps(summary(ds), indent=1))

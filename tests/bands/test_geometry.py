@@ -182,3 +182,30 @@ def test_position_matrix_survives_the_model_file(tmp_path):
     write_model(model, tmp_path / "pb.nc")
     back = read_model(tmp_path / "pb.nc")
     assert np.array_equal(back.position_R, model.position_R) and np.array_equal(back.H_R, model.H_R)
+
+
+def test_level_matrices_of_a_doubled_model_trace_to_twice_the_band_values(rng):
+    # H2(k) = Q (H(k) x 1_2) Q^+ with a constant random unitary Q: every level is exactly doubly degenerate
+    # and LAPACK's eigenvectors inside it are arbitrary; the traces over a level of the non-Abelian curvature
+    # and of the inverse-mass matrix are twice the band values of H, the diagonals of the level matrices of H
+    # are its per-band Omega_n and d_b v^a_n
+    from qgtransport.bands.geometry import level_berry_curvature, level_mass, level_velocity
+
+    model = random_model(rng, norb=3, dim=2, nR=4)
+    q, _ = np.linalg.qr(rng.normal(size=(6, 6)) + 1j * rng.normal(size=(6, 6)))
+    doubled = TightBinding(model.lattice, np.repeat(model.positions, 2, axis=0) * 0, model.R,
+                           q @ np.kron(model.H_R, np.eye(2)) @ q.conj().T)
+    single = TightBinding(model.lattice, model.positions * 0, model.R, model.H_R)
+    k = rng.normal(size=(5, 2))
+    geo, geo2 = band_geometry(single, k, order=2), band_geometry(doubled, k, order=2)
+    omega, mass = level_berry_curvature(geo), level_mass(geo)
+    assert np.allclose(np.einsum("knnab->knab", omega), berry_curvature(geo), atol=1e-10)
+    assert np.allclose(np.einsum("knnab->knab", mass), velocity_derivative(geo), atol=1e-10)
+    omega2, mass2, v2 = level_berry_curvature(geo2), level_mass(geo2), level_velocity(geo2)
+    for n in range(3):
+        level = slice(2 * n, 2 * n + 2)
+        assert np.allclose(np.einsum("knnab->kab", omega2[:, level, level]), 2 * omega[:, n, n], atol=1e-9)
+        assert np.allclose(np.einsum("knnab->kab", mass2[:, level, level]), 2 * mass[:, n, n], atol=1e-9)
+        assert np.allclose(np.einsum("kann->ka", v2[:, :, level, level]), 2 * band_velocity(geo)[:, n], atol=1e-10)
+    assert np.allclose(omega2, np.conj(np.swapaxes(omega2, 1, 2)))  # Hermitian in (n, n')
+    assert np.allclose(mass2, np.conj(np.swapaxes(mass2, 1, 2)))

@@ -184,12 +184,13 @@ def test_each_problem_is_named(text, expected):
 
 @pytest.mark.parametrize("text, expected", [
     # a key belongs to one table: [execution] no longer passes compute keywords through
-    ("[execution]\nnk = 4", "[execution]: unknown key 'nk' (a key of [grid])"),
-    ("[execution]\nunits = 'natural'", "[execution]: unknown key 'units' (a top-level key)"),
-    ("[execution]\nT = 300", "[execution]: unknown key 'T' (a key of [scan])"),
-    ("[execution]\nquantities = ['drude']", "[execution]: unknown key 'quantities' (a key of [physics])"),
-    ("[execution]\nmodel = 'qwz'", "[execution]: unknown key 'model'"),
-    ("[grid]\nscan = 'binned'", "[grid]: unknown key 'scan' (a key of [execution])"),
+    ("[execution]\nnk = 4", "[execution]: unknown key 'nk' (it belongs in [grid])"),
+    ("[execution]\nunits = 'natural'",
+     "[execution]: unknown key 'units' (a top-level key: write it before the first table)"),
+    ("[execution]\nT = 300", "[execution]: unknown key 'T' (it belongs in [scan])"),
+    ("[execution]\nquantities = ['drude']", "[execution]: unknown key 'quantities' (it belongs in [physics])"),
+    ("[execution]\nmodel = 'qwz'", "[execution]: unknown key 'model' (model is a table: write [model] with its keys)"),
+    ("[grid]\nscan = 'binned'", "[grid]: unknown key 'scan' (it belongs in [execution])"),
     # types and ranges of every option
     ("[grid]\nnk = 2.5", "[grid] nk: expected an integer, got a number (2.5)"),
     ("[grid]\nnk = [16, 1]", "[grid] nk: must be >= 2, got 1"),

@@ -1,4 +1,4 @@
-"""The exact steady-state solver (qgtransport.exact, qgtransport.exact_orders) against closed forms.
+"""The exact steady-state solver (qgtransport.exact.solver, qgtransport.exact.orders) against closed forms.
 
 Closed forms are implemented here independently, from band_geometry on the solver's own k-points:
 finite-eta rho(1) (Eq. 13 at omega = 0, ERRATA E2), the divided-difference kernel of Pi(2)

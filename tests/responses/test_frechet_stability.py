@@ -78,7 +78,7 @@ def test_iron_at_30K_against_4000_digits():
 
 def test_third_order_entropy_production_is_joule_at_23K():
     # Pi(3)_abc = sym(chi_abc)/T (ERRATA, exact facts): here |x| reaches 2300, where phi^[2] ~ e^4600
-    # overflowed. Same grid error as at T = 0.2 in tests/test_nonlinear.py (mu = 0: no Fermi-surface
+    # overflowed. Same grid error as at T = 0.2 in tests/responses/test_nonlinear.py (mu = 0: no Fermi-surface
     # integrand that a 48^2 grid cannot resolve at this T)
     from qgtransport.responses.nonlinear import symmetrise_abc
 

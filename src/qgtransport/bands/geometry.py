@@ -13,11 +13,14 @@ position elements and Omega_n gains the band-diagonal term X_n of `position_matr
 Eq. 27 with every term); g_n stays the metric inside the Wannier subspace, a lower bound of the full
 metric (the part from bands outside the subspace needs <0 m|r_a r_b|R n>, not known; docs/physics.md).
 
-Degenerate and near-degenerate bands: a pair (n, m) with |e_n - e_m| < tol (DEGENERACY_TOL,
-in the model's energy unit, default 1e-6) is treated as one degenerate level: its r_nm, g_nm,
-Omega_nm are set to 0 (no division by a vanishing gap), and the responses treat the pair as
-intraband. Within a degenerate level only sums over the level are gauge invariant; every
-response in qgtransport weights a level with one kernel and so is gauge invariant.
+Degenerate and near-degenerate bands: the levels at a k-point are the groups of bands whose sorted
+energies are closer than tol (DEGENERACY_TOL, in the model's energy unit, default 1e-6) to the next
+(`level_labels`; a chain of close bands is one level, so "same level" is an equivalence). Pairs in one
+level get r_nm = g_nm = Omega_nm = 0 (no division by a vanishing gap) and the responses treat them as
+intraband. Within a degenerate level only traces over the level are gauge invariant (the
+eigenvectors LAPACK returns there are arbitrary): where a response multiplies two band quantities
+(v_n Omega_n, v_n d_b v_n) it uses the level matrices instead, `level_velocity`,
+`level_berry_curvature` (non-Abelian) and `level_mass`, and their trace over the level.
 """
 
 from __future__ import annotations
@@ -118,15 +121,29 @@ def energy_differences(energies: np.ndarray) -> np.ndarray:
     return energies[:, :, None] - energies[:, None, :]
 
 
-def degenerate(energies: np.ndarray, tol: float = DEGENERACY_TOL) -> np.ndarray:
-    """Boolean (nk, n, n): True where |e_n - e_m| < tol (the diagonal included)."""
-    return np.abs(energy_differences(energies)) < tol
+def level_labels(energies, tol: float = DEGENERACY_TOL, xp=np):
+    """(..., n) integer label of the degenerate level of each band: bands are sorted by energy and a
+    new level starts wherever the gap to the previous band is >= tol (a chain of bands closer than tol
+    is one level). xp: numpy or a numpy-like array module (CuPy)."""
+    order = xp.argsort(energies, axis=-1)
+    ordered = xp.take_along_axis(energies, order, axis=-1)
+    starts = xp.diff(ordered, axis=-1) >= tol
+    first = xp.zeros(energies.shape[:-1] + (1,), dtype=int)
+    sorted_labels = xp.concatenate([first, xp.cumsum(starts, axis=-1, dtype=int)], axis=-1)
+    return xp.take_along_axis(sorted_labels, xp.argsort(order, axis=-1), axis=-1)
+
+
+def degenerate(energies: np.ndarray, tol: float = DEGENERACY_TOL, xp=np) -> np.ndarray:
+    """Boolean (..., n, n) of energies (..., n): True where bands n and m are in one degenerate level
+    (`level_labels`; the diagonal included)."""
+    labels = level_labels(energies, tol, xp)
+    return labels[..., :, None] == labels[..., None, :]
 
 
 def inverse_gap(energies: np.ndarray, tol: float = DEGENERACY_TOL) -> np.ndarray:
-    """1/e_nm for non-degenerate pairs, 0 for degenerate ones (and the diagonal)."""
+    """1/e_nm for pairs in different levels, 0 within a level (and on the diagonal)."""
     e_nm = energy_differences(energies)
-    mask = np.abs(e_nm) < tol
+    mask = degenerate(energies, tol)
     return np.where(mask, 0.0, 1.0 / np.where(mask, 1.0, e_nm))
 
 
@@ -185,3 +202,42 @@ def velocity_derivative(geo: BandGeometry, tol: float = DEGENERACY_TOL) -> np.nd
     """d_b v^a_n = v^ab_n + 2 sum_m e_nm g^ab_nm (the identity before Eq. 20), shape (nk, n, a, b)."""
     e_nm = energy_differences(geo.energies)
     return band_curvature(geo) + 2 * np.einsum("knm,knmab->knab", e_nm, quantum_metric_nm(geo, tol))
+
+
+def level_velocity(geo: BandGeometry, tol: float = DEGENERACY_TOL) -> np.ndarray:
+    """The velocity matrix inside the levels, v^a_nm for n, m in one level and 0 otherwise,
+    (nk, dim, n, n). Its diagonal is the group velocity; within a degenerate level it is a Hermitian
+    matrix (proportional to the identity only where the level stays degenerate around k)."""
+    return geo.velocity * degenerate(geo.energies, tol)[:, None]
+
+
+def level_berry_curvature(geo: BandGeometry, tol: float = DEGENERACY_TOL) -> np.ndarray:
+    """Non-Abelian Berry curvature of the levels, (nk, n, n', a, b), zero unless n, n' are in one level:
+
+        Omega^ab_nn' = i sum_{m not in the level} (r^a_nm r^b_mn' - r^b_nm r^a_mn'),
+
+    r^a_nm = -i v^a_nm/e_nm. Hermitian in (n, n'); its diagonal is Omega^ab_n and its trace over a
+    level the level's (gauge-invariant) Berry curvature; it transforms as W^+ Omega W under a unitary
+    W within the level."""
+    r = berry_connection(geo, tol)  # (k, a, n, m)
+    pair = np.einsum("kanm,kbml->knlab", r, r)  # sum_m r^a_nm r^b_ml
+    same = degenerate(geo.energies, tol)[..., None, None]
+    return np.where(same, 1j * (pair - np.swapaxes(pair, -1, -2)), 0.0)
+
+
+def level_mass(geo: BandGeometry, tol: float = DEGENERACY_TOL) -> np.ndarray:
+    """Inverse-mass matrix of the levels, (nk, n, n', a, b), zero unless n, n' are in one level:
+
+        M^ab_nn' = <u_n|d_a d_b H|u_n'> + (1/2) sum_{m not in the level} (v^a_nm v^b_mn' + v^b_nm v^a_mn')
+                                                                       (1/e_nm + 1/e_n'm),
+
+    the second derivative of the level's effective Hamiltonian (second-order quasi-degenerate
+    perturbation theory). Hermitian; its diagonal is d_b v^a_n for a non-degenerate band
+    (`velocity_derivative`), its trace over a level the level's gauge-invariant sum."""
+    if geo.curvature is None:
+        raise ValueError("level_mass needs band_geometry(..., order=2)")
+    v = geo.velocity
+    inverse = inverse_gap(geo.energies, tol)  # (k, n, m)
+    half = np.einsum("kanm,knm,kbml->knlab", v, inverse, v) + np.einsum("kanm,klm,kbml->knlab", v, inverse, v)
+    M = np.moveaxis(geo.curvature, (1, 2), (3, 4)) + (half + np.swapaxes(half, -1, -2)) / 2
+    return np.where(degenerate(geo.energies, tol)[..., None, None], M, 0.0)

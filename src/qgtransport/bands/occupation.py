@@ -1,6 +1,6 @@
 """Occupations of the equilibrium state, their derivatives and divided differences, stable for
 |e - mu|/T up to 1e5 and beyond: no overflow, no NaN, and relative accuracy in both tails
-(tests/test_occupation.py, against 50- to 2000-digit arithmetic).
+(tests/bands/test_occupation.py, against 50- to 2000-digit arithmetic).
 
 x = (e - mu)/T (k_B = 1). Fermi-Dirac f = 1/(1 + e^x), entropy per state (Eq. 1 in the eigenbasis)
 s = -f ln f - (1 - f) ln(1 - f), grand potential per state g = -T ln(1 + e^{-x}), with

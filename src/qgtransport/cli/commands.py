@@ -3,15 +3,19 @@
 
 Inputs are checked at the boundary (`qgtransport.cli.inputs`); a bad input prints one line naming
 the value and what is allowed, and exits with code 2. Exit codes: 0 ok, 1 unexpected error, 2 bad
-input.
+input or an output that cannot be written (`qgtransport.files.OutputError`), 130 Ctrl-C, 143 SIGTERM
+(handled as Ctrl-C: the workers ended, the checkpoint kept, one line).
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 import math
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -44,6 +48,8 @@ from qgtransport.cli.tables import (
     format_table,
     model_title_line,
 )
+from qgtransport.cost import check_exact_grid
+from qgtransport.files import OutputError, write_text, write_with
 from qgtransport.results import model_label
 
 DEMO_T = (750.0, 1500.0, 3000.0)  # K: k_B T = 0.065, 0.13, 0.26 eV against the eV band scale
@@ -58,12 +64,53 @@ DEMO_QUANTITIES = (  # the linear DC responses of Eqs. 18-28 and their charge pa
 DEMO_NK = {1: 512, 2: 96, 3: 24}  # by dimension: each demo runs in under 15 s on 2 cores
 
 
+EXIT_TERMINATED = 128 + 15  # SIGTERM, as the shell reports a process it killed
+EXIT_INTERRUPTED = 128 + 2  # SIGINT (Ctrl-C)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived (a batch scheduler, `timeout`, `kill`): stop like Ctrl-C."""
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt():
+    """SIGTERM raises Terminated in the main thread while the block runs (the previous handler after)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def stop_message(kind: str) -> str:
+    return (f"qgt: stopped by {kind}; no file is left half-written, and a rerun resumes from the finished chunks "
+            "in the checkpoint folder (if one was given)")
+
+
 class QgtGroup(click.Group):
-    """Turns unexpected exceptions into one line and exit code 1 (the traceback with --traceback)."""
+    """Turns unexpected exceptions into one line and exit code 1 (the traceback with --traceback); a
+    file that cannot be written (full disk) into one line and exit code 2; SIGTERM and Ctrl-C into a
+    clean stop (the workers ended, the checkpoint kept), one line and exit code 143 or 130."""
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            with sigterm_as_interrupt():
+                return super().invoke(ctx)
+        except Terminated:
+            click.echo(stop_message("SIGTERM"), err=True)
+            ctx.exit(EXIT_TERMINATED)
+        except KeyboardInterrupt:
+            click.echo(stop_message("Ctrl-C"), err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+        except OutputError as exc:
+            raise BadInput(str(exc)) from None
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as exc:
@@ -111,8 +158,14 @@ def models_command():
     click.echo("\nEnergies in eV, lengths in Angstrom; set parameters with --param key=value (e.g. phi=pi/2).")
 
 
+FORCE_HELP = ("Start a run estimated above 24 h or 80% of the available memory (refused otherwise, before any "
+              "work, with the estimate; hard limits 2**50 k-points and 1e7 scan points stay).")
+
 COMPUTE_EPILOG = """\b
-SPEC: a number (0.5), a comma list (300,600,1200) or start:stop:num (inclusive, -3:3:61).
+SPEC: a number (0.5), a comma list (300,600,1200) or start:stop:num (inclusive, -3:3:61;
+at most 1e7 points).
+Before any work the time and memory of the run are estimated (qgtransport.cost); a run above
+24 h or 80% of the available memory is refused unless --force is given.
 Units: SI (default) takes mu in eV, T in K, tau in fs; natural takes T and tau in the model's
 energy units (k_B = e = hbar = 1).
 """
@@ -161,10 +214,15 @@ energy units (k_B = e = hbar = 1).
 @click.option("--positions", type=click.Choice(O.POSITIONS), default="diagonal", show_default=True,
               help="full: the position matrix of a --tb file enters the Berry connection and curvature "
                    "(Wannier interpolation, WYSV 2006).")
+@click.option("--symmetry", "symmetry_text", default=None, metavar="auto|G1,G2",
+              help="Magnetic point group: 'auto' or generators such as 'C3z,C2x,TimeReversal': only the irreducible "
+                   "k-points of a Gamma-centred grid are computed and the tensors symmetrised (docs/symmetry.md).")
+@click.option("--symmetry-force", is_flag=True, help="Use --symmetry even where the model breaks it.")
+@click.option("--force", is_flag=True, help=FORCE_HELP)
 def compute_command(model_name, params, hr, tb, model_file, wsvec, win, centres, spin_degeneracy, mu_spec, T_spec,
                     tau_text, nk, quantities, units, kernel, rho1, omega_spec, broadening, width_text, component,
                     output, json_path, progress, executor, workers, scheduler, checkpoint, scan, refine_levels,
-                    positions):
+                    positions, force, symmetry_text, symmetry_force):
     """Compute responses of a built-in model on a k-grid for every (mu, T).
 
     Writes the dataset (netCDF, --output) and a JSON summary (--json), and prints each response at
@@ -187,7 +245,9 @@ def compute_command(model_name, params, hr, tb, model_file, wsvec, win, centres,
     omega = None if omega_spec is None else parse_spec(omega_spec, "--omega")
     width = parse_number(width_text, "--width")
     engine = dict(executor=executor, workers=workers, scheduler=scheduler, checkpoint=checkpoint, scan=scan,
-                  refine={"levels": refine_levels} if refine_levels else None, positions=positions)
+                  refine={"levels": refine_levels} if refine_levels else None, positions=positions, force=force)
+    if symmetry_text is not None:  # a Gamma-centred grid: invariant under every point group
+        engine.update(symmetry=symmetry_text, symmetry_force=symmetry_force, shift=0.0)
     check_options(mu=mu, T=T, tau=tau, nk=nk, omega=omega, width=width, units=units, kernel=kernel, rho1=rho1,
                   broadening=broadening, **engine)
     check_writable(output, "--output")
@@ -240,7 +300,8 @@ def nearest(values: np.ndarray, target: float) -> float:
                    "faster and coarser).")
 @click.option("--progress/--quiet", default=None,
               help="Show a progress bar over the k-grid (default: when stderr is a terminal).")
-def demo_command(output_dir, model_name, params, nk, progress):
+@click.option("--force", is_flag=True, help=FORCE_HELP)
+def demo_command(output_dir, model_name, params, nk, progress, force):
     """Run every response on a built-in model with no input files, and plot them.
 
     The Qi-Wu-Zhang Chern insulator (m = -1: bands -3..-1 and 1..3 eV, C = +1 for the lower band)
@@ -273,7 +334,7 @@ def demo_command(output_dir, model_name, params, nk, progress):
     high = math.ceil(bands.max() * 2) / 2 + 0.5
     mu = np.linspace(low, high, DEMO_MU_POINTS)
     ds = run_compute(model, list(DEMO_QUANTITIES), mu=mu, T=np.array(DEMO_T), tau=DEMO_TAU, nk=nk, units="SI",
-                     kernel="divided_difference", rho1="finite_eta", progress=progress)
+                     kernel="divided_difference", rho1="finite_eta", progress=progress, force=force)
     ds.attrs["demo"] = "qgt demo: every response on a built-in model, SI units"
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -287,7 +348,7 @@ def demo_command(output_dir, model_name, params, nk, progress):
     else:
         skipped.append("entropy_hall_nernst.png and bz_maps.png (no Hall response or Berry curvature in 1D)")
     for name, fig in figures.items():
-        fig.savefig(out / name, dpi=130)
+        write_with(out / name, lambda tmp, fig=fig: fig.savefig(tmp, dpi=130, format="png"))
         written.append(out / name)
     report = write_report(ds, model, out, command=f"qgt demo --model {model_name}")
     written.append(report.html_path)
@@ -298,8 +359,7 @@ def demo_command(output_dir, model_name, params, nk, progress):
     header, rows = demo_table(ds, mu_points, T_ref)
     summary = _demo_summary(ds, header, rows, bands, T_ref)
     json_path = out / "summary.json"
-    with open(json_path, "w") as fh:
-        json.dump(summary, fh, indent=1)
+    write_text(json_path, json.dumps(summary, indent=1))
     written.insert(1, json_path)
 
     click.echo(model_title_line(ds))
@@ -339,6 +399,43 @@ def _demo_summary(ds, header, rows, bands, T_ref) -> dict:
     return data
 
 
+@main.command("symmetry")
+@model_options
+@click.option("--generators", default="auto", show_default=True, metavar="auto|G1,G2",
+              help="The group to check: 'auto' (declared by a built-in model, else spglib) or generators such as "
+                   "'Inversion,C4z,TimeReversal*C2x'.")
+@click.option("--tolerance", "tolerance_text", default=None, metavar="X",
+              help="Energy tolerance (eV) of a respected operation (default 1e-5).")
+def symmetry_command(model_name, params, hr, tb, model_file, wsvec, win, centres, spin_degeneracy, generators,
+                     tolerance_text):
+    """Check how far a model breaks each operation of a point group (band energies and Berry curvature
+    at g k against k, random k), and print the largest subgroup it respects.
+
+    \b
+    Examples:
+      qgt symmetry --model qwz --generators C4z,TimeReversal*Mx,TimeReversal
+      qgt symmetry --hr Fe_hr.dat --generators Inversion,C4z,TimeReversal*C2x
+    """
+    from qgtransport.symmetry import ENERGY_TOL, check
+
+    model = load_model(model_name, parse_params(params), hr=hr, tb=tb, model_file=model_file, wsvec=wsvec, win=win,
+                       centres=centres, spin_degeneracy=None if spin_degeneracy is None else int(spin_degeneracy))
+    tol = ENERGY_TOL if tolerance_text is None else parse_number(tolerance_text, "--tolerance")
+    try:
+        result = check(model, generators, energy_tol=tol)
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+    unit = model.energy_unit
+    rows = [[r["operation"], f"{r['energy']:.2e}", f"{r['curvature']:.2e}", "yes" if r["respected"] else "BROKEN"]
+            for r in result.rows()]
+    click.echo(f"{model.name}: group of order {result.group.order} ({', '.join(result.group.generators)})\n")
+    click.echo(format_table(["operation", f"max |e(k) - e(gk)| ({unit})", "Berry curvature (relative)",
+                             "respected"], rows))
+    respected = result.respected
+    click.echo(f"\nlargest subgroup respected (energies to {tol:g} {unit}, curvature to {result.curvature_tol:g}): "
+               f"order {respected.order}, generators {', '.join(respected.generators)}")
+
+
 @main.command("convert")
 @model_options
 @click.option("--output", type=click.Path(dir_okay=False), required=True, help="netCDF model file to write.")
@@ -352,8 +449,10 @@ def convert_command(model_name, params, hr, tb, model_file, wsvec, win, centres,
     """
     from qgtransport.models import write_model
 
+    check_writable(output, "--output")
     model = load_model(model_name, parse_params(params), hr=hr, tb=tb, model_file=model_file, wsvec=wsvec, win=win,
                        centres=centres, spin_degeneracy=None if spin_degeneracy is None else int(spin_degeneracy))
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
     write_model(model, output)
     click.echo(f"wrote {output}: {model.name}, {model.dim}D, {model.norb} orbitals, {len(model.R)} R vectors, "
                f"spin degeneracy {model.spin_degeneracy}")
@@ -374,8 +473,9 @@ def convert_command(model_name, params, hr, tb, model_file, wsvec, win, centres,
 @click.option("--intrinsic", is_flag=True,
               help="Compare the tau^0 second-order currents (seed, Gao-Yang-Niu, Kaplan-Holder-Yan) with the "
                    "exact tau^0 current of the seed's equation instead.")
-@click.option("--nk", type=click.IntRange(min=4), default=48, show_default=True,
-              help="k-points per reciprocal direction (closed forms and exact solver share the grid).")
+@click.option("--nk", type=click.IntRange(min=4, max=512), default=48, show_default=True,
+              help="k-points per reciprocal direction (closed forms and exact solver share the grid; at most 512, "
+                   "as [checks] exact_nk).")
 @click.option("--direction", default=None, metavar="n1,n2[,n3]",
               help="Field along g = n . b (integers; default b_1).")
 @click.option("--tolerance", "tolerance_text", default="1e-3", show_default=True, metavar="X",
@@ -399,11 +499,20 @@ def verify_command(model_name, params, mu_text, T_text, tau_text, units, intrins
     from qgtransport.exact.verify import format_verify_table, verify, verify_intrinsic
 
     model = make_model(model_name, parse_params(params))
+    try:
+        check_exact_grid(nk, model.dim, "--nk")
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
     mu, T_given = (parse_number(t, w) for t, w in ((mu_text, "--mu"), (T_text, "--T")))
     if tau_text is None and not intrinsic:
         raise BadInput("--tau is required (or give --intrinsic for the tau^0 comparison)")
     tau_given = None if tau_text is None else parse_number(tau_text, "--tau")
     tolerance = parse_number(tolerance_text, "--tolerance")
+    for value, what, unit in ((T_given, "--T", "K" if units == "SI" else model.energy_unit),
+                              (tau_given, "--tau", "fs" if units == "SI" else "hbar/energy"),
+                              (tolerance, "--tolerance", "relative")):
+        if value is not None and value <= 0:
+            raise BadInput(f"{what} must be > 0 ({unit}), got {value:g}")
     energy = model.energy_unit
     if units == "SI":
         if 0 < T_given < 1.0:

@@ -17,10 +17,11 @@ Layout (all tables optional except [model] and [scan] mu, T; docs/configuration.
     [physics]   tau, quantities, kernel, rho1, broadening, width, degeneracy_tol
     [field]     direction, strength
     [execution] executor, workers, scheduler, checkpoint, task_size, progress, scan, bin_width,
-                refine, backend, max_elements
+                refine, backend, max_elements, force
     [output]    folder, name, report, json, dpi
     [report]    title, path_labels, path_points, band_points, bz_nk, band, density_mu, density_T
     [checks]    relations, mu_points, exact, exact_nk, exact_mu, exact_T, tolerance
+    [symmetry]  group, force, check
 
 The value types of the file (expressions, paths relative to the file, scans) are in
 `qgtransport.cli.values`. `qgt init` writes the example from these models and the reference part of
@@ -66,6 +67,7 @@ from qgtransport.cli.values import (
     refinement_table,
     scan_array,
 )
+from qgtransport.cost import check_exact_grid
 from qgtransport.engine.refine import Refinement
 from qgtransport.report.checks import RELATION_CHECKS
 from qgtransport.responses import RESPONSES
@@ -200,6 +202,9 @@ class ExecutionTable(Table):
     backend: Annotated[O.Backend, Kind("string")] = entry("numpy", "numpy, or cupy (a CUDA GPU; the [gpu] extra)")
     max_elements: Annotated[O.MaxElements, Kind("integer")] | None = entry(
         None, "bound on the size of the per-chunk (k, n, n, ...) arrays (memory; default 2^21)", example=2097152)
+    force: Flag = entry(False, "start a run estimated above 24 h of wall time or 80% of the available memory "
+                        "(refused otherwise, before any work; as --force; the hard limits 2**50 k-points and 1e7 "
+                        "scan points stay)")
 
 
 class OutputTable(Table):
@@ -248,12 +253,25 @@ class ChecksTable(Table):
         3, "chemical potentials at which Maxwell and Mott/Sommerfeld are checked")
     exact: Flag = entry(False, "compare with the exact steady-state solver (as `qgt verify`)")
     exact_nk: Annotated[Integer, Field(ge=4, le=512)] = entry(32, "grid of the exact-solver check (its cost "
-                                                               "grows fast)")
+                                                               "grows fast: at most 2**20 k-points, 101 per direction "
+                                                               "in 3D)")
     exact_mu: Number | None = entry(None, "mu of the exact-solver check (default: density_mu)", example=1.5)
     exact_T: Annotated[Number, Field(gt=0)] | None = entry(None, "T of the exact-solver check (default: "
                                                             "density_T)", example=750.0)
     tolerance: Annotated[Number, Field(gt=0)] = entry(1e-3, "relative difference that counts as agreement (exact "
                                                        "solver)")
+
+
+class SymmetryTable(Table):
+    """The magnetic point group of the model (docs/symmetry.md): only the irreducible k-points are computed."""
+
+    group: Text | None = entry(None, "\"auto\" (declared by a built-in model, else spglib) or generators such as "
+                               "\"C3z,C2x,TimeReversal\"; the grid must be invariant (shift = 0 suits every group)",
+                               example="auto")
+    force: Flag = entry(False, "use the group even where the model breaks it")
+    check: Text | None = entry(None, "a group whose forbidden components a full-grid run counts as grid error "
+                               "(in <name>_error and the report's convergence section): \"auto\" or generators",
+                               example="auto")
 
 
 def _table(cls):
@@ -277,6 +295,7 @@ class RunConfig(BaseModel):
     output: OutputTable = _table(OutputTable)
     report: ReportTable = _table(ReportTable)
     checks: ChecksTable = _table(ChecksTable)
+    symmetry: SymmetryTable = _table(SymmetryTable)
 
     _text: str = PrivateAttr("")
     _source: str = PrivateAttr("config")
@@ -298,6 +317,8 @@ class RunConfig(BaseModel):
                        error_estimate=self.grid.error_estimate, positions=self.model.positions)
         if self.scan.omega is not None:
             options["omega"] = self.scan.omega
+        if self.symmetry.group is not None:
+            options.update(symmetry=self.symmetry.group, symmetry_force=self.symmetry.force)
         if self.physics.degeneracy_tol is not None:
             options["degeneracy_tol"] = self.physics.degeneracy_tol
         for key, value in self.execution.model_dump().items():
@@ -393,9 +414,12 @@ def problems(error: ValidationError) -> list[str]:
                 lines.append(f"unknown table [{name}]{hint}; tables are {', '.join(f'[{t}]' for t in tables)}")
             else:
                 table = "top level" if len(loc) == 1 else where(loc[:-1])
-                home = [f"a key of [{t}]" for t, cls in TABLES.items() if name in _keys(cls)]
-                home += ["a top-level key"] if name in _keys(RunConfig) and name not in TABLES else []
-                hint = f" ({' and '.join(home)})" if home else O.suggestion(name, allowed)
+                home = [f"[{t}]" for t, cls in TABLES.items() if name in _keys(cls)]
+                hint = f" (it belongs in {' or '.join(home)})" if home else O.suggestion(name, allowed)
+                if name in _keys(RunConfig) and name not in TABLES:
+                    hint = " (a top-level key: write it before the first table)"
+                elif name in TABLES and not home:
+                    hint = f" ({name} is a table: write [{name}] with its keys)"
                 lines.append(f"{table}: unknown key {name!r}{hint}; allowed: {', '.join(allowed)}")
         elif kind == "model_type" and len(loc) == 1:
             lines.append(f"{loc[0]}: must be a table ([{loc[0]}]), got {O.describe(item['input'])}")
@@ -556,6 +580,11 @@ def _check_against_model(config: RunConfig, model):
     if config.report.band is not None and config.report.band >= model.norb:
         found.append(f"[report] band: {config.report.band} but the model has {model.norb} bands "
                      f"(0..{model.norb - 1})")
+    if config.checks.exact:
+        try:
+            check_exact_grid(config.checks.exact_nk, d, "exact_nk")
+        except ValueError as exc:
+            found.append(f"[checks] exact_nk: {exc}")
     tol = config.physics.degeneracy_tol
     if tol is not None:
         width = O.band_width(model)

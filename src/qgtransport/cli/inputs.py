@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import tempfile
 from pathlib import Path
 
 import click
@@ -158,15 +159,11 @@ def parse_component(text: str | None, dim: int):
 # ---------------------------------------------------------------- checks
 
 
-class CommandLineOptions(O.ComputeOptions):
-    """compute's options as `qgt compute` gives them, with its scans: T >= 0 at the boundary (compute
-    decides, per quantity, whether T = 0 is allowed)."""
+class CommandLineOptions(O.ComputeOptions, O.Scans):
+    """compute's options as `qgt compute` gives them, with its scans (`qgtransport.options.Scans`: T >= 0
+    at the boundary; compute decides, per quantity, whether T = 0 is allowed)."""
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
-
-    mu: O.ChemicalPotentials
-    T: O.Temperatures
-    omega: O.Frequencies | None = None
 
 
 OPTION_NAMES = {"T": "--T (temperature)", "tau": "--tau (relaxation time)", "mu": "--mu (chemical potential)",
@@ -189,8 +186,10 @@ def check_options(**given) -> None:
 
 
 def check_writable(path, what: str, folder: bool = False) -> None:
-    """BadInput unless `path` (a file, or a folder with folder=True) can be written: it is, or its
-    nearest existing parent is, a writable folder (a file path must not be a folder)."""
+    """BadInput unless `path` (a file, or a folder with folder=True) can be written, checked before
+    anything is computed: an existing file must be writable, an existing folder must take a new
+    file, and a path that does not exist yet must lie below a folder in which one can be created
+    (a temporary file is made and removed there: a read-only disk or /proc fails even for root)."""
     if path is None:
         return
     target = Path(path)
@@ -198,15 +197,25 @@ def check_writable(path, what: str, folder: bool = False) -> None:
         if folder != target.is_dir():
             kind = "a folder" if target.is_dir() else "a file"
             raise BadInput(f"{what}: {path} is {kind}; give {'a folder' if folder else 'a file name'}")
-        parent = target if folder else target.parent
+        if not folder:
+            try:
+                open(target, "ab").close()  # opened to append, nothing written: the file is unchanged
+            except OSError as exc:
+                raise BadInput(f"{what}: cannot write {path}: {exc.strerror or exc}") from None
+            return
+        parent = target
     else:
         parent = target.parent
         while not parent.exists() and parent != parent.parent:
             parent = parent.parent
         if not parent.is_dir():
             raise BadInput(f"{what}: cannot create {path}: {parent} is not a folder")
-    if not os.access(parent if parent != Path("") else Path("."), os.W_OK | os.X_OK):
-        raise BadInput(f"{what}: cannot write {path}: no write permission in {parent}")
+    try:
+        with tempfile.TemporaryFile(dir=parent, prefix=".qgt-write-check-"):
+            pass
+    except OSError as exc:
+        action = "write in" if parent == target else "create"
+        raise BadInput(f"{what}: cannot {action} {path}: {exc.strerror or exc} ({parent})") from None
 
 
 # ---------------------------------------------------------------- compute and write

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from qgtransport.cli.config import TABLES, ConfigError, Kind, RunConfig, parse_config
+from qgtransport.files import write_text
 
 COMMENT_COLUMN = 29
 WIDTH = 110
@@ -246,7 +247,7 @@ def update_page(path) -> bool:
     if not rest:
         raise ValueError(f"{path} has no {BEGIN!r} marker")
     new = f"{head}{BEGIN}\n\n{reference_markdown()}\n{END}{tail}"
-    path.write_text(new, encoding="utf-8")
+    write_text(path, new)
     return new != text
 
 

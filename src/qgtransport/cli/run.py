@@ -26,12 +26,15 @@ from qgtransport.cli.inputs import (
     write_outputs,
 )
 from qgtransport.cli.tables import compute_table, model_title_line, response_names, summary_table
+from qgtransport.files import write_text
 from qgtransport.results import without_paths
 from qgtransport.units import displayed
 
 EXIT_CODES = """\b
 Exit codes: 0 ok; 1 unexpected error (run 'qgt --traceback ...' for the traceback);
-2 bad input (the message names the file, table and key, or the value, and what is allowed).
+2 bad input (the message names the file, table and key, or the value, and what is allowed)
+or an output that cannot be written (full disk: the previous file is kept);
+130/143 stopped by Ctrl-C/SIGTERM (the checkpoint kept).
 """
 
 
@@ -58,7 +61,7 @@ def report_options(config):
 
 
 EXECUTION_KEYS = ("executor", "workers", "scheduler", "task_size", "max_elements", "backend", "scan", "bin_width",
-                  "refine")  # what the recomputations of the relation checks take from [execution]
+                  "refine", "force")  # what the recomputations of the relation checks take from [execution]
 
 
 RUN_EPILOG = """\b
@@ -88,7 +91,9 @@ Writes, in the output folder:
 @click.option("--progress/--quiet", default=None,
               help="Progress bar over the k-grid and stage messages (default: [execution] progress, else when "
                    "stderr is a terminal).")
-def run_command(config_path, output_dir, no_report, progress):
+@click.option("--force", is_flag=True,
+              help="Start a run estimated above 24 h or 80% of the available memory (as [execution] force = true).")
+def run_command(config_path, output_dir, no_report, progress, force):
     """Compute everything a configuration file asks for, write the dataset and the HTML report.
 
     \b
@@ -110,11 +115,15 @@ def run_command(config_path, output_dir, no_report, progress):
         _stderr(f"warning: {text}")
     folder = Path(output_dir) if output_dir is not None else config.folder
     check_writable(folder, "--output" if output_dir is not None else f"{config_path}: [output] folder", folder=True)
+    for suffix in (".nc", ".json") if config.output.json_summary else (".nc",):
+        check_writable(folder / f"{config.output.name}{suffix}", f"{config_path}: [output] name")
     if config.execution.checkpoint is not None:
         check_writable(config.execution.checkpoint, f"{config_path}: [execution] checkpoint", folder=True)
     if progress is None:
         progress = config.execution.progress if config.execution.progress is not None else sys.stderr.isatty()
     say = _stderr if progress else (lambda text: None)
+    if force:  # as [execution] force = true: the recomputations of the report's checks are forced too
+        config.execution.force = True
     options = config.compute_options()
     options.pop("progress", None)
     mu, T, tau, nk, units, kernel, rho1 = (options.pop(k) for k in ("mu", "T", "tau", "nk", "units", "kernel",
@@ -125,6 +134,13 @@ def run_command(config_path, output_dir, no_report, progress):
     say(f"computing {what} of {model.name} on a {shape} k-grid for {len(mu)} mu x {len(T)} T")
     ds = run_compute(model, quantities, mu=mu, T=T, tau=tau, nk=nk, units=units, kernel=kernel, rho1=rho1,
                      progress=bool(progress), **options)
+    if config.symmetry.check is not None:  # forbidden components count as grid error (docs/symmetry.md)
+        from qgtransport.compute import add_forbidden_components
+
+        try:
+            ds = add_forbidden_components(ds, model, config.symmetry.check)
+        except ValueError as exc:
+            raise BadInput(f"{config_path}: [symmetry] check: {exc}") from None
     ds.attrs["config"] = config.text
     ds.attrs["config_resolved"] = config.to_json()
     ds.attrs["config_file"] = str(Path(config_path).resolve())
@@ -190,7 +206,7 @@ def init_command(path, model_name, force):
     if target.parent != Path("") and not target.parent.is_dir():
         raise BadInput(f"{path}: the folder {target.parent} does not exist")
     check_writable(target, "PATH")
-    target.write_text(text, encoding="utf-8")
+    write_text(target, text)
     click.echo(f"wrote {path}: edit it, then run 'qgt run {path}'")
 
 

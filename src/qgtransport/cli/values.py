@@ -18,6 +18,7 @@ import numpy as np
 from pydantic import BeforeValidator, Field, ValidationInfo
 
 from qgtransport import options as O
+from qgtransport.cost import check_scan_points
 from qgtransport.engine.refine import Refinement
 
 _OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
@@ -66,18 +67,21 @@ def split_range(text: str) -> tuple[str, str, int]:
         raise ValueError(f"the number of points in {text!r} must be an integer >= 1") from None
     if num < 1:
         raise ValueError(f"the number of points in {text!r} must be >= 1, got {num}")
+    check_scan_points(num, f"{text!r}")
     return parts[0], parts[1], num
 
 
 def scan_values(value) -> np.ndarray:
     """The points of a scan: a number, a list, {start, stop, num} or "start:stop:num" (inclusive
-    linspace); numbers may be expressions. Range and finiteness are checked by the caller's type."""
+    linspace); numbers may be expressions. Range and finiteness are checked by the caller's type;
+    the number of points (at most `qgtransport.cost.MAX_SCAN_POINTS`) before the scan is made."""
     if isinstance(value, dict):
         if set(value) != {"start", "stop", "num"}:
             raise ValueError(f"a range is {{ start = ..., stop = ..., num = ... }}, got keys {sorted(value)}")
         num = value["num"]
         if isinstance(num, bool) or not isinstance(num, int) or num < 1:
             raise ValueError(f"num of a range must be an integer >= 1, got {num!r}")
+        check_scan_points(num, f"the range of num = {num}")
         return np.linspace(_finite(value["start"]), _finite(value["stop"]), num)
     if isinstance(value, str) and ":" in value:
         start, stop, num = split_range(value)

@@ -6,7 +6,7 @@
     spectral    scan="binned": energy histograms of band quantities, then every (mu, T) by quadrature
     refine      adaptive refinement around hot spots of Berry curvature and quantum metric
     executors   where the tasks run: this process, worker processes or Dask
-    checkpoint  finished tasks on disk, written atomically, resumed by fingerprint
+    checkpoint  finished tasks on disk, written atomically, each verified before it is resumed; the lock
 
 Uses `qgtransport.bands` and `qgtransport.models`, and calls the responses only through the chunk
 function that `compute` hands it.

@@ -1,7 +1,7 @@
 """Where the chunks of a k-grid run: in this process, in local worker processes, or on Dask.
 
 An executor maps a picklable task over chunk indices and yields (index, result) as results come
-in, in any order; the caller (`qgtransport.integrate`) adds them in index order, so the sum does not
+in, in any order; the caller (`qgtransport.engine.integrate`) adds them in index order, so the sum does not
 depend on the executor or the number of workers. At most `window` results may be outstanding (submitted
 and not yet taken by the caller), which bounds the memory of a long run.
 
@@ -109,10 +109,53 @@ def run_task(task: Callable, index: int):
     return task(index)
 
 
-def prepare_worker() -> None:
-    """Initializer of the "processes" workers: one BLAS thread, the allocator settings."""
+PARENT_POLL = 0.5  # s between the watchdog's looks at the parent process
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def prepare_worker(parent: int | None = None, death_signal: bool = False) -> None:
+    """Initializer of the "processes" workers: one BLAS thread, the allocator settings, and an end
+    with the parent process `parent` (`die_with_parent`)."""
     limit_blas_threads()
     tune_allocator()
+    if parent is not None:
+        die_with_parent(parent, death_signal)
+
+
+def die_with_parent(parent: int, death_signal: bool = True) -> None:
+    """End this worker when its parent process `parent` ends, however it ends (SIGKILL included).
+
+    - SIGTERM ends the worker at once (the default action; a forked worker would otherwise inherit
+      the command line's handler) and SIGINT is ignored: Ctrl-C reaches the parent, which ends its
+      workers itself.
+    - Linux: the kernel sends SIGKILL when the parent's thread that started the worker ends
+      (prctl PR_SET_PDEATHSIG; only asked for with death_signal, when that thread is the main one).
+    - Everywhere: a daemon thread looks every PARENT_POLL s whether the parent is still the parent
+      (os.getppid changes when it dies) and ends the process if not.
+    """
+    import signal
+    import sys
+    import threading
+    import time
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if death_signal and sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # pragma: no cover - no prctl
+            pass
+    if os.getppid() != parent:  # the parent died before this worker got here
+        os._exit(1)
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="qgt-parent-watchdog", daemon=True).start()
 
 
 def _identity(value):
@@ -159,6 +202,22 @@ class Executor:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        self._restore()
+
+    def abort(self, timeout: float = 10.0) -> None:
+        """Stop now (Ctrl-C, SIGTERM): end the worker processes without waiting for their tasks."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            processes = list((getattr(pool, "_processes", None) or {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                if process.is_alive():
+                    process.terminate()
+            for process in processes:
+                process.join(timeout)
+        self._restore()
+
+    def _restore(self) -> None:
         if self._saved_environ is not None:
             for name, value in self._saved_environ.items():
                 if value is None:
@@ -217,8 +276,13 @@ class Executor:
         if self._saved_environ is None:
             self._saved_environ = {name: os.environ.get(name) for name in BLAS_THREAD_VARIABLES}
             os.environ.update({name: "1" for name in BLAS_THREAD_VARIABLES})
+        import threading
+
+        # the workers end with this process (die_with_parent): the kernel's parent-death signal follows
+        # the thread that starts them (the one that submits), so it is asked for from the main thread only
+        main_thread = threading.current_thread() is threading.main_thread()
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context(self.start_method),
-                                   initializer=prepare_worker)
+                                   initializer=prepare_worker, initargs=(os.getpid(), main_thread))
 
     # -- running ---------------------------------------------------------------------------------
     def imap(self, task: Callable, indices: Iterable[int], may_submit: Callable[[int], bool]) -> Iterator:
@@ -237,11 +301,21 @@ class Executor:
             yield from self._imap_dask(task, indices, may_submit)
 
     def _imap_processes(self, task, indices, may_submit):
+        running: dict = {}
+        try:
+            yield from self._imap_pool(task, indices, may_submit, running)
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM in qgt: end the workers now, not after their tasks
+            self.abort()
+            raise
+        finally:
+            for future in running:  # the caller stopped early: drop what has not started
+                future.cancel()
+
+    def _imap_pool(self, task, indices, may_submit, running: dict):
         from concurrent.futures import FIRST_COMPLETED, wait
         from concurrent.futures.process import BrokenProcessPool
 
         todo = list(reversed(indices))  # pop() gives increasing indices
-        running: dict = {}
         submitted = 0
         failures = 0
         if self._pool is None:

@@ -10,11 +10,12 @@ memory of its (k, n, n, ...) arrays); a *task* (``task_size`` k-points, a multip
 the unit of scheduling and of checkpoints. Task t covers the flat grid indices
 [t task_size, (t + 1) task_size); its result is the sum of its chunks in order, and the result of the
 grid is the sum of the task results in task order, whatever the executor, the number of workers or
-the order in which tasks finish (`qgtransport.executors`). So serial, process and Dask runs agree
+the order in which tasks finish (`qgtransport.engine.executors`). So serial, process and Dask runs agree
 to the last bit for a given chunk and task size, and to rounding (~1e-15) between sizes.
 
-Checkpoints (`qgtransport.checkpoint`): with ``checkpoint=DIRECTORY`` every finished task result is
-written to DIRECTORY/nk-<grid>/; the same call later skips the tasks found there.
+Checkpoints (`qgtransport.engine.checkpoint`): with ``checkpoint=DIRECTORY`` every finished task result is
+written to DIRECTORY/nk-<grid>/; the same call later skips the tasks found there whose chunk files
+pass the checks (this run's fingerprint, this task, shapes, checksum) and recomputes the others.
 
 Error estimate: the caller integrates a second grid of nk/2 points per direction (same shift; it
 costs 1/2^d of the first) and reports |I(nk) - I(nk/2)|. (The even sub-grid of the nk grid is not
@@ -75,10 +76,11 @@ class GridTask:
     shift: tuple[float, ...]
     chunk_size: int
     task_size: int
+    irreducible: object = None  # optional explicit weighted points (`qgtransport.symmetry.IrreducibleGrid`)
 
     @property
     def total(self) -> int:
-        return int(np.prod(self.shape))
+        return int(np.prod(self.shape)) if self.irreducible is None else self.irreducible.total
 
     @property
     def count(self) -> int:
@@ -91,9 +93,23 @@ class GridTask:
         start = index * self.task_size
         stop = min(start + self.task_size, self.total)
         sums: dict = {}
+        if self.irreducible is not None:
+            return self.weighted(start, stop)
         for first in range(start, stop, self.chunk_size):
             k_reduced = grid_points(self.shape, self.shift, first, min(first + self.chunk_size, stop))
             add_into(sums, self.function(k_reduced))
+        return sums
+
+    def weighted(self, start: int, stop: int) -> dict:
+        """sum_k w_k function(k) over the explicit points [start, stop): chunks end where the weight
+        changes (the points come in runs of equal weight), each chunk's sums times its weight."""
+        k, w = self.irreducible.k, self.irreducible.weights
+        edges = np.nonzero(np.diff(w[start:stop]))[0] + start + 1
+        sums: dict = {}
+        for low, high in zip([start, *edges], [*edges, stop], strict=True):
+            for first in range(low, high, self.chunk_size):
+                result = self.function(k[first:min(first + self.chunk_size, high)])
+                add_into(sums, {name: w[low] * value for name, value in result.items()})
         return sums
 
 
@@ -113,7 +129,7 @@ def grid_label(shape: tuple[int, ...]) -> str:
 def integrate(chunk_function: Callable, shape: tuple[int, ...], shift=0.5, chunk_size: int = 65536,
               progress: bool = False, *, executor: str | Executor = "serial", workers: int | None = None,
               scheduler: str | None = None, checkpoint=None, task_size: int | None = None,
-              fingerprint=None, label: str | None = None) -> dict:
+              fingerprint=None, label: str | None = None, points=None) -> dict:
     """Sum chunk_function(k_reduced) -> {name: array} over the grid, tasks added in task order.
 
     Parameters
@@ -122,7 +138,7 @@ def integrate(chunk_function: Callable, shape: tuple[int, ...], shift=0.5, chunk
     shape, shift : the grid.
     chunk_size : k-points per call of chunk_function (memory).
     progress : tqdm bar with k-points/s and the time left.
-    executor, workers, scheduler : see `qgtransport.executors.Executor` (or pass an open Executor).
+    executor, workers, scheduler : see `qgtransport.engine.executors.Executor` (or pass an open Executor).
     checkpoint : directory for finished task results (resume), or None.
     task_size : k-points per task (a smaller chunk_size is used if it exceeds the task; the task is
         rounded up to a multiple of the chunk); default `default_task_size`. Part of the
@@ -131,32 +147,36 @@ def integrate(chunk_function: Callable, shape: tuple[int, ...], shift=0.5, chunk
         can hash; default: the chunk function).
     label : distinguishes two integrations of the same grid in one checkpoint directory
         (DIRECTORY/nk-<grid>-<label>/).
+    points : optional `qgtransport.symmetry.IrreducibleGrid` of the grid: only its points are computed,
+        each chunk's sums times the weight of its points (the caller symmetrises the sums).
 
     Returns {name: array} of plain sums; the caller normalises.
     """
     shift = tuple(float(s) for s in np.broadcast_to(np.asarray(shift, dtype=float), (len(shape),)))
     runner, owned = open_executor(executor, workers, scheduler)
+    store = None
     try:
-        total = int(np.prod(shape))
+        total = int(np.prod(shape)) if points is None else points.total
         chunk_size = max(1, min(int(chunk_size), total))
         if task_size is None:
             task_size = default_task_size(total, chunk_size)
         chunk_size = min(chunk_size, max(1, int(task_size)))
         task_size = max(1, -(-int(task_size) // chunk_size)) * chunk_size
-        task = GridTask(chunk_function, tuple(shape), shift, chunk_size, task_size)
-        store = None
+        task = GridTask(chunk_function, tuple(shape), shift, chunk_size, task_size, points)
         if checkpoint is not None:
             from qgtransport import __version__
             from qgtransport.engine.checkpoint import ChunkStore
             from qgtransport.engine.checkpoint import fingerprint as make_fingerprint
 
             identity = make_fingerprint(fingerprint or chunk_function, task.shape, task.shift, chunk_size, task_size,
-                                        __version__)
+                                        __version__, *(() if points is None else (points.index, points.weights)))
             folder = grid_label(task.shape) + (f"-{label}" if label else "")
             store = ChunkStore(Path(checkpoint) / folder, identity, task.count,
                                description=f"grid {task.shape}, shift {task.shift}, {task.count} tasks")
         return reduce_tasks(task, runner, store, progress)
     finally:
+        if store is not None:
+            store.close()
         if owned:
             runner.close()
 
@@ -184,7 +204,7 @@ def reduce_tasks(task: GridTask, runner: Executor, store, progress: bool) -> dic
                 state["reduced"] += 1
             elif index in stored:
                 result = store.load(index)
-                if result is None:  # unreadable file: recompute here
+                if result is None:  # changed since it was verified: recompute here
                     result = task(index)
                     store.save(index, result)
             else:
@@ -202,6 +222,9 @@ def reduce_tasks(task: GridTask, runner: Executor, store, progress: bool) -> dic
                 bar.update(task.points(index))
             advance()
         advance()
+    except KeyboardInterrupt:  # Ctrl-C (or SIGTERM in qgt) wherever it lands: end the workers now
+        runner.abort()
+        raise
     finally:
         if bar is not None:
             bar.close()

@@ -1,19 +1,21 @@
 """The k-space engine behind `qgtransport.compute`: one plan for a request on a grid.
 
 Chooses the chunk function (scan "direct": the responses at every (mu, T) point; "binned": energy
-histograms, `qgtransport.spectral`; optionally refined around hot spots, `qgtransport.refine`), runs
-it on the grid nk and, for the error estimate, on nk/2 with one executor (`qgtransport.executors`)
+histograms, `qgtransport.engine.spectral`; optionally refined around hot spots, `qgtransport.engine.refine`), runs
+it on the grid nk and, for the error estimate, on nk/2 with one executor (`qgtransport.engine.executors`)
 and optional checkpoints, and turns the sums into integrals. Every chunk function computes H(k) and
-one eigh per k-point with `qgtransport.backend` (numpy or CuPy).
+one eigh per k-point with `qgtransport.engine.backend` (numpy or CuPy).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from qgtransport.engine.backend import BACKENDS, GridChunks, default_batch
+from qgtransport.engine.checkpoint import DirectoryLock
 from qgtransport.engine.executors import open_executor, tune_allocator, validate_executor
 from qgtransport.engine.integrate import add_into, coarse_shape, integrate
 from qgtransport.engine.refine import (
@@ -69,8 +71,13 @@ def validate_engine(scan, backend, executor, workers, scheduler, refine):
 def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_sums, order: int,
                       progress: bool = False, error_estimate: bool = True, scan: str = "direct",
                       bin_width=None, backend: str = "numpy", refine=None, executor="auto", workers=None,
-                      scheduler=None, checkpoint=None, task_size=None) -> EngineResult:
+                      scheduler=None, checkpoint=None, task_size=None, symmetry=None) -> EngineResult:
     """Integrals of the request on the grid `shape` (and nk/2 for the error estimate).
+
+    symmetry: a `qgtransport.symmetry.Symmetry` (or None): only the irreducible points of each grid
+    are computed, with their orbit sizes as weights, and the values (and the refinement's changes and
+    the error estimate, made of symmetrised values) are symmetrised; refined cells are expanded to
+    their stars.
 
     direct_sums: geo -> {name: sums} (compute's engine_block_sums for the request); chunk_size: the
     most k-points the direct sums may see at once (memory); order: 2 when a quantity needs d2H. The
@@ -96,18 +103,33 @@ def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_s
     attrs = {"scan": scan, "backend": backend}
     if grid is not None:
         attrs.update(energy_bin_width=grid.width,
-                     error_estimate="|I(nk) - I(nk/2)| + binning-error bound (qgtransport.spectral)")
+                     error_estimate="|I(nk) - I(nk/2)| + binning-error bound (qgtransport.engine.spectral)")
     if executor == "auto" and scheduler is not None:
         executor = "dask"
     coarse = coarse_shape(shape) if error_estimate else None
     kpoints = int(np.prod(shape)) + (int(np.prod(coarse)) if coarse else 0)
-    runner, owned = open_executor(executor, workers, scheduler, kpoints, model.norb)
+    lock = None
+    if checkpoint is not None:  # one run at a time on the directory, for all of its grids
+        Path(checkpoint).mkdir(parents=True, exist_ok=True)
+        lock = DirectoryLock(checkpoint).acquire()
+    try:
+        runner, owned = open_executor(executor, workers, scheduler, kpoints, model.norb)
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
     attrs["executor"] = f"processes ({runner.workers} workers)" if runner.kind == "processes" else runner.kind
     try:
         def run(grid_shape, function, show, label=None):
             identity = (scan, model, request, grid, backend, refinement, getattr(function, "threshold", None), label)
+            points = None
+            if symmetry is not None:
+                identity = (*identity, symmetry)
+                points = symmetry.irreducible(grid_shape, shift)
+                if label is None and tuple(grid_shape) == tuple(shape):
+                    attrs["symmetry_irreducible_kpoints"] = points.total
             sums = integrate(function, grid_shape, shift, chunk_size, show, executor=runner, checkpoint=checkpoint,
-                             task_size=task_size, fingerprint=identity, label=label)
+                             task_size=task_size, fingerprint=identity, label=label, points=points)
             return {name: value * (1.0 if name.endswith(":cells") else scale / int(np.prod(grid_shape)))
                     for name, value in sums.items()}
 
@@ -120,7 +142,8 @@ def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_s
                 threshold = quantile_threshold(histogram * np.prod(sample) / scale, refinement.fraction)
 
             def chunks(grid_shape):
-                return RefinedChunks(model, base, order, grid_shape, refinement, threshold, request, backend, batch)
+                return RefinedChunks(model, base, order, grid_shape, refinement, threshold, request, backend, batch,
+                                     symmetry=symmetry)
             attrs.update(refinement_levels=refinement.levels, refinement_subdivision=refinement.subdivision,
                          refinement_threshold=threshold, error_estimate="|I_refined(nk) - I_refined(nk/2)|")
         else:
@@ -132,6 +155,8 @@ def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_s
     finally:
         if owned:
             runner.close()
+        if lock is not None:
+            lock.release()
 
     changes = {}
     if refinement is not None and refinement.levels > 0:
@@ -141,19 +166,25 @@ def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_s
             coarse_raw, _, _ = split_levels(coarse_raw, refinement.levels)
     else:
         uniform = None
-    values, errors = finish(raw, request, grid)
+    values, errors = finish(raw, request, grid, symmetry)
     if uniform is not None:
-        uniform_values, _ = finish(uniform, request, grid)
+        uniform_values, _ = finish(uniform, request, grid, symmetry)
         changes = {q: values[q] - uniform_values[q] for q in request.quantities}
     if coarse_raw is not None:
-        coarse_values, _ = finish(coarse_raw, request, grid)
+        coarse_values, _ = finish(coarse_raw, request, grid, symmetry)
         for q in request.quantities:
             errors[q] = errors.get(q, 0.0) + np.abs(values[q] - coarse_values[q])
     return EngineResult(values, errors, changes, attrs)
 
 
-def finish(sums: dict, request, grid) -> tuple[dict, dict]:
-    """(values, binning-error bounds) from integrated sums (binned: histograms evaluated)."""
+def finish(sums: dict, request, grid, symmetry=None) -> tuple[dict, dict]:
+    """(values, binning-error bounds) from integrated sums (binned: histograms evaluated); with a
+    symmetry, the values symmetrised and the bounds carried through |D(g)|."""
     if grid is None:
-        return {q: sums[q] for q in request.quantities}, {}
-    return evaluate(sums, request, grid)
+        values, bounds = {q: sums[q] for q in request.quantities}, {}
+    else:
+        values, bounds = evaluate(sums, request, grid)
+    if symmetry is not None:
+        values = symmetry.symmetrise(values)
+        bounds = symmetry.symmetrise(bounds, absolute=True)
+    return values, bounds

@@ -125,16 +125,21 @@ class RefinedChunks(GridChunks):
     C_L under the key "refine<L>:<name>" and the number of refined cells under "refine<L>:cells".
 
     base: a `GridChunks` base (prepare/finish, linear in the set of k-points). Picklable.
+    symmetry: with a `qgtransport.symmetry.Symmetry` the chunk holds irreducible points of one orbit
+    size s (the integrator multiplies its sums by s): a hot point's cell is refined together with the
+    cells of its whole star, their sums divided by s, so that the symmetrised result is the one of
+    refining the full grid.
     """
 
     def __init__(self, model, base, order: int, shape, refinement: Refinement, threshold: float, request,
-                 backend: str = "numpy", batch: int | None = None):
+                 backend: str = "numpy", batch: int | None = None, symmetry=None):
         super().__init__(model, base, order, backend, batch, request.positions)
         self.spacing = 1.0 / np.asarray(shape, dtype=float)
         self.refinement = refinement
         self.threshold = threshold
         self.mu, self.T = indicator_points(request)
         self.tol = request.settings.degeneracy_tol
+        self.symmetry = symmetry
 
     def hot(self, geo, threshold: float) -> np.ndarray:
         xp = np if self.base.host else self.bands.xp
@@ -163,19 +168,24 @@ class RefinedChunks(GridChunks):
         # exceeds the threshold: the cascade stops where the hot spot is resolved
         m, d = self.refinement.subdivision, self.model.dim
         sums, points, parent_sum = self.sweep(k_reduced, self.threshold if levels > 0 else None)
-        spacing, weight = self.spacing, 1.0
+        spacing, weight, star = self.spacing, 1.0, 1.0
         for level in range(1, levels + 1):
-            cells = len(points)
+            cells = len(points) / star
             correction: dict = {}
             next_points, next_parent = np.zeros((0, d)), None
-            if cells:
+            if len(points):
+                parent_weight = weight / star  # level 1: the irreducible point itself (star = 1 here)
+                if level == 1 and self.symmetry is not None:  # the cells of the whole star, weight 1/s
+                    expanded = np.concatenate([self.symmetry.star(k) for k in points])
+                    star = len(expanded) / len(points)
+                    points = expanded
                 child_threshold = self.threshold * m ** (d * level) if level < levels else None
                 child_sum, next_points, next_parent = self.sweep(sub_grid(points, spacing, m), child_threshold)
-                add_scaled(correction, child_sum, weight / m**d)
-                add_scaled(correction, parent_sum, -weight)
+                add_scaled(correction, child_sum, weight / m**d / star)
+                add_scaled(correction, parent_sum, -parent_weight)
             for name, value in correction.items():
                 sums[f"refine{level}:{name}"] = value
-            sums[f"refine{level}:cells"] = np.array([float(cells)])
+            sums[f"refine{level}:cells"] = np.array([float(cells)])  # times s by the integrator
             points, parent_sum = next_points, next_parent
             spacing, weight = spacing / m, weight / m**d
         return sums

@@ -14,7 +14,7 @@ and after the k-sum each (mu, T) point is the quadrature sum_j [w(c_j) M^0_j + w
 w''(c_j) M^2_j] (Taylor expansion of w in each bin). Its error is bounded by
 sup|w'''| (h/2)^3/6 sum |Q_n|, for w = f about 1e-7 (32 h/T)^3 of sum_n |Q_n| within a few T of mu.
 The default bin width h = T_min/32 (`DEFAULT_RESOLUTION`) was measured to give 1e-9 to 1e-7 of the
-direct sum on 2D, 3D and degenerate models (tests/test_integrate.py asserts 1e-6). Each bin also
+direct sum on 2D, 3D and degenerate models (tests/engine/test_integrate.py asserts 1e-6). Each bin also
 accumulates A_j = sum |Q_n|, and the result carries the remainder bound
 sum_j |w'''(c_j)| (h/2)^3/6 A_j (plus the near-pair term below) as its binning-error estimate,
 added to <name>_error; it was measured 3-30 times the actual error, and the tests check that it
@@ -22,8 +22,9 @@ bounds the difference to the direct sum. Energies below the window [min mu - 40 
 max mu + 40 T_max] go to one bin with the limits w(-inf) (f = 1, s = f' = s' = 0; e^-40 = 4e-18);
 above it every weight vanishes.
 
-Terms (F_mn = (f_m - f_n)/(e_m - e_n); P^ab_nm = v^a_nm v^b_mn; "level": |e_nm| < degeneracy_tol;
-the direct forms are those of qgtransport.responses, with ERRATA E1-E7 applied there):
+Terms (F_mn = (f_m - f_n)/(e_m - e_n); P^ab_nm = v^a_nm v^b_mn; "level": a group of bands closer than
+degeneracy_tol, `qgtransport.bands.geometry.level_labels`; the direct forms are those of
+qgtransport.responses, with ERRATA E1-E7 applied there):
 
 | quantity | c | w | Q_n |
 |---|---|---|---|
@@ -54,6 +55,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qgtransport.bands import occupation as occ
+from qgtransport.bands.geometry import degenerate
 from qgtransport.engine.backend import array_module, to_host
 
 DEFAULT_RESOLUTION = 1 / 32  # bin width / T_min
@@ -151,7 +153,7 @@ def band_quantities(geo, names, settings, delta: float, xp) -> dict:
     k, d, n = v.shape[0], v.shape[1], v.shape[2]
     vr, vi = xp.ascontiguousarray(v.real), xp.ascontiguousarray(v.imag)
     e_nm = e[:, :, None] - e[:, None, :]
-    same = xp.abs(e_nm) < settings.degeneracy_tol
+    same = degenerate(e, settings.degeneracy_tol, xp)  # one level (level_labels)
     inverse = xp.where(same, 0.0, 1.0 / xp.where(same, 1.0, e_nm))
     out = {}
 
@@ -229,7 +231,7 @@ def band_resolved_sums(geo, quantities, mu, T, settings, max_elements: int = 2**
     """{quantity: (p, ...)} = sum_k sum_terms c(T_p) sum_n w((e_n - mu_p)/T_p) Q_n(k) over one batch,
     with the weights evaluated exactly at every band energy (no bins): the direct scan's route for
     the `band_resolved` quantities. Equal to the pair-kernel forms of qgtransport.responses up to
-    rounding (tests/test_integrate.py); the Berry curvature enters as Omega_n (Fermi sea), as in
+    rounding (tests/engine/test_integrate.py); the Berry curvature enters as Omega_n (Fermi sea), as in
     Wang et al., PRB 74, 195118 (2006)."""
     def weight_of(q, term):
         return DIRECT_WEIGHTS.get((q, term.weight), term.weight)

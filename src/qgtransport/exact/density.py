@@ -21,9 +21,9 @@ import xarray as xr
 
 from qgtransport import units as U
 from qgtransport.bands.geometry import band_geometry
-from qgtransport.bands.occupation import check_temperature
+from qgtransport.options import check_model, check_scalar
 from qgtransport.responses.kernels import Block, Settings
-from qgtransport.responses.nonlinear import FERMI, first_order_density_matrix, second_order_density_matrix
+from qgtransport.responses.second_order import FERMI, first_order_density_matrix, second_order_density_matrix
 
 BASES = ("band", "orbital")
 AXES = ("x", "y", "z")
@@ -67,14 +67,17 @@ def perturbed_density_matrix(model, k, *, mu: float, T: float, tau: float, order
         raise ValueError(f"basis must be one of {BASES}, got {basis!r}")
     if units not in ("SI", "natural"):
         raise ValueError(f"units must be 'SI' or 'natural', got {units!r}")
-    if not (np.isfinite(tau) and tau > 0):
-        raise ValueError(f"tau must be finite and > 0, got {tau!r}")
-    if not np.isfinite(mu):
-        raise ValueError(f"mu must be finite, got {mu!r}")
-    T_given = float(check_temperature(T))
+    check_model(model)
+    tau, mu = check_scalar("tau", tau, gt=0), check_scalar("mu", mu)
+    T_given = check_scalar("T", T, gt=0)  # the entropy and its derivatives have no T -> 0 limit
     T_nat = float(U.temperature_to_natural(T_given, model)) if units == "SI" else T_given
     tau_nat = float(U.relaxation_time_to_natural(tau, model)) if units == "SI" else float(tau)
-    k = np.atleast_2d(np.asarray(k, dtype=float))
+    try:
+        k = np.atleast_2d(np.asarray(k, dtype=float))
+    except (TypeError, ValueError):
+        raise ValueError(f"k must be an array of Cartesian k-points (nk, {model.dim}), got {k!r}") from None
+    if not np.all(np.isfinite(k)):
+        raise ValueError("k must be finite")
     if k.shape[-1] != model.dim:
         raise ValueError(f"k must have {model.dim} Cartesian components per point, got shape {k.shape}")
     geo = band_geometry(model, k, order=order)

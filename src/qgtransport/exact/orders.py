@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qgtransport.bands import occupation
-from qgtransport.bands.geometry import DEGENERACY_TOL
+from qgtransport.bands.geometry import DEGENERACY_TOL, degenerate
 from qgtransport.exact.lines import LineSystem, field_in_volts_per_meter, line_system, spectral_line_derivative
 from qgtransport.exact.solver import solve_dc
 
@@ -188,7 +188,7 @@ def entropy_production_second_order(orders: BandOrders, eta: float, tol: float =
     weight = np.abs(orders.orders[1]) ** 2
     K = -phi_divided_difference(x_n, x_m)
     e = orders.energies
-    same = np.abs(e[..., :, None] - e[..., None, :]) < tol
+    same = degenerate(e, tol)
     drude = eta * np.sum(np.where(same, K * weight, 0.0))
     inter = eta * np.sum(np.where(same, 0.0, K * weight))
     printed = eta * np.sum(np.exp(-occupation.log_fermi_variance(x_n)) * weight)

@@ -192,6 +192,19 @@ BUILTIN_MODELS = {
 }
 
 
+# The magnetic point group of each built-in model at its default parameters, by generators in the
+# model's Cartesian frame (docs/symmetry.md); other parameters may break some of it, which
+# `qgtransport.symmetry.auto_group` checks. rice_mele (1D, staggered) has only the identity.
+SYMMETRY_GROUPS = {
+    "qwz": ("C4z", "TimeReversal*Mx"),
+    "haldane": ("C6z", "TimeReversal*Mx"),
+    "tilted_dirac": ("TimeReversal*Mx",),
+    "weyl": ("Inversion", "C4z", "TimeReversal*Mx"),
+    "pt_symmetric": ("My",),
+    "rice_mele": (),
+}
+
+
 def builtin_model(name: str, **parameters) -> TightBinding:
     """A built-in model by name with its parameters (see BUILTIN_MODELS)."""
     if name not in BUILTIN_MODELS:

@@ -22,6 +22,7 @@ import json
 import numpy as np
 import xarray as xr
 
+from qgtransport.files import write_with
 from qgtransport.models.reading import ModelFileError
 from qgtransport.models.tightbinding import TightBinding
 
@@ -65,7 +66,7 @@ def write_model(model: TightBinding, path) -> None:
         "fourier_convention": FOURIER_CONVENTION,
     }
     encoding = {name: {"_FillValue": None} for name in data}
-    ds.to_netcdf(path, engine="netcdf4", format="NETCDF4", encoding=encoding)
+    write_with(path, lambda tmp: ds.to_netcdf(tmp, engine="netcdf4", format="NETCDF4", encoding=encoding))
 
 
 def read_model(path) -> TightBinding:

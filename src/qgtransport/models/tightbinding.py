@@ -66,18 +66,29 @@ class TightBinding:
         dim = lattice.shape[0]
         if lattice.shape != (dim, dim) or dim not in (1, 2, 3):
             raise ValueError(f"lattice must be a (dim, dim) array with dim 1, 2 or 3, got shape {lattice.shape}")
+        if not np.all(np.isfinite(lattice)):
+            raise ValueError(f"lattice has a non-finite entry: {lattice.tolist()}")
         if abs(np.linalg.det(lattice)) < 1e-12:
             raise ValueError(f"lattice vectors are linearly dependent (det = {np.linalg.det(lattice):.3e})")
         H_R = np.asarray(self.H_R, dtype=complex)
         if H_R.ndim != 3 or H_R.shape[1] != H_R.shape[2]:
             raise ValueError(f"H_R must have shape (nR, norb, norb), got {H_R.shape}")
         norb = H_R.shape[1]
-        R = np.asarray(self.R).reshape(-1, dim)
+        R = np.asarray(self.R)
+        if R.size % dim or (R.ndim == 2 and R.shape[1] != dim):
+            raise ValueError(f"R must be (nR, {dim}) integers for a {dim}D lattice, got shape {R.shape}")
+        R = R.reshape(-1, dim)
         if R.shape[0] != H_R.shape[0]:
             raise ValueError(f"{R.shape[0]} R vectors but {H_R.shape[0]} hopping matrices")
         if not np.allclose(R, np.round(R)):
             raise ValueError("R vectors must be integer (reduced coordinates)")
-        positions = np.asarray(self.positions, dtype=float).reshape(norb, dim)
+        positions = np.asarray(self.positions, dtype=float)
+        if positions.size != norb * dim:
+            raise ValueError(f"positions must be (norb, dim) = ({norb}, {dim}), got shape {positions.shape}")
+        positions = positions.reshape(norb, dim)
+        if not np.all(np.isfinite(positions)):
+            orbital = np.argwhere(~np.isfinite(positions))[0][0]
+            raise ValueError(f"positions has a non-finite entry at orbital {orbital}")
         if not np.all(np.isfinite(H_R)):
             bad = np.argwhere(~np.isfinite(H_R))[0]
             raise ValueError(f"H_R has a non-finite entry at R={R[bad[0]].tolist()}, m={bad[1]}, n={bad[2]}")

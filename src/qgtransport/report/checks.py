@@ -276,6 +276,8 @@ def grid_convergence(ds) -> list[dict]:
                 "fair": "fair: a finer grid would change it by ~ the error",
                 "not converged": "NOT converged: raise nk (or T)",
                 "no estimate": "zero"}[status]
+        if "symmetry" in ds[error_name].attrs:  # qgtransport.convergence.add_symmetry_residuals
+            text += " (the error counts the symmetry-forbidden components)"
         rows.append({"quantity": name, "max_value": top, "max_error": error, "relative": relative,
                      "units": units, "status": text, "worst": worst})
     return rows

@@ -27,6 +27,7 @@ from matplotlib.figure import Figure
 from qgtransport import convergence as conv
 from qgtransport import units as U
 from qgtransport.entropy_density import field_unit_vector
+from qgtransport.files import write_bytes, write_text
 from qgtransport.report import figures as plots
 from qgtransport.report.checks import (
     RECOMPUTING,
@@ -252,11 +253,11 @@ def write_report(ds, model, folder, options: ReportOptions | None = None, *, con
     document = _html(ds, model, options, figures, checks, exact_rows, convergence, notes, field_text,
                      config_text, command)
     html_path = folder / "report.html"
-    html_path.write_text(document, encoding="utf-8")
+    write_text(html_path, document)
     written = {}
     for item in figures:
         target = figures_dir / f"{item.name}.png"
-        target.write_bytes(item.png)
+        write_bytes(target, item.png)
         written[item.name] = target
     return Report(html_path, written, checks, exact_rows, convergence)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from qgtransport.responses import charge, entropy, nonlinear, optical
+from qgtransport.responses import charge, entropy, nonlinear, optical, second_order
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,10 @@ class Response:
     needs_curvature: bool = False  # needs d2H (band_geometry order 2)
     band_power: int = 2  # largest band-index power of its per-k arrays (memory: k n^power p)
     zero_temperature: bool = False  # a Fermi-sea sum with a T -> 0 limit, computed at T = 0 with the step f
+    # how the band sum F(k) transforms under time reversal (k -> -k; docs/symmetry.md): "even",
+    # "odd", "transpose" (F_ab(-k) = F_ba(k)) or None (exact in tau: no rule); every index is polar
+    time_reversal: str | None = None
+    axial: bool = False
 
 
 # T = 0 (step occupation theta(mu - e), 1/2 at e = mu; docs/conventions.md): the sums over occupied
@@ -97,7 +101,7 @@ RESPONSES = {
         optical.joint_density_of_states, "density_of_states",
         "joint density of states sum_nm int delta(e_m - e_n - omega)", "-", rank=0, frequency=True),
     "second_order_current": Response(
-        nonlinear.second_order_current, "second_order_conductivity",
+        second_order.second_order_current, "second_order_conductivity",
         "second-order DC charge response J = chi E E of the seed's equation of motion, exact in tau", "charge",
         rank=3, needs_tau=True, needs_curvature=True, band_power=3),
     "nonlinear_drude": Response(
@@ -113,15 +117,15 @@ RESPONSES = {
         "tau^0 (intrinsic) second-order charge response of the seed's equation of motion (contour average)",
         "charge", rank=3, needs_curvature=True, band_power=3),
     "entropy_production_third_order": Response(
-        nonlinear.entropy_production_third_order, "third_order_entropy_production",
+        second_order.entropy_production_third_order, "third_order_entropy_production",
         "entropy production at E^3, Pi = Pi_abc E_a E_b E_c (exact third order of Eq. 9)", "-", rank=3,
         needs_tau=True, needs_curvature=True, band_power=3),
     "second_order_heat_current": Response(
-        nonlinear.second_order_heat_current, "second_order_heat_conductivity",
+        second_order.second_order_heat_current, "second_order_heat_conductivity",
         "second-order heat current Tr[{v, H - mu} rho(2)]/2 per E^2", "heat", rank=3, needs_tau=True,
         needs_curvature=True, band_power=3),
     "second_order_entropy_current": Response(
-        nonlinear.second_order_entropy_current, "second_order_entropy_conductivity",
+        second_order.second_order_entropy_current, "second_order_entropy_conductivity",
         "second-order entropy current Tr[v s(rho)] of Eq. 5 (Frechet expansion of s, ERRATA S1)", "entropy",
         rank=3, needs_tau=True, needs_curvature=True, band_power=3),
     "intrinsic_second_order_closed_form": Response(
@@ -129,27 +133,27 @@ RESPONSES = {
         "closed form of the tau^0 second-order charge response (BCP Fermi-surface + interband metric dipole)",
         "charge", rank=3),
     "second_harmonic_current": Response(
-        nonlinear.second_harmonic_current, "second_order_conductivity",
+        second_order.second_harmonic_current, "second_order_conductivity",
         "second-harmonic charge response chi(omega, omega): J(2 omega) = Re[chi E E e^{-2i omega t}]/2, exact in tau",
         "charge", rank=3, needs_tau=True, needs_curvature=True, band_power=3, frequency=True),
     "rectified_current": Response(
-        nonlinear.rectified_current, "second_order_conductivity",
+        second_order.rectified_current, "second_order_conductivity",
         "rectification charge response chi(omega, -omega): J_DC = Re[chi E E*]/2, exact in tau", "charge",
         rank=3, needs_tau=True, needs_curvature=True, band_power=3, frequency=True),
     "second_harmonic_entropy_current": Response(
-        nonlinear.second_harmonic_entropy_current, "second_order_entropy_conductivity",
+        second_order.second_harmonic_entropy_current, "second_order_entropy_conductivity",
         "second-harmonic entropy current Tr[v s(rho)], chi^s(omega, omega) (ERRATA S1: not f -> s)", "entropy",
         rank=3, needs_tau=True, needs_curvature=True, band_power=3, frequency=True),
     "rectified_entropy_current": Response(
-        nonlinear.rectified_entropy_current, "second_order_entropy_conductivity",
+        second_order.rectified_entropy_current, "second_order_entropy_conductivity",
         "rectified entropy current Tr[v s(rho)], chi^s(omega, -omega): <j^s> = Re[chi^s E E*]/2", "entropy",
         rank=3, needs_tau=True, needs_curvature=True, band_power=3, frequency=True),
     "second_harmonic_heat_current": Response(
-        nonlinear.second_harmonic_heat_current, "second_order_heat_conductivity",
+        second_order.second_harmonic_heat_current, "second_order_heat_conductivity",
         "second-harmonic heat current Tr[{v, H - mu} rho(2)]/2, chi^q(omega, omega)", "heat",
         rank=3, needs_tau=True, needs_curvature=True, band_power=3, frequency=True),
     "rectified_heat_current": Response(
-        nonlinear.rectified_heat_current, "second_order_heat_conductivity",
+        second_order.rectified_heat_current, "second_order_heat_conductivity",
         "rectified heat current Tr[{v, H - mu} rho(2)]/2, chi^q(omega, -omega): <j^q> = Re[chi^q E E*]/2", "heat",
         rank=3, needs_tau=True, needs_curvature=True, band_power=3, frequency=True),
     "berry_connection_polarizability_current": Response(
@@ -164,10 +168,40 @@ RESPONSES = {
         nonlinear.quantum_metric_dipole_current, "second_order_conductivity",
         "tau^0 normalized quantum-metric dipole term sum_n f'_n v^a_n G^bc_n (dissipative)", "charge", rank=3),
     "second_order_entropy_current_replaced": Response(
-        nonlinear.second_order_entropy_current_replaced, "second_order_entropy_conductivity",
+        second_order.second_order_entropy_current_replaced, "second_order_entropy_conductivity",
         "f -> s replaced second-order entropy current (not Tr[v s(rho)], ERRATA S1)", "entropy", rank=3,
         needs_tau=True, needs_curvature=True, band_power=3),
 }
 RESPONSES.update({name: replace(RESPONSES[name], zero_temperature=True) for name in ZERO_TEMPERATURE})
 
-__all__ = ["RESPONSES", "Response", "ZERO_TEMPERATURE"]
+# Time reversal maps the band sum F(k) of a response to F(-k) (docs/symmetry.md). A linear response
+# sum_nm c(e_n, e_m) v^a_nm v^b_mn goes to its transpose (Onsager: symmetric part even, Hall part odd);
+# a sum over f and its derivatives of products of velocities (odd), Berry curvatures (odd), metrics
+# and band curvatures (even) takes the sign of the product: tau-odd terms (Drude, Berry-curvature
+# dipole) even, tau-even ones (nonlinear Drude tau^2, intrinsic tau^0) odd. A response exact in tau
+# maps to the response at -tau: no rule (only the unitary operations are used with it).
+TIME_REVERSAL = {
+    **{name: "transpose" for name in (
+        "entropy_production", "entropy_production_drude", "entropy_production_interband",
+        "entropy_production_band_curvature", "entropy_production_drude_quantum_metric",
+        "entropy_production_quantum_metric", "entropy_current_drude", "entropy_hall", "anomalous_hall", "drude",
+        "anomalous_nernst", "conductivity_ac", "drude_ac", "entropy_conductivity_ac", "heat_conductivity_ac",
+        "optical_conductivity", "optical_entropy_conductivity")},
+    "equilibrium_entropy_current": "odd",
+    "joint_density_of_states": "even",
+    "berry_curvature_dipole_current": "even",
+    "nonlinear_drude": "odd",
+    "intrinsic_second_order": "odd",
+    "intrinsic_second_order_closed_form": "odd",
+    "berry_connection_polarizability_current": "odd",
+    "kaplan_holder_yan_current": "odd",
+    "quantum_metric_dipole_current": "odd",
+    **{name: None for name in (
+        "second_order_current", "entropy_production_third_order", "second_order_heat_current",
+        "second_order_entropy_current", "second_harmonic_current", "rectified_current",
+        "second_harmonic_entropy_current", "rectified_entropy_current", "second_harmonic_heat_current",
+        "rectified_heat_current", "second_order_entropy_current_replaced")},
+}
+RESPONSES.update({name: replace(RESPONSES[name], time_reversal=TIME_REVERSAL.get(name)) for name in RESPONSES})
+
+__all__ = ["RESPONSES", "Response", "TIME_REVERSAL", "ZERO_TEMPERATURE"]

@@ -25,7 +25,11 @@ from qgtransport.bands.geometry import (
     BandGeometry,
     band_curvature,
     band_velocity,
+    degenerate,
     energy_differences,
+    level_berry_curvature,
+    level_mass,
+    level_velocity,
     velocity_products,
 )
 
@@ -109,9 +113,9 @@ class Block:
 
     @cached_property
     def same_level(self) -> np.ndarray:
-        """(k, n, m, 1): True for pairs in one degenerate level (the diagonal included)."""
-        e_nm = energy_differences(self.energies)
-        return (np.abs(e_nm) < self.settings.degeneracy_tol)[..., None]
+        """(k, n, m, 1): True for pairs in one degenerate level (the diagonal included; levels of
+        `qgtransport.bands.geometry.level_labels`)."""
+        return degenerate(self.energies, self.settings.degeneracy_tol)[..., None]
 
     @cached_property
     def e_nm(self) -> np.ndarray:
@@ -181,6 +185,21 @@ class Block:
     def band_curvature(self) -> np.ndarray:
         """v^ab_n, shape (k, n, a, b)."""
         return band_curvature(self.geo)
+
+    @cached_property
+    def level_velocity(self) -> np.ndarray:
+        """v^a_nm within the levels, 0 between them, shape (k, a, n, m) (`geometry.level_velocity`)."""
+        return level_velocity(self.geo, self.settings.degeneracy_tol)
+
+    @cached_property
+    def level_berry_curvature(self) -> np.ndarray:
+        """Non-Abelian Omega^ab_nn' of the levels, shape (k, n, n', a, b) (`geometry.level_berry_curvature`)."""
+        return level_berry_curvature(self.geo, self.settings.degeneracy_tol)
+
+    @cached_property
+    def level_mass(self) -> np.ndarray:
+        """Inverse-mass matrix M^ab_nn' of the levels, shape (k, n, n', a, b) (`geometry.level_mass`)."""
+        return level_mass(self.geo, self.settings.degeneracy_tol)
 
 
 def position_curvature_sum(block: Block, weight: np.ndarray):

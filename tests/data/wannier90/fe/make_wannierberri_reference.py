@@ -2,7 +2,7 @@
 
 Writes fe_wannierberri_berry.json (beside this script): Fermi-Dirac and entropy-weighted Berry-curvature
 sums of WannierBerri's own per-k, per-band Berry curvature on a Gamma-centred 16^3 grid, and its own
-Fermi-sea AHC (T = 0) at several Fermi levels. tests/test_wannierberri_fe.py compares qgtransport's
+Fermi-sea AHC (T = 0) at several Fermi levels. tests/bands/test_position_matrix.py compares qgtransport's
 positions="full" anomalous_hall / entropy_hall / anomalous_nernst with them; it never runs this script.
 
 Run in a Python 3.12 virtual environment with WannierBerri (it is not a qgtransport dependency):
