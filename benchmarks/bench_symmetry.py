@@ -20,7 +20,7 @@ Models (same files in both codes, internal terms only, i.e. the tight-binding po
   generators Inversion, C4z, TimeReversal*C2x. The Wannierisation breaks inversion (up to 1 eV near
   E_F, ../shared/data/fe/README.md): WannierBerri uses the declared group without a check (integrates
   the irreducible K-points and symmetrises, so its numbers change); qgtransport refuses a group the
-  model breaks, and is forced here (the compute option whose name contains "force"), so both codes
+  model breaks, and is forced here (compute(..., symmetry_force=True)), so both codes
   do the same thing; the "agreement" lines show how far the symmetrised numbers move.
 
 Quantities, one core, one BLAS thread, every run a fresh process, Gamma-centred nk^3 grid:
@@ -135,9 +135,8 @@ OURS_SCRIPT = textwrap.dedent("""
         common = dict(mu=mu, T=kelvin, tau=%(tau)r, shift=0.0, error_estimate=False, scan="direct")
         if generators:
             common["symmetry"] = generators
-            force = [p for p in inspect.signature(compute).parameters if "force" in p]
-            if model_name == "fe" and force:
-                common[force[0]] = True
+            if model_name == "fe" and "symmetry_force" in inspect.signature(compute).parameters:
+                common["symmetry_force"] = True
         with Executor("serial", workers=1) as runner:
             compute(model, quantities, nk=4, executor=runner, **common)  # warm-up (imports, allocator)
             start = time.perf_counter()
