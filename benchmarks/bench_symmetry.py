@@ -145,18 +145,19 @@ OURS_SCRIPT = textwrap.dedent("""
         rank = {"berry_curvature_dipole_current": 3}
         values = {q: ds[q].values.reshape(-1, *ds[q].shape[-rank.get(q, 2):])[0].tolist() for q in quantities}
         info = {k: v for k, v in ds.attrs.items() if "irreducible" in k or "symmetry" in k or "group" in k}
-        print("RESULT " + json.dumps({"seconds": seconds, "values": values, "attrs": {k: str(v) for k, v in info.items()}}))
+        attrs = {k: str(v) for k, v in info.items()}
+        print("RESULT " + json.dumps({"seconds": seconds, "values": values, "attrs": attrs}))
 """) % {"tau": TAU_FS}
 
 
 def has_symmetry() -> bool:
-    import qgtransport
+    """Whether this qgtransport has qgtransport.symmetry and compute(..., symmetry=...)."""
     try:
         import qgtransport.symmetry  # noqa: F401
     except ImportError:
         return False
     from qgtransport import compute
-    return "symmetry" in inspect.signature(compute).parameters and qgtransport is not None
+    return "symmetry" in inspect.signature(compute).parameters
 
 
 def ensure_venv(venv: Path) -> Path:
