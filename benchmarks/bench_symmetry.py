@@ -2,7 +2,7 @@
 compute(..., symmetry=generators) against WannierBerri's irreducible-K mode, and each code without
 symmetry, on a symmetric real model (trigonal Te) and on bcc Fe (issue 13, part 6).
 
-    python benchmarks/bench_symmetry.py                        # Te 24^3, Fe 24^3, 2 repeats (about 5 min)
+    python benchmarks/bench_symmetry.py                        # Te 24^3, Fe 24^3, 2 repeats (about 2 min)
     python benchmarks/bench_symmetry.py --models te --te-nk 36 --repeats 3 --ours-repeats 6 --fft 12 --fft-sym 9
     python benchmarks/bench_symmetry.py --models fe --fe-nk 48 --repeats 2 --ours-repeats 6 --fft 8 --fft-sym 8
                                                                # the README's figures (best NKFFT found before)
