@@ -34,7 +34,7 @@ What WannierBerri computes here, independently of qgtransport:
 - WannierBerri's own calculators.static.Ohmic_FermiSurf and NLAHC_FermiSurf on the Gamma-centred 12^3
   grid (T = 0, finite differences on 2001 Fermi levels, then its FermiDiracSmoother at T; degeneracy
   threshold 1e-6 eV, qgtransport's default, as the Gamma-centred grid has degenerate points) are written
-  too, for information (they agree with the sums to the smoothing error, about 1e-3).
+  too, for the SI units (they agree with qgtransport to their smoothing error, 2e-4 - 5e-3).
 """
 
 from __future__ import annotations
