@@ -189,11 +189,14 @@ LINEAR = ["anomalous_hall", "drude", "entropy_production", "entropy_hall", "anom
     dict(scan="binned"),
     dict(refine=dict(levels=2, subdivision=3, threshold=0.1)),
     dict(executor="processes", workers=2),
+    dict(executor="dask", workers=2),
 ])
 def test_qwz_linear_responses_every_path(options):
     """QWZ (C4z, TimeReversal*Mx: 8 operations; m = -1.8, a small gap at Gamma), 12 x 12 Gamma-centred:
     every linear DC response, the error estimate, the binned scan, the refinement (hot cells expanded
-    by the group: the same 75 + 81 cells on two levels) and worker processes."""
+    by the group: the same 75 + 81 cells on two levels), worker processes and Dask."""
+    if options.get("executor") == "dask":
+        pytest.importorskip("distributed")
     model = builtin_model("qwz", m=-1.8)
     common = dict(mu=[-0.5, 0.3], T=0.1, tau=10.0, nk=12, shift=0.0, units="natural",
                   executor=options.pop("executor", "serial"), **options)
