@@ -1,0 +1,123 @@
+"""Accuracy of adaptive refinement and of its reported error (compute(..., refine=...)).
+
+For built-in Chern insulators and metals (qwz, haldane) at several mu and T, the xy components of
+anomalous_hall and anomalous_nernst of refined grids nk are compared with a converged reference (the
+uniform grid of `--reference` points per direction; its own change from half that grid is printed
+and must be far below the errors studied). Per run (model, mu, T, quantity, nk, refinement):
+
+    actual    = |I_refined(nk) - I_ref|
+    old       = |R(nk) - R(nk/2)|                         (the earlier estimate; R refined, same threshold)
+    reported  = <name>_error of the dataset              (the current estimate, refine.refined_error)
+    same cost = |I_uniform(n') - I_ref|, n'^2 = nk^2 + refined points (the uniform grid of the same cost)
+
+The table gives, per group (gapped: mu in the gap, metallic: mu in a band), the coverage of each
+estimate (share of runs with estimate >= actual), the median ratio estimate / actual, and in how many
+runs the refinement beat the uniform grid of the same cost. Runs whose actual error is below 1e-12
+(absolute, the values are O(0.1)) are left out of the ratios (they are rounding).
+
+    PYTHONPATH=src python3 benchmarks/refinement_accuracy.py            # about a minute
+    PYTHONPATH=src python3 benchmarks/refinement_accuracy.py --details  # one line per run
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from qgtransport import builtin_model, compute
+from qgtransport.engine.refine import Refinement
+
+XY = (0, 1)
+QUANTITIES = ["anomalous_hall", "anomalous_nernst"]
+# (name, parameters, gapped mu, metallic mu)
+MODELS = [
+    ("qwz", dict(m=-1.9), 0.0, 0.4),
+    ("qwz", dict(m=-1.5), 0.0, 0.8),
+    ("qwz", dict(m=-1.0), 0.0, 1.5),
+    ("qwz", dict(m=1.8), 0.0, -0.5),
+    ("haldane", dict(M=0.2, t2=0.1), 0.0, 0.8),
+    ("haldane", dict(M=0.5, t2=0.15), 0.0, 1.2),
+]
+TEMPERATURES = [0.02, 0.06]
+GRIDS = [16, 32, 64]
+REFINEMENTS = [Refinement(), Refinement(levels=2, subdivision=3, fraction=0.02)]
+
+
+def xy(ds, name):
+    return ds[name].values[..., XY[0], XY[1]]  # (mu, T)
+
+
+def runs_of_model(name, parameters, mus, reference_nk):
+    """One record per (mu, T, quantity, nk, refinement)."""
+    model = builtin_model(name, **parameters)
+    common = dict(mu=mus, T=TEMPERATURES, units="natural")
+    reference = compute(model, QUANTITIES, nk=reference_nk, **common)
+    records = []
+    for nk in GRIDS:
+        for refinement in REFINEMENTS:
+            refined = compute(model, QUANTITIES, nk=nk, refine=refinement, **common)
+            fixed = Refinement(refinement.levels, refinement.subdivision, threshold=refined.attrs["refinement_threshold"])
+            half = compute(model, QUANTITIES, nk=nk // 2, refine=fixed, error_estimate=False, **common)
+            points = nk**2 + sum(refined.attrs["refined_cells"]) * refinement.subdivision**2
+            same = int(round(np.sqrt(points)))
+            same_cost = compute(model, QUANTITIES, nk=same, error_estimate=False, **common)
+            for q in QUANTITIES:
+                ref, ref_change = xy(reference, q), xy(reference, q + "_error")
+                value, reported = xy(refined, q), xy(refined, q + "_error")
+                uniform = value - xy(refined, q + "_refinement")
+                for i, mu in enumerate(mus):
+                    for j, T in enumerate(TEMPERATURES):
+                        records.append(dict(
+                            model=f"{name}{tuple(parameters.values())}", mu=mu, T=T, q=q, nk=nk,
+                            levels=refinement.levels, gapped=i == 0,
+                            actual=abs(value[i, j] - ref[i, j]), reported=reported[i, j],
+                            old=abs(value[i, j] - xy(half, q)[i, j]),
+                            uniform=abs(uniform[i, j] - ref[i, j]),
+                            same_cost=abs(xy(same_cost, q)[i, j] - ref[i, j]),
+                            reference_change=ref_change[i, j]))
+    return records
+
+
+def summary(records, label):
+    actual = np.array([r["actual"] for r in records])
+    keep = actual > 1e-12
+    row = [label, f"{len(records):5d}"]
+    for key in ("old", "reported"):
+        estimate = np.array([r[key] for r in records])
+        coverage = np.mean(estimate >= actual)
+        ratio = np.median(estimate[keep] / actual[keep]) if keep.any() else np.nan
+        row += [f"{100 * coverage:6.1f} %", f"{ratio:8.2g}"]
+    worse = sum(r["actual"] > r["same_cost"] for r in records)
+    worse_uniform = sum(r["actual"] > r["uniform"] for r in records)
+    row += [f"{worse:4d}", f"{worse_uniform:4d}"]
+    return "  ".join(row)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reference", type=int, default=1024, help="uniform reference grid (default 1024)")
+    parser.add_argument("--details", action="store_true", help="print one line per run")
+    args = parser.parse_args()
+    start = time.perf_counter()
+    records = []
+    for name, parameters, gapped_mu, metal_mu in MODELS:
+        records += runs_of_model(name, parameters, [gapped_mu, metal_mu], args.reference)
+    worst_reference = max(r["reference_change"] / max(r["actual"], 1e-300) for r in records if r["actual"] > 1e-12)
+    if args.details:
+        print(f"{'model':22s} {'mu':>5s} {'T':>5s} {'quantity':17s} {'nk':>3s} L  {'actual':>9s} {'old':>9s} "
+              f"{'reported':>9s} {'uniform':>9s} {'same cost':>9s}")
+        for r in records:
+            print(f"{r['model']:22s} {r['mu']:5.2f} {r['T']:5.2f} {r['q']:17s} {r['nk']:3d} {r['levels']}  "
+                  f"{r['actual']:9.2e} {r['old']:9.2e} {r['reported']:9.2e} {r['uniform']:9.2e} {r['same_cost']:9.2e}")
+    print(f"reference: uniform {args.reference}^2; largest |I_ref(n) - I_ref(n/2)| / actual error = {worst_reference:.2g}")
+    print("group        runs  old: cover  median   new: cover  median  worse than same-cost uniform / than uniform nk")
+    for label, select in [("gapped", lambda r: r["gapped"]), ("metallic", lambda r: not r["gapped"]),
+                          ("all", lambda r: True)]:
+        print(summary([r for r in records if select(r)], f"{label:10s}"))
+    print(f"({time.perf_counter() - start:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
