@@ -49,3 +49,23 @@ def test_refined_error_where_refinement_resolves_the_hot_spot():
 def test_refined_error_is_the_sum_of_the_two_grid_difference_and_the_change():
     value, coarse, change = np.array([1.0, -2.0]), np.array([1.5, -2.25]), np.array([-0.125, 0.5])
     assert np.array_equal(refined_error(value, coarse, change), [0.625, 0.75])
+
+
+def test_resolution_refines_only_hot_spots_narrower_than_a_cell():
+    """resolution kappa: a cell is refined only where h(k) dk^2 > kappa. QWZ m = 1.8 (gap 0.4) is
+    resolved by 64^2 (uniform error 2e-7, refining made it 3e-4): no cell is refined with kappa = 1;
+    m = -1.9 (gap 0.2) on 16^2 is not: its hot cells are still refined, the error drops 15-fold."""
+    common = dict(mu=0.0, T=0.005, units="natural")
+    resolved = compute(builtin_model("qwz", m=1.8), ["anomalous_hall"], nk=64, refine=Refinement(resolution=1.0),
+                       **common)
+    assert resolved.attrs["refined_cells"] == [0]
+    assert abs(resolved.anomalous_hall.values[XY] - 1 / (2 * np.pi)) < 1e-6
+    model = builtin_model("qwz", m=-1.9)
+    uniform = compute(model, ["anomalous_hall"], nk=16, **common)
+    sharp = compute(model, ["anomalous_hall"], nk=16, refine=Refinement(resolution=1.0), **common)
+    assert sharp.attrs["refined_cells"][0] > 0
+    error = abs(sharp.anomalous_hall.values[XY] + 1 / (2 * np.pi))
+    assert error < abs(uniform.anomalous_hall.values[XY] + 1 / (2 * np.pi)) / 15
+    assert error <= sharp.anomalous_hall_error.values[XY]
+    with pytest.raises(ValueError, match="resolution"):
+        Refinement(resolution=-1.0)
