@@ -218,8 +218,8 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
     refine : bool, dict or Refinement, optional
         Adaptive refinement around hot spots of Berry curvature and quantum metric (levels,
         subdivision, fraction or threshold; `qgtransport.engine.refine.Refinement`). `<name>_error`
-        is then |I_refined(nk) - I_refined(nk/2)| and `<name>_refinement` what the refinement
-        changed.
+        is then |I_refined(nk) - I_refined(nk/2)| + |I_refined(nk) - I_uniform(nk)| (the two-grid
+        difference plus what the refinement changed) and `<name>_refinement` that change.
     backend : {"numpy", "cupy"}
         Where H(k), eigh and (scan="binned") the band quantities and histograms are computed
         ("cupy": the GPU, with the [gpu] extra and a CUDA device).

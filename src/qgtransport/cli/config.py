@@ -197,8 +197,8 @@ class ExecutionTable(Table):
     bin_width: Annotated[O.BinWidth, Expr, Kind("number")] | None = entry(
         None, "energy bin width of scan = \"binned\" (eV; default T_min/32)", example=0.001)
     refine: Annotated[Refinement, BeforeValidator(refinement_table), Kind("boolean or table")] | None = entry(
-        None, "adaptive refinement around Berry-curvature and quantum-metric hot spots: true, or "
-        "{ levels = 1, subdivision = 5, fraction = 1e-3 } (threshold instead of fraction)", example=True)
+        None, "adaptive refinement around Berry-curvature / quantum-metric hot spots: true, or { levels = 1, "
+        "subdivision = 5, fraction = 1e-3, resolution = 0 } (or threshold; docs/physics.md)", example=True)
     backend: Annotated[O.Backend, Kind("string")] = entry("numpy", "numpy, or cupy (a CUDA GPU; the [gpu] extra)")
     max_elements: Annotated[O.MaxElements, Kind("integer")] | None = entry(
         None, "bound on the size of the per-chunk (k, n, n, ...) arrays (memory; default 2^21)", example=2097152)

@@ -21,10 +21,12 @@ from qgtransport.engine.checkpoint import DirectoryLock
 from qgtransport.engine.executors import open_executor, tune_allocator, validate_executor
 from qgtransport.engine.integrate import add_into, coarse_shape, grid_points, integrate
 from qgtransport.engine.refine import (
+    ERROR_ESTIMATE,
     IndicatorHistogram,
     RefinedChunks,
     as_refinement,
     quantile_threshold,
+    refined_error,
     split_levels,
 )
 from qgtransport.engine.spectral import SCANS, BinnedSums, EnergyGrid, auto_scan, check_binned, evaluate
@@ -161,7 +163,7 @@ def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_s
                 return RefinedChunks(model, base, order, grid_shape, refinement, threshold, request, backend, batch,
                                      symmetry=symmetry)
             attrs.update(refinement_levels=refinement.levels, refinement_subdivision=refinement.subdivision,
-                         refinement_threshold=threshold, error_estimate="|I_refined(nk) - I_refined(nk/2)|")
+                         refinement_threshold=threshold, error_estimate=ERROR_ESTIMATE)
         else:
             def chunks(grid_shape):
                 return GridChunks(model, base, order, backend, batch, positions=request.positions)
@@ -189,7 +191,9 @@ def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_s
     if coarse_raw is not None:
         coarse_values, _ = finish(coarse_raw, request, grid, symmetry)
         for q in request.quantities:
-            errors[q] = errors.get(q, 0.0) + np.abs(values[q] - coarse_values[q])
+            two_grid = (refined_error(values[q], coarse_values[q], changes[q]) if changes
+                        else np.abs(values[q] - coarse_values[q]))
+            errors[q] = errors.get(q, 0.0) + two_grid
     return EngineResult(values, errors, changes, attrs)
 
 
