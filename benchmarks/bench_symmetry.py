@@ -47,20 +47,18 @@ import argparse
 import inspect
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import textwrap
 from pathlib import Path
 
 import numpy as np
+from bench_wannierberri import ensure_venv, result_of  # the same venv and subprocess protocol
 
 ROOT = Path(__file__).resolve().parents[1]
 # ../shared/data beside the repository (a worktree one level deeper finds it one level up)
 SHARED = next((p / "shared" / "data" for p in ROOT.parents if (p / "shared" / "data" / "te").is_dir()),
               ROOT.parent / "shared" / "data")
-PYENV_PYTHON = Path.home() / ".pyenv" / "versions" / "3.12.1" / "bin" / "python"
-ENV = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
 TAU_FS = 1.0  # WannierBerri's tau unit
 MODELS = {
     "te": {"generators": ["C3z", "C2x", "TimeReversal"], "order": 12, "mu": 5.5,
@@ -158,23 +156,6 @@ def has_symmetry() -> bool:
         return False
     from qgtransport import compute
     return "symmetry" in inspect.signature(compute).parameters
-
-
-def ensure_venv(venv: Path) -> Path:
-    python = venv / "bin" / "python"
-    if not python.exists():
-        base = PYENV_PYTHON if PYENV_PYTHON.exists() else Path(sys.executable)
-        subprocess.run([str(base), "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "wannierberri[default]"], check=True)
-    return python
-
-
-def result_of(command: list[str], cwd=None) -> dict:
-    done = subprocess.run(command, capture_output=True, text=True, env=ENV, cwd=cwd)
-    for line in done.stdout.splitlines():
-        if line.startswith("RESULT "):
-            return json.loads(line[7:])
-    raise RuntimeError(f"{command[:3]} failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
 
 
 def prepare(folder: Path) -> tuple[Path, Path]:

@@ -19,23 +19,14 @@ from qgtransport.models.modelfile import read_model
 from qgtransport.responses import RESPONSES
 from qgtransport.responses.kernels import Block, Settings
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "responses"))
+from test_degenerate_levels import orbital_rotation  # noqa: E402  (the rotation the tests use)
+
 HERE = Path(__file__).parent
 KELVIN = 8.617333262e-5
 FORBIDDEN = ("anomalous_hall", "anomalous_nernst", "entropy_hall", "equilibrium_entropy_current", "nonlinear_drude",
              "intrinsic_second_order", "intrinsic_second_order_closed_form", "berry_connection_polarizability_current",
              "kaplan_holder_yan_current", "quantum_metric_dipole_current")
-
-
-def orbital_rotation(model, seed=1):
-    """H(R) -> U^+ H(R) U with U a random unitary within each set of orbitals sharing a centre."""
-    rng = np.random.default_rng(seed)
-    U = np.zeros((model.norb, model.norb), complex)
-    centres = np.round(model.positions, 8)
-    for centre in np.unique(centres, axis=0):
-        group = np.nonzero(np.all(centres == centre, axis=1))[0]
-        q, r = np.linalg.qr(rng.normal(size=(len(group),) * 2) + 1j * rng.normal(size=(len(group),) * 2))
-        U[np.ix_(group, group)] = q * (np.diag(r) / np.abs(np.diag(r)))
-    return type(model)(model.lattice, model.positions, model.R, np.conj(U.T) @ model.H_R @ U)
 
 
 def gamma_centred(nk):
