@@ -178,8 +178,8 @@ class FastBands:
         return t["M1"]
 
     def frame_sums(self, k_cart):
-        """k, H_W = W(k) (nk, n, n) and the frame derivatives D d_a H D^+ as rows (nk, n, d n) (views of
-        one product with `first_derivative_table`)."""
+        """k, the Bloch-sum coefficients C = [cos(k.R), sin(k.R), 1] (nk, 2h + 1), H_W = W(k) (nk, n, n) and
+        the frame derivatives D d_a H D^+ as rows (nk, n, d n) (views of one product C @ `first_derivative_table`)."""
         xp, t = self.xp, self.tables()
         k = xp.asarray(np.atleast_2d(to_host(k_cart)), dtype=xp.float64)
         nk, d, n = k.shape[0], self.model.dim, self.model.norb
@@ -188,7 +188,7 @@ class FastBands:
         kR = k @ t["R_half"].T
         C[:, :h], C[:, h:2 * h], C[:, 2 * h] = xp.cos(kR), xp.sin(kR), 1.0
         out = (C @ self.first_derivative_table()).view(xp.complex128).reshape(nk, n, d + 1, n)
-        return k, out[:, :, d], out[:, :, :d].reshape(nk, n, d * n)
+        return k, C, out[:, :, d], out[:, :, :d].reshape(nk, n, d * n)
 
     def bloch_sums(self, k_cart, order: int = 1):
         """W(k) = sum_R exp(ik.R) H(R) and its derivatives (no orbital phases), (nk, ncomp, n, n):
@@ -282,14 +282,14 @@ class FastBands:
         t = self.tables()
         return None if t["tau"] is None else self.xp.exp(1j * (k @ t["tau"].T))
 
-    def curvature_trace(self, k, H, F, U, weights) -> np.ndarray:
+    def curvature_trace(self, C, H, F, U, weights) -> np.ndarray:
         """sum_k sum_n w_n(k, p) v^ab_n(k) -> (p, d, d) for weights (k, n, p), without d2H in the band basis:
 
             sum_n w_n v^ab_n = Re Tr[rho_p D d_a d_b H D^+],   rho_p = U diag(w_p) U^+   (U: eigenvectors of W),
             D d_a d_b H D^+ = d_a d_b W + i Delta_b o F_a + i Delta_a o F_b - i Delta_a o i Delta_b o W,
             Tr[rho d_a d_b W] = -sum_R R_a R_b [cos(k.R) Tr(rho A_R) + sin(k.R) Tr(rho B_R)],
 
-        (F_a = d_a W + i Delta_a o W: the frame derivatives, rows (k, n, d n) of `frame_sums`; H = W) with
+        (C, H = W, F_a = d_a W + i Delta_a o W: the coefficients and rows (k, n, d n) of `frame_sums`) with
         Re Tr(rho X) = sum_ij (Re rho_ij Re X_ij + Im rho_ij Im X_ij) for Hermitian rho: one real product of
         rho with the folded hoppings M (as one more component of the Bloch sum), and the orbital-phase
         terms from sum_k conj(rho) o F_a and sum_k conj(rho) o W (n^2 work)."""
@@ -300,13 +300,13 @@ class FastBands:
         traces = traces.reshape(nk, p, -1)
         R = t["R_half"]
         h = R.shape[0]
-        kR = k @ R.T
-        folded = (np.cos(kR)[:, None] * traces[:, :, :h] + np.sin(kR)[:, None] * traces[:, :, h:2 * h]).sum(axis=0)
+        folded = np.einsum("kh,kph->ph", C[:, :2 * h], traces[:, :, :2 * h])
+        folded = folded[:, :h] + folded[:, h:]
         out = -np.einsum("ph,ha,hb->pab", folded, R, R)
         if t["tau"] is not None:
             i_delta = t["i_delta"]  # (d, n, n)
             conj_rho = np.conj(rho)
-            Z = np.einsum("kpij,kiaj->paij", conj_rho, F.reshape(nk, n, d, n))  # sum_k conj(rho) o F_a
+            Z = np.einsum("kpij,kiaj->paij", conj_rho, F.reshape(nk, n, d, n), optimize=True)  # sum_k conj(rho) o F_a
             first = np.einsum("paij,bij->pab", Z, i_delta).real  # Re sum conj(rho) o F_a o i Delta_b
             out += first + np.swapaxes(first, 1, 2)
             Z0 = np.einsum("kpij,kij->pij", conj_rho, H)
@@ -355,13 +355,13 @@ class FastBands:
         v^a = U_W^+ F_a U_W of all d components by two products per k-point, (n, n) @ (n, d n) and then
         (d n, n) @ (n, n) on the same rows."""
         xp = self.xp
-        k, H, F = self.frame_sums(k_cart)
+        k, C, H, F = self.frame_sums(k_cart)
         energies, U = batched_eigh(H, xp)
         nk, n = U.shape[0], U.shape[-1]
         d = F.shape[-1] // n
         rows = (xp.conj(xp.swapaxes(U, -1, -2)) @ F).reshape(nk, d * n, n)  # (U^+ F_a)_i,j as rows (i, a)
         velocity = xp.ascontiguousarray(xp.swapaxes((rows @ U).reshape(nk, n, d, n), 1, 2))
-        curvature_trace = partial(self.curvature_trace, k, H, F, U) if trace else None
+        curvature_trace = partial(self.curvature_trace, C, H, F, U) if trace else None
         gauge = self.gauge(k)
         if gauge is not None:
             U = gauge.conj()[:, :, None] * U
