@@ -296,6 +296,9 @@ class FastBands:
         t, d = self.tables(), self.model.dim
         nk, n, p = weights.shape[0], weights.shape[1], weights.shape[-1]
         rho = (U[:, None] * np.moveaxis(weights, -1, 1)[:, :, None, :]) @ np.conj(np.swapaxes(U, -1, -2))[:, None]
+        folded_tables = self.second_derivative_tables()
+        if folded_tables is not None:
+            return self.folded_curvature_trace(C, rho, folded_tables)
         traces = rho.reshape(nk * p, n * n).view(np.float64) @ t["M"].T  # Re Tr(rho A_R), Re Tr(rho B_R), H(0)
         traces = traces.reshape(nk, p, -1)
         R = t["R_half"]
@@ -348,6 +351,26 @@ class FastBands:
             return BandGeometry(to_host(energies), to_host(U), to_host(velocity), to_host(curvature),
                                 to_host(position_curvature))
         return BandGeometry(energies, U, velocity, curvature, position_curvature)
+
+    def folded_curvature_trace(self, C, rho, folded_tables) -> np.ndarray:
+        """`curvature_trace` with the folded d2H tables (orbital phases included, `second_derivative_tables`):
+
+            sum_k Re Tr[rho_k X_k] = sum_r Re Tr[S_r X_r],   S_r = sum_k C_kr rho_k,   X_k = sum_r C_kr X_r,
+
+        one real product rho^T @ C over the batch, then one product of S with the tables (laid out once as
+        (pairs, 2 n^2 (2h + 1))) per batch."""
+        d, t = self.model.dim, self.tables()
+        nk, p, n = rho.shape[0], rho.shape[1], rho.shape[-1]
+        if "M2_by_pair" not in t:
+            r = C.shape[1]
+            t["M2_by_pair"] = np.ascontiguousarray(
+                np.moveaxis(folded_tables.reshape(r, -1, 2 * n * n), 0, -1)).reshape(-1, 2 * n * n * r)
+        S = rho.reshape(nk, -1).view(np.float64).T @ C  # (p 2 n^2, 2h + 1)
+        values = S.reshape(p, -1) @ t["M2_by_pair"].T  # (p, pairs)
+        out = np.empty((p, d, d))
+        for i, (a, b) in enumerate((a, b) for a in range(d) for b in range(a, d)):
+            out[:, a, b] = out[:, b, a] = values[:, i]
+        return out
 
     def first_order_geometry(self, k_cart, host: bool, trace: bool) -> BandGeometry:
         """`geometry` without d2H (order 1), or with its weighted band sums by traces (trace=True, numpy):
