@@ -163,7 +163,7 @@ class FastBands:
             d, n = self.model.dim, self.model.norb
             h = t["R_half"].shape[0]
             M = to_host(t["M"]).view(np.complex128).reshape(2 * h + 1, n, n)
-            A, B, H0 = M[:h], M[h:2 * h], M[2 * h]
+            A, B = M[:h], M[h:2 * h]
             R = to_host(t["R_half"])[:, :, None, None]
             zero = np.zeros((1, n, n), dtype=np.complex128)
             blocks = []
@@ -368,7 +368,8 @@ class FastBands:
         S = rho.reshape(nk, -1).view(np.float64).T @ C  # (p 2 n^2, 2h + 1)
         values = S.reshape(p, -1) @ t["M2_by_pair"].T  # (p, pairs)
         out = np.empty((p, d, d))
-        for i, (a, b) in enumerate((a, b) for a in range(d) for b in range(a, d)):
+        pairs = [(a, b) for a in range(d) for b in range(a, d)]  # the column order of the tables
+        for i, (a, b) in enumerate(pairs):
             out[:, a, b] = out[:, b, a] = values[:, i]
         return out
 

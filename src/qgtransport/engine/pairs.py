@@ -44,6 +44,11 @@ class PairProducts:
         return self._real
 
     @property
+    def real_components(self):
+        """Re P^ab_nm as its contiguous (C, k, n, m) array (the base of `real`)."""
+        return self.real.transpose(3, 0, 1, 2)
+
+    @property
     def imag(self):
         """Im P^ab_nm, (k, n, m, d(d-1)/2) over antisymmetric_pairs (none in 1D; a view as `real`)."""
         if self._imag is None:
