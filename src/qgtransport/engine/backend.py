@@ -151,6 +151,45 @@ class FastBands:
                 t["M2"] = self.xp.asarray(folded.view(np.float64))
         return t["M2"]
 
+    def first_derivative_table(self):
+        """The folded hoppings of W and of the frame derivatives D d_a H D^+ = d_a W + i Delta_a o W
+        (orbital phases included), (2h + 1, n (d + 1) n 2) real, columns ordered (i, component, j) with
+        the components d_1 W .. d_d W, W: per component a, cos(k.R) rows R_a B + i Delta_a o A, sin(k.R)
+        rows -R_a A + i Delta_a o B, and i Delta_a o H(0); W itself has A, B, H(0). H, dH of a batch by
+        one real product with [cos, sin, 1], no phase terms per batch, and dH laid out as the (n, d n)
+        rows that the rotation into the band basis multiplies in one product."""
+        t = self.tables()
+        if "M1" not in t:
+            d, n = self.model.dim, self.model.norb
+            h = t["R_half"].shape[0]
+            M = to_host(t["M"]).view(np.complex128).reshape(2 * h + 1, n, n)
+            A, B = M[:h], M[h:2 * h]
+            R = to_host(t["R_half"])[:, :, None, None]
+            zero = np.zeros((1, n, n), dtype=np.complex128)
+            blocks = []
+            for a in range(d):
+                rows = np.concatenate([R[:, a] * B, -R[:, a] * A, zero])
+                if t["tau"] is not None:
+                    rows = rows + to_host(t["i_delta"])[a] * M
+                blocks.append(rows)
+            blocks.append(M)
+            folded = np.ascontiguousarray(np.stack(blocks, axis=2))  # (2h + 1, n, d + 1, n)
+            t["M1"] = self.xp.asarray(folded.reshape(2 * h + 1, -1).view(np.float64))
+        return t["M1"]
+
+    def frame_sums(self, k_cart):
+        """k, the Bloch-sum coefficients C = [cos(k.R), sin(k.R), 1] (nk, 2h + 1), H_W = W(k) (nk, n, n) and
+        the frame derivatives D d_a H D^+ as rows (nk, n, d n) (views of one product C @ `first_derivative_table`)."""
+        xp, t = self.xp, self.tables()
+        k = xp.asarray(np.atleast_2d(to_host(k_cart)), dtype=xp.float64)
+        nk, d, n = k.shape[0], self.model.dim, self.model.norb
+        h = t["R_half"].shape[0]
+        C = xp.empty((nk, 2 * h + 1), dtype=xp.float64)
+        kR = k @ t["R_half"].T
+        C[:, :h], C[:, h:2 * h], C[:, 2 * h] = xp.cos(kR), xp.sin(kR), 1.0
+        out = (C @ self.first_derivative_table()).view(xp.complex128).reshape(nk, n, d + 1, n)
+        return k, C, out[:, :, d], out[:, :, :d].reshape(nk, n, d * n)
+
     def bloch_sums(self, k_cart, order: int = 1):
         """W(k) = sum_R exp(ik.R) H(R) and its derivatives (no orbital phases), (nk, ncomp, n, n):
         component 0 is W, 1..d are d_a W, then d_a d_b W for a <= b (order 2). Also returns k."""
@@ -243,33 +282,38 @@ class FastBands:
         t = self.tables()
         return None if t["tau"] is None else self.xp.exp(1j * (k @ t["tau"].T))
 
-    def curvature_trace(self, k, W, U, weights) -> np.ndarray:
+    def curvature_trace(self, C, H, F, U, weights) -> np.ndarray:
         """sum_k sum_n w_n(k, p) v^ab_n(k) -> (p, d, d) for weights (k, n, p), without d2H in the band basis:
 
             sum_n w_n v^ab_n = Re Tr[rho_p D d_a d_b H D^+],   rho_p = U diag(w_p) U^+   (U: eigenvectors of W),
-            D d_a d_b H D^+ = d_a d_b W + i Delta_b o d_a W + i Delta_a o d_b W + i Delta_a o i Delta_b o W,
+            D d_a d_b H D^+ = d_a d_b W + i Delta_b o F_a + i Delta_a o F_b - i Delta_a o i Delta_b o W,
             Tr[rho d_a d_b W] = -sum_R R_a R_b [cos(k.R) Tr(rho A_R) + sin(k.R) Tr(rho B_R)],
 
-        with Re Tr(rho X) = sum_ij (Re rho_ij Re X_ij + Im rho_ij Im X_ij) for Hermitian rho: one real
-        product of rho with the folded hoppings M (as one more component of the Bloch sum), and the
-        orbital-phase terms from sum_k conj(rho) o d_a W (n^2 work)."""
+        (C, H = W, F_a = d_a W + i Delta_a o W: the coefficients and rows (k, n, d n) of `frame_sums`) with
+        Re Tr(rho X) = sum_ij (Re rho_ij Re X_ij + Im rho_ij Im X_ij) for Hermitian rho: one real product of
+        rho with the folded hoppings M (as one more component of the Bloch sum), and the orbital-phase
+        terms from sum_k conj(rho) o F_a and sum_k conj(rho) o W (n^2 work)."""
         t, d = self.tables(), self.model.dim
         nk, n, p = weights.shape[0], weights.shape[1], weights.shape[-1]
         rho = (U[:, None] * np.moveaxis(weights, -1, 1)[:, :, None, :]) @ np.conj(np.swapaxes(U, -1, -2))[:, None]
+        folded_tables = self.second_derivative_tables()
+        if folded_tables is not None:
+            return self.folded_curvature_trace(C, rho, folded_tables)
         traces = rho.reshape(nk * p, n * n).view(np.float64) @ t["M"].T  # Re Tr(rho A_R), Re Tr(rho B_R), H(0)
         traces = traces.reshape(nk, p, -1)
         R = t["R_half"]
         h = R.shape[0]
-        kR = k @ R.T
-        folded = (np.cos(kR)[:, None] * traces[:, :, :h] + np.sin(kR)[:, None] * traces[:, :, h:2 * h]).sum(axis=0)
+        folded = np.einsum("kh,kph->ph", C[:, :2 * h], traces[:, :, :2 * h])
+        folded = folded[:, :h] + folded[:, h:]
         out = -np.einsum("ph,ha,hb->pab", folded, R, R)
         if t["tau"] is not None:
             i_delta = t["i_delta"]  # (d, n, n)
             conj_rho = np.conj(rho)
-            Z = np.einsum("kpij,kcij->pcij", conj_rho, W[:, :1 + d])  # sum_k conj(rho) o (W, d_a W)
-            first = np.einsum("paij,bij->pab", Z[:, 1:], i_delta).real  # Re sum conj(rho) o d_a W o i Delta_b
+            Z = np.einsum("kpij,kiaj->paij", conj_rho, F.reshape(nk, n, d, n), optimize=True)  # sum_k conj(rho) o F_a
+            first = np.einsum("paij,bij->pab", Z, i_delta).real  # Re sum conj(rho) o F_a o i Delta_b
             out += first + np.swapaxes(first, 1, 2)
-            out += np.einsum("pij,aij,bij->pab", Z[:, 0], i_delta, i_delta).real
+            Z0 = np.einsum("kpij,kij->pij", conj_rho, H)
+            out -= np.einsum("pij,aij,bij->pab", Z0, i_delta, i_delta).real
         return out
 
     def geometry(self, k_cart, order: int = 1, host: bool = True, curvature: str = "full") -> BandGeometry:
@@ -282,15 +326,16 @@ class FastBands:
         """
         xp = self.xp
         trace = order >= 2 and curvature == "trace" and xp is np
-        k, W, pairs = self.bloch_sums(k_cart, 1 if trace else order)
+        if order == 1 or trace:
+            return self.first_order_geometry(k_cart, host, trace)
+        k, W, pairs = self.bloch_sums(k_cart, order)
         energies, U = batched_eigh(W[:, 0], xp)
-        diagonal = order >= 2 and curvature in ("diagonal", "trace") and not trace
+        diagonal = order >= 2 and curvature in ("diagonal", "trace")
         dW, d2W = self.frame_derivatives(W, pairs, 1 if diagonal else order)
         Ud = xp.conj(xp.swapaxes(U, -1, -2))
         velocity = Ud[:, None] @ dW @ U[:, None]
         curvature_diagonal = self.curvature_diagonal(W, pairs, U) if diagonal else None
-        curvature = None if d2W is None or trace else Ud[:, None, None] @ d2W @ U[:, None, None]
-        curvature_trace = partial(self.curvature_trace, k, W, U) if trace else None
+        curvature = None if d2W is None else Ud[:, None, None] @ d2W @ U[:, None, None]
         gauge = self.gauge(k)
         if gauge is not None:
             U = gauge.conj()[:, :, None] * U
@@ -299,8 +344,6 @@ class FastBands:
             if order >= 2:
                 raise ValueError("positions='full' is not implemented for second-order responses (d2H)")
             velocity, position_curvature = position_matrix_terms(self.model, k, energies, U, velocity)
-        if trace:
-            return EngineGeometry(energies, U, velocity, None, position_curvature, None, curvature_trace)
         if diagonal:
             parts = (energies, U, velocity, None, position_curvature, curvature_diagonal)
             return EngineGeometry(*(to_host(p) for p in parts) if host else parts)
@@ -308,6 +351,54 @@ class FastBands:
             return BandGeometry(to_host(energies), to_host(U), to_host(velocity), to_host(curvature),
                                 to_host(position_curvature))
         return BandGeometry(energies, U, velocity, curvature, position_curvature)
+
+    def folded_curvature_trace(self, C, rho, folded_tables) -> np.ndarray:
+        """`curvature_trace` with the folded d2H tables (orbital phases included, `second_derivative_tables`):
+
+            sum_k Re Tr[rho_k X_k] = sum_r Re Tr[S_r X_r],   S_r = sum_k C_kr rho_k,   X_k = sum_r C_kr X_r,
+
+        one real product rho^T @ C over the batch, then one product of S with the tables (laid out once as
+        (pairs, 2 n^2 (2h + 1))) per batch."""
+        d, t = self.model.dim, self.tables()
+        nk, p, n = rho.shape[0], rho.shape[1], rho.shape[-1]
+        if "M2_by_pair" not in t:
+            r = C.shape[1]
+            t["M2_by_pair"] = np.ascontiguousarray(
+                np.moveaxis(folded_tables.reshape(r, -1, 2 * n * n), 0, -1)).reshape(-1, 2 * n * n * r)
+        S = rho.reshape(nk, -1).view(np.float64).T @ C  # (p 2 n^2, 2h + 1)
+        values = S.reshape(p, -1) @ t["M2_by_pair"].T  # (p, pairs)
+        out = np.empty((p, d, d))
+        pairs = [(a, b) for a in range(d) for b in range(a, d)]  # the column order of the tables
+        for i, (a, b) in enumerate(pairs):
+            out[:, a, b] = out[:, b, a] = values[:, i]
+        return out
+
+    def first_order_geometry(self, k_cart, host: bool, trace: bool) -> BandGeometry:
+        """`geometry` without d2H (order 1), or with its weighted band sums by traces (trace=True, numpy):
+        H and the frame derivatives by one product (`frame_sums`), one eigh, and the rotation
+        v^a = U_W^+ F_a U_W of all d components by two products per k-point, (n, n) @ (n, d n) and then
+        (d n, n) @ (n, n) on the same rows."""
+        xp = self.xp
+        k, C, H, F = self.frame_sums(k_cart)
+        energies, U = batched_eigh(H, xp)
+        nk, n = U.shape[0], U.shape[-1]
+        d = F.shape[-1] // n
+        rows = (xp.conj(xp.swapaxes(U, -1, -2)) @ F).reshape(nk, d * n, n)  # (U^+ F_a)_i,j as rows (i, a)
+        velocity = xp.ascontiguousarray(xp.swapaxes((rows @ U).reshape(nk, n, d, n), 1, 2))
+        curvature_trace = partial(self.curvature_trace, C, H, F, U) if trace else None
+        gauge = self.gauge(k)
+        if gauge is not None:
+            U = gauge.conj()[:, :, None] * U
+        position_curvature = None
+        if self.positions == "full":  # as in geometry.band_geometry (numpy only)
+            if trace:
+                raise ValueError("positions='full' is not implemented for second-order responses (d2H)")
+            velocity, position_curvature = position_matrix_terms(self.model, k, energies, U, velocity)
+        if trace:
+            return EngineGeometry(energies, U, velocity, None, position_curvature, None, curvature_trace)
+        if host:
+            return BandGeometry(to_host(energies), to_host(U), to_host(velocity), None, to_host(position_curvature))
+        return BandGeometry(energies, U, velocity, None, position_curvature)
 
 
 CUSOLVER_BATCHED_MAX = 32  # cuSOLVER's batched Jacobi eigensolver (syevjBatched) takes n <= 32

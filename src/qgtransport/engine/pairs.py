@@ -33,21 +33,31 @@ class PairProducts:
 
     @property
     def real(self):
-        """Re P^ab_nm, (k, n, m, d(d+1)/2) over symmetric_pairs."""
+        """Re P^ab_nm, (k, n, m, d(d+1)/2) over symmetric_pairs (a view of a (C, k, n, m) array)."""
         if self._real is None:
             vr, vi = self.vr, self.vi
-            self._real = self.xp.stack([vr[:, a] * vr[:, b] + vi[:, a] * vi[:, b] for a, b in self.symmetric_pairs],
-                                       axis=-1)
+            out = self.xp.empty((len(self.symmetric_pairs),) + vr[:, 0].shape)
+            for c, (a, b) in enumerate(self.symmetric_pairs):
+                out[c] = vr[:, a] * vr[:, b]
+                out[c] += vi[:, a] * vi[:, b]
+            self._real = out.transpose(1, 2, 3, 0)
         return self._real
 
     @property
+    def real_components(self):
+        """Re P^ab_nm as its contiguous (C, k, n, m) array (the base of `real`)."""
+        return self.real.transpose(3, 0, 1, 2)
+
+    @property
     def imag(self):
-        """Im P^ab_nm, (k, n, m, d(d-1)/2) over antisymmetric_pairs."""
+        """Im P^ab_nm, (k, n, m, d(d-1)/2) over antisymmetric_pairs (none in 1D; a view as `real`)."""
         if self._imag is None:
             vr, vi = self.vr, self.vi
-            pairs = self.antisymmetric_pairs  # none in 1D
-            self._imag = (self.xp.stack([vi[:, a] * vr[:, b] - vr[:, a] * vi[:, b] for a, b in pairs], axis=-1)
-                          if pairs else self.xp.zeros(vr[:, 0].shape + (0,)))
+            out = self.xp.empty((len(self.antisymmetric_pairs),) + vr[:, 0].shape)
+            for c, (a, b) in enumerate(self.antisymmetric_pairs):
+                out[c] = vi[:, a] * vr[:, b]
+                out[c] -= vr[:, a] * vi[:, b]
+            self._imag = out.transpose(1, 2, 3, 0)
         return self._imag
 
     def tensor(self, components, part: str):

@@ -159,13 +159,13 @@ class EnergyGrid:
         return self.lower + (np.arange(self.count) + 0.5) * self.width
 
 
-def band_quantities(geo, names, settings, delta: float, xp, products: PairProducts | None = None) -> dict:
+def band_quantities(geo, names, settings, delta: float, xp, products: PairProducts | None = None,
+                    levels=None) -> dict:
     """{name: (k, n, comps...)} of the (mu, T)-independent band quantities of the TERMS table, from
-    the pair products P^ab_nm of the batch (`PairProducts`, shared; made here when not given)."""
-    e = geo.energies
+    the pair products P^ab_nm of the batch (`PairProducts`, shared; made here when not given) and
+    levels = (e_nm, same) (`pair_levels`, shared; made here when not given)."""
     products = products if products is not None else PairProducts(geo.velocity, xp)
-    e_nm = e[:, :, None] - e[:, None, :]
-    same = degenerate(e, settings.degeneracy_tol, xp)  # one level (level_labels)
+    e_nm, same = levels if levels is not None else pair_levels(geo.energies, settings, xp)
     inverse = xp.where(same, 0.0, 1.0 / xp.where(same, 1.0, e_nm))
     out = {}
     if "berry_curvature" in names:
@@ -187,6 +187,11 @@ def band_quantities(geo, names, settings, delta: float, xp, products: PairProduc
     if "velocity" in names:
         out["velocity"] = xp.einsum("kann->kna", products.vr)
     return {name: out[name] for name in names}
+
+
+def pair_levels(e, settings, xp):
+    """e_nm = e_n - e_m (k, n, m) and same (k, n, m): bands n, m in one degenerate level (`degenerate`)."""
+    return e[:, :, None] - e[:, None, :], degenerate(e, settings.degeneracy_tol, xp)
 
 
 DIAGONAL_BAND_QUANTITIES = ("berry_curvature", "level_products", "drude_metric", "band_curvature", "velocity")
@@ -237,23 +242,23 @@ def weight_values(weight: str, x: np.ndarray, T: np.ndarray) -> np.ndarray:
     raise ValueError(f"unknown weight {weight!r}")
 
 
-def interband_pair_sums(geo, products: PairProducts, mu, T, settings, max_elements: int) -> np.ndarray:
+def interband_pair_sums(geo, products: PairProducts, mu, T, settings, max_elements: int, levels=None) -> np.ndarray:
     """sum_k sum_{n != m} F_mn G_nm Re P^ab_nm -> (p, a, b), with the exact divided difference
     F_mn = (f_m - f_n)/(e_m - e_n) at every (mu_p, T_p > 0) (`occupation.fermi_divided_difference`, as
     the responses' kernel) and G_nm = `interband_propagator` (0 within a level): one (k n m, p) kernel
-    contracted with G Re P, computed once per batch for every quantity that holds the term."""
+    contracted with G Re P, computed once per batch for every quantity that holds the term (levels: as in
+    `band_quantities`)."""
     e = geo.energies
-    e_nm = e[:, :, None] - e[:, None, :]
-    same = degenerate(e, settings.degeneracy_tol, np)  # one level (level_labels), as the responses
-    pairs = products.real * interband_propagator(e_nm, same, settings, np)[..., None]
-    pairs = pairs.reshape(-1, pairs.shape[-1])  # (k n m, C)
-    p_block = max(1, max_elements // max(1, pairs.shape[0]))
+    e_nm, same = levels if levels is not None else pair_levels(e, settings, np)  # one level, as the responses
+    pairs = products.real_components * interband_propagator(e_nm, same, settings, np)[None]
+    pairs = pairs.reshape(pairs.shape[0], -1)  # (C, k n m)
+    p_block = max(1, max_elements // max(1, pairs.shape[1]))
     out = []
     for start in range(0, len(mu), p_block):
         window = slice(start, start + p_block)
         x = occ.reduced_energy_at(e[..., None], mu[window], T[window])  # (k, n, p)
         F = occ.fermi_divided_difference(x[:, :, None, :], x[:, None, :, :]) / T[window]
-        out.append(F.reshape(pairs.shape[0], -1).T @ pairs)
+        out.append((pairs @ F.reshape(pairs.shape[1], -1)).T)
     return products.tensor(np.concatenate(out, axis=0), "real")
 
 
@@ -273,8 +278,8 @@ def band_resolved_sums(geo, quantities, mu, T, settings, max_elements: int = 2**
     names = sorted({t.band_quantity for q in quantities for t in terms[q]} - skipped)
     pairs = sorted({(t.band_quantity, weight_of(q, t)) for q in quantities for t in terms[q]
                     if t != INTERBAND_PAIRS})
-    products = PairProducts(geo.velocity, np)
-    Q = band_quantities(geo, names, settings, 0.0, np, products)
+    products, levels = PairProducts(geo.velocity, np), pair_levels(geo.energies, settings, np)
+    Q = band_quantities(geo, names, settings, 0.0, np, products, levels)
     e = geo.energies.reshape(-1, 1)
     p_block = max(1, max_elements // max(1, e.shape[0]))
     parts: dict = {pair: [] for pair in pairs}
@@ -293,7 +298,7 @@ def band_resolved_sums(geo, quantities, mu, T, settings, max_elements: int = 2**
             for pair, v in parts.items()}
     if any(INTERBAND_PAIRS in terms[q] for q in quantities):
         sums[(INTERBAND_PAIRS.band_quantity, INTERBAND_PAIRS.weight)] = interband_pair_sums(
-            geo, products, mu, T, settings, max_elements)
+            geo, products, mu, T, settings, max_elements, levels)
     out = {}
     for q in quantities:
         total = 0.0
