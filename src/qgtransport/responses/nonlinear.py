@@ -241,12 +241,15 @@ def nonlinear_drude(block: Block) -> np.ndarray:
     f'' in the triple trace is the mean of f''(e) over its three bands (equal inside an exact level).
     """
     tau = block.settings.tau
-    v_level = block.level_velocity  # (k, a, n, m)
+    v = block.geo.velocity  # (k, a, n, m)
     f2 = occ.fermi_derivative(block.x, 2) / block.T**2  # (k, n, p)
-    triple = np.einsum("kanm,kbml,kcln->knabc", v_level, v_level, v_level, optimize=True)  # (v^a v^b v^c)_nn
-    cyclic = (triple + np.einsum("knbca->knabc", triple) + np.einsum("kncab->knabc", triple)) / 3
-    chi = np.einsum("knp,knabc->pabc", f2, cyclic)
-    chi = chi + np.einsum("knmp,kamn,knmbc->pabc", block.fermi_dd, v_level, block.level_mass, optimize=True)
+    k, n, m, l = block.level_triples  # n, m, l in one level
+    triple = np.einsum("tp,ta,tb,tc->pabc", f2[k, n], v[k, :, n, m], v[k, :, m, l], v[k, :, l, n],
+                       optimize=True)  # sum_n f''_n (v^a v^b v^c)_nn
+    chi = (triple + np.einsum("pbca->pabc", triple) + np.einsum("pcab->pabc", triple)) / 3
+    k, n, m = block.level_pairs
+    chi = chi + np.einsum("qp,qa,qbc->pabc", block.fermi_dd[k, n, m], v[k, :, m, n], block.level_mass,
+                          optimize=True)
     return -tau**2 * symmetrise_bc(chi.real)
 
 
@@ -264,8 +267,9 @@ def berry_curvature_dipole_current(block: Block) -> np.ndarray:
     and F_nn' = (f_n - f_n')/(e_n - e_n') (f' at degeneracy).
     """
     tau = block.settings.tau
-    chi = np.einsum("knmp,kbmn,knmac->pabc", block.fermi_dd, block.level_velocity, block.level_berry_curvature,
-                    optimize=True)
+    k, n, m = block.level_pairs
+    chi = np.einsum("qp,qb,qac->pabc", block.fermi_dd[k, n, m], block.geo.velocity[k, :, m, n],
+                    block.level_berry_curvature, optimize=True)
     return -tau * symmetrise_bc(chi.real)
 
 
