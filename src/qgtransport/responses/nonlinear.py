@@ -239,6 +239,8 @@ def nonlinear_drude(block: Block) -> np.ndarray:
 
     v the level velocity matrix, M = `level_mass`, F_nn' = (f_n - f_n')/(e_n - e_n') (f' at degeneracy);
     f'' in the triple trace is the mean of f''(e) over its three bands (equal inside an exact level).
+    Summed over the triples and pairs of bands inside one level only (Block.level_triples, level_pairs):
+    O(n^2) per k, not the n^3 of full matrix products.
     """
     tau = block.settings.tau
     v = block.geo.velocity  # (k, a, n, m)
@@ -264,7 +266,8 @@ def berry_curvature_dipole_current(block: Block) -> np.ndarray:
         sum_{n, n' in a level} F_nn' v^b_n'n Omega^ac_nn' = Tr_level[f' v^b Omega^ac],
 
     with the non-Abelian curvature Omega_nn' of `level_berry_curvature` (states outside the level only)
-    and F_nn' = (f_n - f_n')/(e_n - e_n') (f' at degeneracy).
+    and F_nn' = (f_n - f_n')/(e_n - e_n') (f' at degeneracy), summed over the pairs inside one level only
+    (Block.level_pairs).
     """
     tau = block.settings.tau
     k, n, m = block.level_pairs
