@@ -109,10 +109,12 @@ def polarizability_velocity(block: Block) -> np.ndarray:
     """
     v = block.geo.velocity  # (k, a, n, m)
     weight = block.inverse_gap[..., 0] ** 3  # (k, n, m), zero within a level
-    half = np.einsum("kbnm,knm,kcml->knlbc", v, weight, v)
+    k, n, l = block.level_pairs  # grouped by (k, n), the diagonal in every group
+    half = (v[k, :, n, :] * weight[k, n][:, None, :]) @ np.swapaxes(v[k, :, :, l], -1, -2)  # (q, b, c)
     G = half + np.swapaxes(half, -1, -2)
-    same = block.same_level[..., 0]  # (k, n, l)
-    return np.einsum("kaln,knl,knlbc->knabc", v, same, G).real
+    terms = (v[k, :, l, n][:, :, None, None] * G[:, None]).real  # v^a_ln G^bc_nl, (q, a, b, c)
+    first = np.flatnonzero(np.concatenate([[True], (k[1:] != k[:-1]) | (n[1:] != n[:-1])]))
+    return np.add.reduceat(terms, first, axis=0).reshape(block.energies.shape + terms.shape[1:])
 
 
 def fermi_surface_bcp_sum(block: Block, weights) -> np.ndarray:
