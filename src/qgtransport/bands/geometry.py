@@ -211,6 +211,53 @@ def level_velocity(geo: BandGeometry, tol: float = DEGENERACY_TOL) -> np.ndarray
     return geo.velocity * degenerate(geo.energies, tol)[:, None]
 
 
+def level_pairs(energies: np.ndarray, tol: float = DEGENERACY_TOL) -> tuple:
+    """Index arrays (k, n, l) of the pairs of bands in one level (`degenerate`; the diagonal included),
+    grouped by (k, n) in increasing order: about nk * n pairs, since most levels are single bands."""
+    return np.nonzero(degenerate(energies, tol))
+
+
+def level_triples(energies: np.ndarray, tol: float = DEGENERACY_TOL) -> tuple:
+    """Index arrays (k, n, m, l) of the triples of bands in one level (size^3 per level), from the pairs:
+    each pair (k, n, m) is repeated once for every l in the level of n."""
+    k, n, m = level_pairs(energies, tol)
+    size = degenerate(energies, tol).sum(axis=-1)[k, n]  # size of the level of each pair's n
+    first = np.flatnonzero(np.concatenate([[True], (k[1:] != k[:-1]) | (n[1:] != n[:-1])]))  # group starts
+    group = np.repeat(first, size[first])  # start of the (k, n) group of each pair
+    pair = np.repeat(np.arange(len(k)), size)
+    within = np.arange(len(pair)) - np.repeat(np.cumsum(size) - size, size)
+    return k[pair], n[pair], m[pair], m[group[pair] + within]
+
+
+def level_berry_curvature_pairs(geo: BandGeometry, pairs: tuple, tol: float = DEGENERACY_TOL) -> np.ndarray:
+    """`level_berry_curvature` at the pairs (k, n, l) of `level_pairs` only, shape (q, a, b):
+    Omega^ab_nl = i sum_m (r^a_nm r^b_ml - r^b_nm r^a_ml), O(n) per pair and component."""
+    k, n, l = pairs
+    r = berry_connection(geo, tol)  # (k, a, n, m)
+    product = r[k, :, n, :] @ np.swapaxes(r[k, :, :, l], -1, -2)  # sum_m r^a_nm r^b_ml, (q, a, b)
+    return 1j * (product - np.swapaxes(product, -1, -2))
+
+
+def level_mass_pairs(geo: BandGeometry, pairs: tuple, tol: float = DEGENERACY_TOL) -> np.ndarray:
+    """`level_mass` at the pairs (k, n, l) of `level_pairs` only, shape (q, a, b):
+    M^ab_nl = <u_n|d_a d_b H|u_l> + (1/2) sum_m (v^a_nm v^b_ml + v^b_nm v^a_ml)(1/e_nm + 1/e_lm)."""
+    if geo.curvature is None:
+        raise ValueError("level_mass needs band_geometry(..., order=2)")
+    k, n, l = pairs
+    v = geo.velocity
+    inverse = inverse_gap(geo.energies, tol)  # (k, n, m), 0 within a level
+    weight = inverse[k, n] + inverse[k, l]  # (q, m)
+    half = (v[k, :, n, :] * weight[:, None, :]) @ np.swapaxes(v[k, :, :, l], -1, -2)  # (q, a, b)
+    return geo.curvature[k, :, :, n, l] + (half + np.swapaxes(half, -1, -2)) / 2
+
+
+def level_matrix(values: np.ndarray, pairs: tuple, shape: tuple) -> np.ndarray:
+    """The (nk, n, n, a, b) matrix with the pair values (q, a, b) at the pairs of `level_pairs`, 0 elsewhere."""
+    out = np.zeros(shape + values.shape[1:], dtype=values.dtype)
+    out[pairs] = values
+    return out
+
+
 def level_berry_curvature(geo: BandGeometry, tol: float = DEGENERACY_TOL) -> np.ndarray:
     """Non-Abelian Berry curvature of the levels, (nk, n, n', a, b), zero unless n, n' are in one level:
 
@@ -218,11 +265,10 @@ def level_berry_curvature(geo: BandGeometry, tol: float = DEGENERACY_TOL) -> np.
 
     r^a_nm = -i v^a_nm/e_nm. Hermitian in (n, n'); its diagonal is Omega^ab_n and its trace over a
     level the level's (gauge-invariant) Berry curvature; it transforms as W^+ Omega W under a unitary
-    W within the level."""
-    r = berry_connection(geo, tol)  # (k, a, n, m)
-    pair = np.einsum("kanm,kbml->knlab", r, r)  # sum_m r^a_nm r^b_ml
-    same = degenerate(geo.energies, tol)[..., None, None]
-    return np.where(same, 1j * (pair - np.swapaxes(pair, -1, -2)), 0.0)
+    W within the level. Computed at the pairs of `level_pairs` only (`level_berry_curvature_pairs`)."""
+    pairs = level_pairs(geo.energies, tol)
+    n = geo.energies.shape[-1]
+    return level_matrix(level_berry_curvature_pairs(geo, pairs, tol), pairs, (len(geo.energies), n, n))
 
 
 def level_mass(geo: BandGeometry, tol: float = DEGENERACY_TOL) -> np.ndarray:
@@ -233,11 +279,8 @@ def level_mass(geo: BandGeometry, tol: float = DEGENERACY_TOL) -> np.ndarray:
 
     the second derivative of the level's effective Hamiltonian (second-order quasi-degenerate
     perturbation theory). Hermitian; its diagonal is d_b v^a_n for a non-degenerate band
-    (`velocity_derivative`), its trace over a level the level's gauge-invariant sum."""
-    if geo.curvature is None:
-        raise ValueError("level_mass needs band_geometry(..., order=2)")
-    v = geo.velocity
-    inverse = inverse_gap(geo.energies, tol)  # (k, n, m)
-    half = np.einsum("kanm,knm,kbml->knlab", v, inverse, v) + np.einsum("kanm,klm,kbml->knlab", v, inverse, v)
-    M = np.moveaxis(geo.curvature, (1, 2), (3, 4)) + (half + np.swapaxes(half, -1, -2)) / 2
-    return np.where(degenerate(geo.energies, tol)[..., None, None], M, 0.0)
+    (`velocity_derivative`), its trace over a level the level's gauge-invariant sum. Computed at the
+    pairs of `level_pairs` only (`level_mass_pairs`)."""
+    pairs = level_pairs(geo.energies, tol)
+    n = geo.energies.shape[-1]
+    return level_matrix(level_mass_pairs(geo, pairs, tol), pairs, (len(geo.energies), n, n))

@@ -27,8 +27,10 @@ from qgtransport.bands.geometry import (
     band_velocity,
     degenerate,
     energy_differences,
-    level_berry_curvature,
-    level_mass,
+    level_berry_curvature_pairs,
+    level_mass_pairs,
+    level_pairs,
+    level_triples,
     level_velocity,
     velocity_products,
 )
@@ -192,14 +194,26 @@ class Block:
         return level_velocity(self.geo, self.settings.degeneracy_tol)
 
     @cached_property
+    def level_pairs(self) -> tuple:
+        """Index arrays (k, n, l) of the pairs of bands in one level, the diagonal included (`geometry.level_pairs`)."""
+        return level_pairs(self.energies, self.settings.degeneracy_tol)
+
+    @cached_property
+    def level_triples(self) -> tuple:
+        """Index arrays (k, n, m, l) of the triples of bands in one level (`geometry.level_triples`)."""
+        return level_triples(self.energies, self.settings.degeneracy_tol)
+
+    @cached_property
     def level_berry_curvature(self) -> np.ndarray:
-        """Non-Abelian Omega^ab_nn' of the levels, shape (k, n, n', a, b) (`geometry.level_berry_curvature`)."""
-        return level_berry_curvature(self.geo, self.settings.degeneracy_tol)
+        """Non-Abelian Omega^ab_nl of the levels at the pairs of `level_pairs`, shape (q, a, b)
+        (`geometry.level_berry_curvature_pairs`)."""
+        return level_berry_curvature_pairs(self.geo, self.level_pairs, self.settings.degeneracy_tol)
 
     @cached_property
     def level_mass(self) -> np.ndarray:
-        """Inverse-mass matrix M^ab_nn' of the levels, shape (k, n, n', a, b) (`geometry.level_mass`)."""
-        return level_mass(self.geo, self.settings.degeneracy_tol)
+        """Inverse-mass matrix M^ab_nl of the levels at the pairs of `level_pairs`, shape (q, a, b)
+        (`geometry.level_mass_pairs`)."""
+        return level_mass_pairs(self.geo, self.level_pairs, self.settings.degeneracy_tol)
 
 
 def position_curvature_sum(block: Block, weight: np.ndarray):

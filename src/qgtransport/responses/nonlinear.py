@@ -109,10 +109,12 @@ def polarizability_velocity(block: Block) -> np.ndarray:
     """
     v = block.geo.velocity  # (k, a, n, m)
     weight = block.inverse_gap[..., 0] ** 3  # (k, n, m), zero within a level
-    half = np.einsum("kbnm,knm,kcml->knlbc", v, weight, v)
+    k, n, l = block.level_pairs  # grouped by (k, n), the diagonal in every group
+    half = (v[k, :, n, :] * weight[k, n][:, None, :]) @ np.swapaxes(v[k, :, :, l], -1, -2)  # (q, b, c)
     G = half + np.swapaxes(half, -1, -2)
-    same = block.same_level[..., 0]  # (k, n, l)
-    return np.einsum("kaln,knl,knlbc->knabc", v, same, G).real
+    terms = (v[k, :, l, n][:, :, None, None] * G[:, None]).real  # v^a_ln G^bc_nl, (q, a, b, c)
+    first = np.flatnonzero(np.concatenate([[True], (k[1:] != k[:-1]) | (n[1:] != n[:-1])]))
+    return np.add.reduceat(terms, first, axis=0).reshape(block.energies.shape + terms.shape[1:])
 
 
 def fermi_surface_bcp_sum(block: Block, weights) -> np.ndarray:
@@ -239,14 +241,19 @@ def nonlinear_drude(block: Block) -> np.ndarray:
 
     v the level velocity matrix, M = `level_mass`, F_nn' = (f_n - f_n')/(e_n - e_n') (f' at degeneracy);
     f'' in the triple trace is the mean of f''(e) over its three bands (equal inside an exact level).
+    Summed over the triples and pairs of bands inside one level only (Block.level_triples, level_pairs):
+    O(n^2) per k, not the n^3 of full matrix products.
     """
     tau = block.settings.tau
-    v_level = block.level_velocity  # (k, a, n, m)
+    v = block.geo.velocity  # (k, a, n, m)
     f2 = occ.fermi_derivative(block.x, 2) / block.T**2  # (k, n, p)
-    triple = np.einsum("kanm,kbml,kcln->knabc", v_level, v_level, v_level, optimize=True)  # (v^a v^b v^c)_nn
-    cyclic = (triple + np.einsum("knbca->knabc", triple) + np.einsum("kncab->knabc", triple)) / 3
-    chi = np.einsum("knp,knabc->pabc", f2, cyclic)
-    chi = chi + np.einsum("knmp,kamn,knmbc->pabc", block.fermi_dd, v_level, block.level_mass, optimize=True)
+    k, n, m, l = block.level_triples  # n, m, l in one level
+    triple = np.einsum("tp,ta,tb,tc->pabc", f2[k, n], v[k, :, n, m], v[k, :, m, l], v[k, :, l, n],
+                       optimize=True)  # sum_n f''_n (v^a v^b v^c)_nn
+    chi = (triple + np.einsum("pbca->pabc", triple) + np.einsum("pcab->pabc", triple)) / 3
+    k, n, m = block.level_pairs
+    chi = chi + np.einsum("qp,qa,qbc->pabc", block.fermi_dd[k, n, m], v[k, :, m, n], block.level_mass,
+                          optimize=True)
     return -tau**2 * symmetrise_bc(chi.real)
 
 
@@ -261,11 +268,13 @@ def berry_curvature_dipole_current(block: Block) -> np.ndarray:
         sum_{n, n' in a level} F_nn' v^b_n'n Omega^ac_nn' = Tr_level[f' v^b Omega^ac],
 
     with the non-Abelian curvature Omega_nn' of `level_berry_curvature` (states outside the level only)
-    and F_nn' = (f_n - f_n')/(e_n - e_n') (f' at degeneracy).
+    and F_nn' = (f_n - f_n')/(e_n - e_n') (f' at degeneracy), summed over the pairs inside one level only
+    (Block.level_pairs).
     """
     tau = block.settings.tau
-    chi = np.einsum("knmp,kbmn,knmac->pabc", block.fermi_dd, block.level_velocity, block.level_berry_curvature,
-                    optimize=True)
+    k, n, m = block.level_pairs
+    chi = np.einsum("qp,qb,qac->pabc", block.fermi_dd[k, n, m], block.geo.velocity[k, :, m, n],
+                    block.level_berry_curvature, optimize=True)
     return -tau * symmetrise_bc(chi.real)
 
 
