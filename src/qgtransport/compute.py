@@ -11,9 +11,10 @@ from qgtransport import units as U
 from qgtransport.bands.geometry import DEGENERACY_TOL, BandGeometry, band_geometry
 from qgtransport.cost import check as check_cost
 from qgtransport.cost import estimate
+from qgtransport.engine.direct import band_resolved_sums
 from qgtransport.engine.integrate import grid_shape
 from qgtransport.engine.plan import integrate_request
-from qgtransport.engine.spectral import auto_scan, band_resolved, band_resolved_sums
+from qgtransport.engine.spectral import auto_scan, band_resolved
 from qgtransport.options import check_scans, checked, suggestion
 from qgtransport.responses import RESPONSES
 from qgtransport.responses.kernels import Block, Settings

@@ -60,6 +60,11 @@ class PairProducts:
             self._imag = out.transpose(1, 2, 3, 0)
         return self._imag
 
+    @property
+    def imag_components(self):
+        """Im P^ab_nm as its contiguous (C, k, n, m) array (the base of `imag`)."""
+        return self.imag.transpose(3, 0, 1, 2)
+
     def tensor(self, components, part: str):
         """(..., C) components over the pairs of `part` -> (..., d, d), symmetric ("real") or
         antisymmetric ("imag")."""

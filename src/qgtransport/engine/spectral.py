@@ -195,18 +195,6 @@ def pair_levels(e, settings, xp):
 
 
 DIAGONAL_BAND_QUANTITIES = ("berry_curvature", "level_products", "drude_metric", "band_curvature", "velocity")
-# the direct scan's form of the interband entropy production: the exact pair sum
-# sum_{k, n != m} F_mn(k; mu, T) G_nm Re P^ab_nm (G: `interband_propagator`), in place of the binned sea + near split
-INTERBAND_PAIRS = Term("interband_pairs", "divided_difference", "-eta/T")
-
-
-def direct_terms(quantity: str) -> list:
-    """The terms of a quantity in the direct scan: TERMS with the interband sea and near-pair terms
-    replaced by the exact pair sum INTERBAND_PAIRS."""
-    terms = [t for t in TERMS[quantity] if not t.band_quantity.startswith("interband")]
-    return terms + ([INTERBAND_PAIRS] if len(terms) < len(TERMS[quantity]) else [])
-
-
 def band_resolved(quantity: str, settings=None) -> bool:
     """True when the direct scan evaluates the quantity from band quantities Q_n with exact weights
     (every term c(T) sum_n w(x_n) Q_n) and, given settings with the divided-difference kernel, the
@@ -218,96 +206,6 @@ def band_resolved(quantity: str, settings=None) -> bool:
     pairs_allowed = settings is not None and settings.kernel == "divided_difference"
     return all(t.band_quantity in DIAGONAL_BAND_QUANTITIES
                or (pairs_allowed and t.band_quantity.startswith("interband")) for t in terms)
-
-
-# The direct scan weighs the anomalous Nernst coefficient with Xiao et al.'s own expression (equal
-# to s by an identity, ERRATA E7), so that the Onsager check alpha = sigma^s compares two formulas.
-DIRECT_WEIGHTS = {("anomalous_nernst", "s"): "xiao"}
-
-
-def weight_values(weight: str, x: np.ndarray, T: np.ndarray) -> np.ndarray:
-    """w(x) for w in f, s, df/de = -f(1 - f)/T, ds/de = x df/de (x = (e - mu)/T), and
-    xiao = x f + ln(1 + exp(-x)) (Xiao, Yao, Fang, Niu, PRL 97, 026603 (2006), Eq. 8)."""
-    if weight == "xiao":
-        return occ.nernst_weight(x)
-    if weight == "f":
-        return occ.fermi(x)
-    if weight == "s":
-        return occ.entropy(x)
-    df = occ.fermi_derivative(x, 1) / T
-    if weight == "df":
-        return df
-    if weight == "ds":
-        return x * df
-    raise ValueError(f"unknown weight {weight!r}")
-
-
-def interband_pair_sums(geo, products: PairProducts, mu, T, settings, max_elements: int, levels=None) -> np.ndarray:
-    """sum_k sum_{n != m} F_mn G_nm Re P^ab_nm -> (p, a, b), with the exact divided difference
-    F_mn = (f_m - f_n)/(e_m - e_n) at every (mu_p, T_p > 0) (`occupation.fermi_divided_difference`, as
-    the responses' kernel) and G_nm = `interband_propagator` (0 within a level): one (k n m, p) kernel
-    contracted with G Re P, computed once per batch for every quantity that holds the term (levels: as in
-    `band_quantities`)."""
-    e = geo.energies
-    e_nm, same = levels if levels is not None else pair_levels(e, settings, np)  # one level, as the responses
-    pairs = products.real_components * interband_propagator(e_nm, same, settings, np)[None]
-    pairs = pairs.reshape(pairs.shape[0], -1)  # (C, k n m)
-    p_block = max(1, max_elements // max(1, pairs.shape[1]))
-    out = []
-    for start in range(0, len(mu), p_block):
-        window = slice(start, start + p_block)
-        x = occ.reduced_energy_at(e[..., None], mu[window], T[window])  # (k, n, p)
-        F = occ.fermi_divided_difference(x[:, :, None, :], x[:, None, :, :]) / T[window]
-        out.append((pairs @ F.reshape(pairs.shape[1], -1)).T)
-    return products.tensor(np.concatenate(out, axis=0), "real")
-
-
-def band_resolved_sums(geo, quantities, mu, T, settings, max_elements: int = 2**21) -> dict:
-    """{quantity: (p, ...)} = sum_k sum_terms c(T_p) sum_n w((e_n - mu_p)/T_p) Q_n(k) over one batch,
-    with the weights evaluated exactly at every band energy (no bins), and the interband pair sum
-    exactly (`interband_pair_sums`): the direct scan's route for the `band_resolved` quantities. The
-    pair products P^ab_nm are computed once for all of them (`PairProducts`). Equal to the pair-kernel
-    forms of qgtransport.responses up to rounding (tests/engine/test_integrate.py); the Berry curvature
-    enters as Omega_n (Fermi sea), as in Wang et al., PRB 74, 195118 (2006)."""
-    def weight_of(q, term):
-        return DIRECT_WEIGHTS.get((q, term.weight), term.weight)
-
-    terms = {q: direct_terms(q) for q in quantities}
-    trace = getattr(geo, "curvature_trace", None)  # sum_n w_n v^ab_n by traces (`backend.EngineGeometry`)
-    skipped = {INTERBAND_PAIRS.band_quantity} | ({"band_curvature"} if trace is not None else set())
-    names = sorted({t.band_quantity for q in quantities for t in terms[q]} - skipped)
-    pairs = sorted({(t.band_quantity, weight_of(q, t)) for q in quantities for t in terms[q]
-                    if t != INTERBAND_PAIRS})
-    products, levels = PairProducts(geo.velocity, np), pair_levels(geo.energies, settings, np)
-    Q = band_quantities(geo, names, settings, 0.0, np, products, levels)
-    e = geo.energies.reshape(-1, 1)
-    p_block = max(1, max_elements // max(1, e.shape[0]))
-    parts: dict = {pair: [] for pair in pairs}
-    for start in range(0, len(mu), p_block):
-        window = slice(start, start + p_block)
-        x = occ.reduced_energy_at(e, mu[window], T[window])  # +-inf at T = 0: the step (Fermi-sea weights only)
-        for weight in sorted({w for _, w in pairs}):
-            w = weight_values(weight, x, T[window])
-            for name, _ in (pair for pair in pairs if pair[1] == weight):
-                if name in Q:
-                    parts[(name, weight)].append(w.T @ Q[name].reshape(e.shape[0], -1))
-                else:  # band_curvature by traces
-                    parts[(name, weight)].append(trace(w.reshape(geo.energies.shape + (-1,))).reshape(w.shape[1], -1))
-    d = geo.velocity.shape[1]
-    sums = {pair: np.concatenate(v, axis=0).reshape((len(mu),) + (Q[pair[0]].shape[2:] if pair[0] in Q else (d, d)))
-            for pair, v in parts.items()}
-    if any(INTERBAND_PAIRS in terms[q] for q in quantities):
-        sums[(INTERBAND_PAIRS.band_quantity, INTERBAND_PAIRS.weight)] = interband_pair_sums(
-            geo, products, mu, T, settings, max_elements, levels)
-    out = {}
-    for q in quantities:
-        total = 0.0
-        for term in terms[q]:
-            value = sums[(term.band_quantity, weight_of(q, term))]
-            c = factor_values(term.factor, T, settings).reshape((-1,) + (1,) * (value.ndim - 1))
-            total = total + c * value
-        out[q] = total
-    return out
 
 
 MOMENTS = 4  # M^0, M^1, M^2 and A = sum |Q_n| per bin (for the error bound)
