@@ -118,7 +118,7 @@ def make_module() -> types.ModuleType:
     for name in ("abs", "arange", "ascontiguousarray", "bincount", "clip", "concatenate", "conj", "cos",
                  "einsum", "empty", "exp", "floor", "maximum", "ones_like", "sin", "stack", "swapaxes", "where",
                  "zeros", "sqrt", "log10", "sum", "zeros_like", "empty_like", "matmul", "nonzero", "any",
-                 "argsort", "take_along_axis", "diff", "cumsum"):
+                 "argsort", "take_along_axis", "diff", "cumsum", "multiply"):
         setattr(module, name, device_function(name))
     module.asarray = device_function("asarray", accepts_host=True)
     module.array = device_function("array", accepts_host=True)

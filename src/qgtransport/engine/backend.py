@@ -28,7 +28,7 @@ the device until its histograms are made.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 from typing import Literal
 
 import numpy as np
@@ -357,16 +357,20 @@ class FastBands:
 
             sum_k Re Tr[rho_k X_k] = sum_r Re Tr[S_r X_r],   S_r = sum_k C_kr rho_k,   X_k = sum_r C_kr X_r,
 
-        one real product rho^T @ C over the batch, then one product of S with the tables (laid out once as
-        (pairs, 2 n^2 (2h + 1))) per batch."""
+        with rho and X Hermitian: Re Tr(rho X) = sum_i rho_ii X_ii + 2 sum_{i<j} (Re rho_ij Re X_ij + Im rho_ij Im X_ij),
+        so rho enters by its n^2 independent real numbers (`hermitian_packing`): one real product
+        rho^T @ C over the batch, then one product of S with the packed tables (laid out once as
+        (pairs, n^2 (2h + 1)), weights 1 and 2 folded in) per batch."""
         d, t = self.model.dim, self.tables()
         nk, p, n = rho.shape[0], rho.shape[1], rho.shape[-1]
-        if "M2_by_pair" not in t:
+        index, weight = hermitian_packing(n)
+        if "M2_packed" not in t:
             r = C.shape[1]
-            t["M2_by_pair"] = np.ascontiguousarray(
-                np.moveaxis(folded_tables.reshape(r, -1, 2 * n * n), 0, -1)).reshape(-1, 2 * n * n * r)
-        S = rho.reshape(nk, -1).view(np.float64).T @ C  # (p 2 n^2, 2h + 1)
-        values = S.reshape(p, -1) @ t["M2_by_pair"].T  # (p, pairs)
+            packed = folded_tables.reshape(r, -1, 2 * n * n)[:, :, index] * weight  # (r, pairs, n^2)
+            t["M2_packed"] = np.ascontiguousarray(np.moveaxis(packed, 0, -1)).reshape(-1, n * n * r)
+        packed_rho = rho.reshape(nk, p, n * n).view(np.float64)[:, :, index]  # (k, p, n^2)
+        S = packed_rho.reshape(nk, -1).T @ C  # (p n^2, 2h + 1)
+        values = S.reshape(p, -1) @ t["M2_packed"].T  # (p, pairs)
         out = np.empty((p, d, d))
         pairs = [(a, b) for a in range(d) for b in range(a, d)]  # the column order of the tables
         for i, (a, b) in enumerate(pairs):
@@ -441,6 +445,19 @@ def bloch_tables(model, xp) -> dict:
         "tau": xp.asarray(tau) if has_tau else None,
         "i_delta": xp.asarray(1j * np.moveaxis(tau[None, :, :] - tau[:, None, :], -1, 0)) if has_tau else None,
     }
+
+
+@cache
+def hermitian_packing(n: int) -> tuple:
+    """(index, weight): the n^2 independent real numbers of a Hermitian n x n matrix as flat indices into
+    its real view (n, 2n) (diagonal real parts, then the real and the imaginary parts above the diagonal)
+    and their weights 1, 2, 2 in Re Tr(A B) = sum index-wise weight A B."""
+    i, j = np.triu_indices(n, 1)
+    diagonal = 2 * (np.arange(n) * (n + 1))
+    upper = 2 * (i * n + j)
+    index = np.concatenate([diagonal, upper, upper + 1])
+    weight = np.concatenate([np.ones(n), np.full(2 * len(upper), 2.0)])
+    return index, weight
 
 
 def default_batch(model) -> int:

@@ -145,7 +145,7 @@ def kernel_bases(e_nm, same) -> dict:
     """{Q: (part of P, K_nm)} of the band quantities Q_n = sum_m K_nm (Re or Im) P^ab_nm of the TERMS table
     (`spectral.band_quantities`): Omega_n (K = -2/e_nm^2 outside the level, on Im P), the level products
     (K = 1 inside the level) and the Drude quantum metric (K = 2/e_nm outside), on Re P."""
-    inverse = np.where(same, 0.0, 1.0 / np.where(same, 1.0, e_nm))
+    inverse = 1.0 / np.where(same, np.inf, e_nm)  # 0 inside a level
     return {"berry_curvature": ("imag", -2 * inverse * inverse),
             "level_products": ("real", same.astype(np.float64)),
             "drude_metric": ("real", 2 * inverse)}
@@ -162,30 +162,27 @@ def kernel_sums(geo, pairs, mu, T, settings, products: PairProducts, levels, int
     bases = kernel_bases(e_nm, same)
     p = len(mu)
     x = occ.reduced_energy_at(e[..., None], mu, T)  # (k, n, p)
-    rows: dict = {"real": [], "imag": []}
     keys: dict = {"real": [], "imag": []}
-    weights = {}
     for name, weight in pairs:
-        if name not in bases:
-            continue
-        part, base = bases[name]
-        if weight not in weights:
-            weights[weight] = weight_values(weight, x, T)
-        w = weights[weight]
-        rows[part] += [base * w[:, :, None, i] for i in range(p)]
-        keys[part].append((name, weight))
+        if name in bases:
+            keys[bases[name][0]].append((name, weight))
     if interband:
-        F = occ.fermi_divided_difference(x[:, :, None, :], x[:, None, :, :]) / T  # (k, n, m, p)
-        G = interband_propagator(e_nm, same, settings, np)
-        rows["real"] += [F[..., i] * G for i in range(p)]
         keys["real"].append((INTERBAND_PAIRS.band_quantity, INTERBAND_PAIRS.weight))
+    weights = {weight: weight_values(weight, x, T) for weight in sorted({w for _, w in pairs})}
     out = {}
     for part in ("real", "imag"):
         if not keys[part]:
             continue
+        K = np.empty((len(keys[part]) * p,) + e_nm.shape)  # row j = (key, point)
+        for i, (name, weight) in enumerate(keys[part]):
+            for point in range(p):
+                if name == INTERBAND_PAIRS.band_quantity:
+                    F = occ.fermi_divided_difference(x[:, :, None, point], x[:, None, :, point])
+                    np.multiply(F, interband_propagator(e_nm, same, settings, np) / T[point], out=K[i * p + point])
+                else:
+                    np.multiply(bases[name][1], weights[weight][:, :, None, point], out=K[i * p + point])
         components = products.real_components if part == "real" else products.imag_components
-        K = np.stack([r.reshape(-1) for r in rows[part]])  # (J, k n m)
-        sums = components.reshape(components.shape[0], -1) @ K.T  # (C, J)
+        sums = components.reshape(components.shape[0], K[0].size) @ K.reshape(len(K), -1).T  # (C, J)
         for i, key in enumerate(keys[part]):
             out[key] = products.tensor(sums[:, i * p:(i + 1) * p].T, part)
     if geo.position_curvature is not None:

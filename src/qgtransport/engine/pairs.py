@@ -36,10 +36,12 @@ class PairProducts:
         """Re P^ab_nm, (k, n, m, d(d+1)/2) over symmetric_pairs (a view of a (C, k, n, m) array)."""
         if self._real is None:
             vr, vi = self.vr, self.vi
-            out = self.xp.empty((len(self.symmetric_pairs),) + vr[:, 0].shape)
+            xp = self.xp
+            out = xp.empty((len(self.symmetric_pairs),) + vr[:, 0].shape)
+            scratch = xp.empty(vr[:, 0].shape)
             for c, (a, b) in enumerate(self.symmetric_pairs):
-                out[c] = vr[:, a] * vr[:, b]
-                out[c] += vi[:, a] * vi[:, b]
+                xp.multiply(vr[:, a], vr[:, b], out=out[c])
+                out[c] += xp.multiply(vi[:, a], vi[:, b], out=scratch)
             self._real = out.transpose(1, 2, 3, 0)
         return self._real
 
@@ -53,10 +55,12 @@ class PairProducts:
         """Im P^ab_nm, (k, n, m, d(d-1)/2) over antisymmetric_pairs (none in 1D; a view as `real`)."""
         if self._imag is None:
             vr, vi = self.vr, self.vi
-            out = self.xp.empty((len(self.antisymmetric_pairs),) + vr[:, 0].shape)
+            xp = self.xp
+            out = xp.empty((len(self.antisymmetric_pairs),) + vr[:, 0].shape)
+            scratch = xp.empty(vr[:, 0].shape)
             for c, (a, b) in enumerate(self.antisymmetric_pairs):
-                out[c] = vi[:, a] * vr[:, b]
-                out[c] -= vr[:, a] * vi[:, b]
+                xp.multiply(vi[:, a], vr[:, b], out=out[c])
+                out[c] -= xp.multiply(vr[:, a], vi[:, b], out=scratch)
             self._imag = out.transpose(1, 2, 3, 0)
         return self._imag
 
