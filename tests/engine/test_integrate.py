@@ -64,11 +64,18 @@ def test_fast_geometry_matches_the_reference(seed, norb, dim):
     assert np.allclose(traced, expected, rtol=1e-9, atol=1e-11 * max(1.0, np.abs(x).max()))
 
 
+@pytest.mark.parametrize("route", ["kernels", "band quantities"])
 @pytest.mark.parametrize("degenerate, rho1", [(False, "finite_eta"), (True, "finite_eta"), (True, "dc_limit")])
-def test_fast_engine_and_reference_give_the_same_responses(rng, degenerate, rho1):
+def test_fast_engine_and_reference_give_the_same_responses(rng, degenerate, rho1, route, monkeypatch):
     # the engine's direct scan (band-resolved Berry-curvature and Drude sums, the exact interband pair
-    # sum, `engine_block_sums`) against the reference pair kernels (`thermal_block_sums` on `band_geometry`)
+    # sum, `engine_block_sums`) against the reference pair kernels (`thermal_block_sums` on `band_geometry`),
+    # by both routes of engine/direct.py: one contraction with stacked kernels (few points) and the
+    # band quantities Q_n with weights per point (many points)
     from test_geometry import doubled
+
+    import qgtransport.engine.direct as direct
+
+    monkeypatch.setattr(direct, "KERNEL_MAX_POINTS", 6 if route == "kernels" else 0)
 
     model = random_model(rng, norb=3, dim=2, nR=4)
     if degenerate:

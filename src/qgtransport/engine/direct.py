@@ -3,7 +3,8 @@
 The quantities of the TERMS table of `qgtransport.engine.spectral` (c(T) sum_n w(x_n) Q_n, and the
 interband entropy production as the exact pair sum sum_{n != m} F_mn G_nm Re P^ab_nm) from the pair
 products P^ab_nm = v^a_nm v^b_mn of a batch (`qgtransport.engine.pairs.PairProducts`), computed once and
-shared by every quantity. Two routes, equal to rounding (tests/engine/test_direct.py):
+shared by every quantity. Two routes, equal to rounding and each checked against the reference pair
+kernels (tests/engine/test_integrate.py::test_fast_engine_and_reference_give_the_same_responses):
 
 - many points (`band_resolved_sums` with more than KERNEL_MAX_POINTS points): the band quantities
   Q_n = sum_m K_nm P_nm once per batch, then one (points, k n) @ (k n, C) product per (Q, weight);
