@@ -357,7 +357,10 @@ class FastBands:
 
             sum_k Re Tr[rho_k X_k] = sum_r Re Tr[S_r X_r],   S_r = sum_k C_kr rho_k,   X_k = sum_r C_kr X_r,
 
-        with rho and X Hermitian: Re Tr(rho X) = sum_i rho_ii X_ii + 2 sum_{i<j} (Re rho_ij Re X_ij + Im rho_ij Im X_ij),
+        with rho and X Hermitian,
+
+            Re Tr(rho X) = sum_i rho_ii X_ii + 2 sum_{i<j} (Re rho_ij Re X_ij + Im rho_ij Im X_ij),
+
         so rho enters by its n^2 independent real numbers (`hermitian_packing`): one real product
         rho^T @ C over the batch, then one product of S with the packed tables (laid out once as
         (pairs, n^2 (2h + 1)), weights 1 and 2 folded in) per batch."""

@@ -86,8 +86,8 @@ def band_resolved_sums(geo, quantities, mu, T, settings, max_elements: int = 2**
     with the weights evaluated exactly at every band energy (no bins), and the interband pair sum
     exactly (`interband_pair_sums`): the direct scan's route for the `band_resolved` quantities. The
     pair products P^ab_nm are computed once for all of them (`PairProducts`). Equal to the pair-kernel
-    forms of qgtransport.responses up to rounding (tests/engine/test_integrate.py); with at most KERNEL_MAX_POINTS points by
-    `kernel_sums`. The Berry curvature
+    forms of qgtransport.responses up to rounding (tests/engine/test_integrate.py); with at most
+    KERNEL_MAX_POINTS points by `kernel_sums`. The Berry curvature
     enters as Omega_n (Fermi sea), as in Wang et al., PRB 74, 195118 (2006)."""
     def weight_of(q, term):
         return DIRECT_WEIGHTS.get((q, term.weight), term.weight)
