@@ -231,3 +231,14 @@ def test_new_kernels_are_finite_up_to_1e5():
                   occ.entropy_derivative(x, 6)]
     for a in arrays:
         assert np.all(np.isfinite(a))
+
+
+@pytest.mark.parametrize("x", [-600.0, -40.0, -2.5, -0.3, 0.0, 0.7, 4.0, 45.0, 650.0])
+def test_four_fermi_derivatives_at_once_against_high_precision(x):
+    """fermi_derivatives (the factored polynomials in g = f(1 - f)) against mpmath's derivatives of
+    1/(1 + e^x), relative accuracy kept in both tails."""
+    values = occ.fermi_derivatives(np.array([x]))
+    for order, value in enumerate(values, start=1):
+        with mp.workdps(700):  # f = 1 - e^-600 at x = -600: the derivative needs 300+ digits
+            exact = float(mp.diff(f_exact, mp.mpf(x), order))
+        assert value[0] == pytest.approx(exact, rel=1e-11, abs=1e-30 * (x == 0)), (order, x)

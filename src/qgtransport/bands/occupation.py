@@ -112,6 +112,17 @@ def fermi_derivative(x, order: int = 1) -> np.ndarray:
     return np.where((x < 0) & (order % 2 == 0), -value, value)
 
 
+def fermi_derivatives(x) -> tuple:
+    """(f', f'', f''', f'''') at x from one Fermi function f = f(|x|) <= 1/2, with g = f(1 - f):
+    f' = -g, f'' = g(1 - 2f), f''' = -g(1 - 6g), f'''' = g(1 - 2f)(1 - 12g) (the polynomials of
+    `fermi_derivative` factored in g), mapped to x < 0 by f^(n)(-y) = (-1)^(n+1) f^(n)(y); 0 at +-inf."""
+    x = np.asarray(x, dtype=float)
+    f = fermi(np.abs(x))
+    g = f * (1 - f)
+    second = np.where(x < 0, -1.0, 1.0) * g * (1 - 2 * f)
+    return -g, second, -g * (1 - 6 * g), second * (1 - 12 * g)
+
+
 def entropy_derivative(x, order: int = 1) -> np.ndarray:
     """d^n s/dx^n for n = 1..6: s' = x f' and s^(n) = (n - 1) f^(n-1) + x f^(n) (s'' = f' + x f'',
     s''' = 2 f'' + x f'''); 0 at +-inf."""

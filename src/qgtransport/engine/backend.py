@@ -127,29 +127,38 @@ class FastBands:
 
     def second_derivative_tables(self):
         """The folded hoppings of D d_a d_b H D^+ (orbital phases included), (2h + 1, P 2 n^2) real, P the
-        pairs a <= b: per pair, cos(k.R) rows -R_a R_b A + R_a i Delta_b o B + R_b i Delta_a o B
-        + i Delta_a o i Delta_b o A, sin(k.R) rows -R_a R_b B - R_a i Delta_b o A - R_b i Delta_a o A
-        + i Delta_a o i Delta_b o B, and i Delta_a o i Delta_b o H(0): d2H by one product with [cos, sin, 1]
-        and no phase terms per batch. None without orbital positions or above FOLDED_TABLE_BYTES."""
+        pairs a <= b (`folded_second_derivatives`): d2H by one product with [cos, sin, 1] and no phase
+        terms per batch. None without orbital positions or above FOLDED_TABLE_BYTES."""
         t = self.tables()
         if "M2" not in t:
             t["M2"] = None
-            d, n = self.model.dim, self.model.norb
-            h = t["R_half"].shape[0]
-            pairs = [(a, b) for a in range(d) for b in range(a, d)]
-            if t["tau"] is not None and (2 * h + 1) * len(pairs) * 2 * n * n * 8 <= FOLDED_TABLE_BYTES:
-                M = to_host(t["M"]).view(np.complex128).reshape(2 * h + 1, n, n)
-                A, B, H0 = M[:h], M[h:2 * h], M[2 * h]
-                R, i_delta = to_host(t["R_half"])[:, :, None, None], to_host(t["i_delta"])
-                blocks = []
-                for a, b in pairs:
-                    Da, Db, RR = i_delta[a], i_delta[b], R[:, a] * R[:, b]
-                    cos_rows = -RR * A + R[:, a] * Db * B + R[:, b] * Da * B + Da * Db * A
-                    sin_rows = -RR * B - R[:, a] * Db * A - R[:, b] * Da * A + Da * Db * B
-                    blocks.append(np.concatenate([cos_rows, sin_rows, (Da * Db * H0)[None]]))
-                folded = np.ascontiguousarray(np.stack(blocks, axis=1)).reshape(2 * h + 1, -1)
-                t["M2"] = self.xp.asarray(folded.view(np.float64))
+            if t["tau"] is not None and self.folded_table_fits(2):
+                folded = folded_second_derivatives(t, self.model.dim, self.model.norb)
+                t["M2"] = self.xp.asarray(folded.reshape(folded.shape[0], -1).view(np.float64))
         return t["M2"]
+
+    def folded_table_fits(self, reals_per_element: int) -> bool:
+        """Whether a folded table of every pair a <= b of d2H, (2h + 1, P n^2 reals_per_element), stays
+        within FOLDED_TABLE_BYTES."""
+        t, d, n = self.tables(), self.model.dim, self.model.norb
+        rows = 2 * t["R_half"].shape[0] + 1
+        return rows * (d * (d + 1) // 2) * reals_per_element * n * n * 8 <= FOLDED_TABLE_BYTES
+
+    def packed_second_derivative_table(self):
+        """(2h + 1, P n^2) real: the n^2 independent reals of each D d_a d_b H D^+ (`hermitian_packing`,
+        their weights 1, 2, 2 folded in), so that for Hermitian rho, Re Tr[rho X^ab_k] = sum_i packed(rho)_i
+        (C_k @ table)_(ab, i). None above FOLDED_TABLE_BYTES."""
+        t = self.tables()
+        if "M2_rows" not in t:
+            t["M2_rows"] = None
+            if self.folded_table_fits(1):
+                n = self.model.norb
+                folded = folded_second_derivatives(t, self.model.dim, n)  # (2h + 1, P, n, n)
+                index, weight = hermitian_packing(n)
+                real = folded.reshape(folded.shape[0], folded.shape[1], n * n).view(np.float64)
+                packed = np.ascontiguousarray(real[:, :, index] * weight).reshape(folded.shape[0], -1)
+                t["M2_rows"] = self.xp.asarray(packed)
+        return t["M2_rows"]
 
     def first_derivative_table(self):
         """The folded hoppings of W and of the frame derivatives D d_a H D^+ = d_a W + i Delta_a o W
@@ -296,9 +305,9 @@ class FastBands:
         t, d = self.tables(), self.model.dim
         nk, n, p = weights.shape[0], weights.shape[1], weights.shape[-1]
         rho = (U[:, None] * np.moveaxis(weights, -1, 1)[:, :, None, :]) @ np.conj(np.swapaxes(U, -1, -2))[:, None]
-        folded_tables = self.second_derivative_tables()
-        if folded_tables is not None:
-            return self.folded_curvature_trace(C, rho, folded_tables)
+        packed_table = self.packed_second_derivative_table()
+        if packed_table is not None:
+            return self.folded_curvature_trace(C, rho, packed_table)
         traces = rho.reshape(nk * p, n * n).view(np.float64) @ t["M"].T  # Re Tr(rho A_R), Re Tr(rho B_R), H(0)
         traces = traces.reshape(nk, p, -1)
         R = t["R_half"]
@@ -325,9 +334,12 @@ class FastBands:
         spares the orbital phases on every matrix: U^+ d_a H U = U_W^+ (d_a W + i Delta_a o W) U_W.
         """
         xp = self.xp
-        trace = order >= 2 and curvature == "trace" and xp is np
-        if order == 1 or trace:
-            return self.first_order_geometry(k_cart, host, trace)
+        if order == 1:
+            return self.first_order_geometry(k_cart, host)
+        if curvature == "trace" and xp is np:
+            return self.first_order_geometry(k_cart, host, "trace")
+        if curvature in ("diagonal", "trace") and self.packed_second_derivative_table() is not None:
+            return self.first_order_geometry(k_cart, host, "diagonal")
         k, W, pairs = self.bloch_sums(k_cart, order)
         energies, U = batched_eigh(W[:, 0], xp)
         diagonal = order >= 2 and curvature in ("diagonal", "trace")
@@ -352,8 +364,8 @@ class FastBands:
                                 to_host(position_curvature))
         return BandGeometry(energies, U, velocity, curvature, position_curvature)
 
-    def folded_curvature_trace(self, C, rho, folded_tables) -> np.ndarray:
-        """`curvature_trace` with the folded d2H tables (orbital phases included, `second_derivative_tables`):
+    def folded_curvature_trace(self, C, rho, packed_table) -> np.ndarray:
+        """`curvature_trace` with the folded d2H tables (orbital phases included, `packed_second_derivative_table`):
 
             sum_k Re Tr[rho_k X_k] = sum_r Re Tr[S_r X_r],   S_r = sum_k C_kr rho_k,   X_k = sum_r C_kr X_r,
 
@@ -366,25 +378,41 @@ class FastBands:
         (pairs, n^2 (2h + 1)), weights 1 and 2 folded in) per batch."""
         d, t = self.model.dim, self.tables()
         nk, p, n = rho.shape[0], rho.shape[1], rho.shape[-1]
-        index, weight = hermitian_packing(n)
+        index, _ = hermitian_packing(n)
         if "M2_packed" not in t:
             r = C.shape[1]
-            packed = folded_tables.reshape(r, -1, 2 * n * n)[:, :, index] * weight  # (r, pairs, n^2)
+            packed = packed_table.reshape(r, -1, n * n)  # (r, pairs, n^2)
             t["M2_packed"] = np.ascontiguousarray(np.moveaxis(packed, 0, -1)).reshape(-1, n * n * r)
         packed_rho = rho.reshape(nk, p, n * n).view(np.float64)[:, :, index]  # (k, p, n^2)
         S = packed_rho.reshape(nk, -1).T @ C  # (p n^2, 2h + 1)
         values = S.reshape(p, -1) @ t["M2_packed"].T  # (p, pairs)
-        out = np.empty((p, d, d))
-        pairs = [(a, b) for a in range(d) for b in range(a, d)]  # the column order of the tables
-        for i, (a, b) in enumerate(pairs):
-            out[:, a, b] = out[:, b, a] = values[:, i]
-        return out
+        return symmetric_tensor(values, d)
 
-    def first_order_geometry(self, k_cart, host: bool, trace: bool) -> BandGeometry:
-        """`geometry` without d2H (order 1), or with its weighted band sums by traces (trace=True, numpy):
-        H and the frame derivatives by one product (`frame_sums`), one eigh, and the rotation
-        v^a = U_W^+ F_a U_W of all d components by two products per k-point, (n, n) @ (n, d n) and then
-        (d n, n) @ (n, n) on the same rows."""
+    def packed_curvature_diagonal(self, C, U, packed_table):
+        """v^ab_n = <u_n|D d_a d_b H D^+|u_n> = Re Tr[rho_n X^ab],  rho_n = u_n u_n^+  (U: eigenvectors of W),
+        (nk, n, d, d) real, from the n^2 independent reals of rho_n (|U_in|^2, Re and Im of U_in conj(U_jn),
+        i < j) and of X^ab (`packed_second_derivative_table`): X = C @ table (k, P, n^2), then one real
+        (P, n^2) @ (n^2, n) product per k-point (a quarter of the work of the rotation U^+ X U)."""
+        xp, d = self.xp, self.model.dim
+        nk, n = U.shape[0], U.shape[-1]
+        upper = n * (n - 1) // 2
+        rho = xp.empty((nk, n * n, n))  # rows in the order of hermitian_packing: (i, i), then i < j row by row
+        rho[:, :n] = U.real**2 + U.imag**2
+        start = n
+        for i in range(n - 1):  # U_in conj(U_jn) for j > i: contiguous slices, no index arrays
+            product = U[:, i:i + 1] * xp.conj(U[:, i + 1:])
+            rho[:, start:start + n - 1 - i] = product.real
+            rho[:, upper + start:upper + start + n - 1 - i] = product.imag
+            start += n - 1 - i
+        values = (C @ packed_table).reshape(nk, -1, n * n) @ rho  # (k, P, n)
+        return symmetric_tensor(xp.swapaxes(values, 1, 2), d, xp)
+
+    def first_order_geometry(self, k_cart, host: bool, curvature: str = "none") -> BandGeometry:
+        """`geometry` without the full d2H: H and the frame derivatives by one product (`frame_sums`), one eigh,
+        and the rotation v^a = U_W^+ F_a U_W of all d components by two products per k-point, (n, n) @ (n, d n)
+        and then (d n, n) @ (n, n) on the same rows; of d2H nothing (curvature="none"), its weighted band sums
+        by traces ("trace", numpy) or its band diagonal from the packed tables ("diagonal",
+        `packed_curvature_diagonal`)."""
         xp = self.xp
         k, C, H, F = self.frame_sums(k_cart)
         energies, U = batched_eigh(H, xp)
@@ -392,17 +420,21 @@ class FastBands:
         d = F.shape[-1] // n
         rows = (xp.conj(xp.swapaxes(U, -1, -2)) @ F).reshape(nk, d * n, n)  # (U^+ F_a)_i,j as rows (i, a)
         velocity = xp.ascontiguousarray(xp.swapaxes((rows @ U).reshape(nk, n, d, n), 1, 2))
-        curvature_trace = partial(self.curvature_trace, C, H, F, U) if trace else None
+        curvature_trace = partial(self.curvature_trace, C, H, F, U) if curvature == "trace" else None
+        diagonal = None
+        if curvature == "diagonal":
+            diagonal = self.packed_curvature_diagonal(C, U, self.packed_second_derivative_table())
         gauge = self.gauge(k)
         if gauge is not None:
             U = gauge.conj()[:, :, None] * U
         position_curvature = None
         if self.positions == "full":  # as in geometry.band_geometry (numpy only)
-            if trace:
+            if curvature != "none":
                 raise ValueError("positions='full' is not implemented for second-order responses (d2H)")
             velocity, position_curvature = position_matrix_terms(self.model, k, energies, U, velocity)
-        if trace:
-            return EngineGeometry(energies, U, velocity, None, position_curvature, None, curvature_trace)
+        if curvature != "none":
+            parts = (energies, U, velocity, None, position_curvature, diagonal)
+            return EngineGeometry(*(to_host(p) if host else p for p in parts), curvature_trace)
         if host:
             return BandGeometry(to_host(energies), to_host(U), to_host(velocity), None, to_host(position_curvature))
         return BandGeometry(energies, U, velocity, None, position_curvature)
@@ -448,6 +480,34 @@ def bloch_tables(model, xp) -> dict:
         "tau": xp.asarray(tau) if has_tau else None,
         "i_delta": xp.asarray(1j * np.moveaxis(tau[None, :, :] - tau[:, None, :], -1, 0)) if has_tau else None,
     }
+
+
+def folded_second_derivatives(t: dict, d: int, n: int) -> np.ndarray:
+    """D d_a d_b H D^+ = sum over the rows [cos(k.R), sin(k.R), 1] of (2h + 1, P, n, n) complex matrices, P the
+    pairs a <= b: cos rows -R_a R_b A + R_a i Delta_b o B + R_b i Delta_a o B + i Delta_a o i Delta_b o A, sin rows
+    -R_a R_b B - R_a i Delta_b o A - R_b i Delta_a o A + i Delta_a o i Delta_b o B, and i Delta_a o i Delta_b o H(0)
+    (A, B, H(0) of `bloch_tables`; Delta = 0 without orbital positions)."""
+    h = t["R_half"].shape[0]
+    M = to_host(t["M"]).view(np.complex128).reshape(2 * h + 1, n, n)
+    A, B, H0 = M[:h], M[h:2 * h], M[2 * h]
+    R = to_host(t["R_half"])[:, :, None, None]
+    i_delta = to_host(t["i_delta"]) if t["tau"] is not None else np.zeros((d, n, n), dtype=np.complex128)
+    blocks = []
+    for a, b in [(i, j) for i in range(d) for j in range(i, d)]:
+        Da, Db, RR = i_delta[a], i_delta[b], R[:, a] * R[:, b]
+        cos_rows = -RR * A + R[:, a] * Db * B + R[:, b] * Da * B + Da * Db * A
+        sin_rows = -RR * B - R[:, a] * Db * A - R[:, b] * Da * A + Da * Db * B
+        blocks.append(np.concatenate([cos_rows, sin_rows, (Da * Db * H0)[None]]))
+    return np.ascontiguousarray(np.stack(blocks, axis=1))
+
+
+def symmetric_tensor(values, d: int, xp=np):
+    """(..., P) components over the pairs a <= b -> (..., d, d) symmetric."""
+    out = xp.empty(values.shape[:-1] + (d, d))
+    for c, (a, b) in enumerate((i, j) for i in range(d) for j in range(i, d)):
+        out[..., a, b] = values[..., c]
+        out[..., b, a] = values[..., c]
+    return out
 
 
 @cache

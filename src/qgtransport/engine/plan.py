@@ -29,7 +29,7 @@ from qgtransport.engine.refine import (
     refined_error,
     split_levels,
 )
-from qgtransport.engine.spectral import SCANS, BinnedSums, EnergyGrid, auto_scan, check_binned, evaluate
+from qgtransport.engine.spectral import MOMENTS, SCANS, BinnedSums, EnergyGrid, auto_scan, check_binned, evaluate
 
 
 class DirectSums:
@@ -108,8 +108,10 @@ def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_s
     # chunk_size, the k-points whose (k, n^power, p) kernels fit max_elements), which bound its memory;
     # chunks of whole batches, large enough that per-chunk costs vanish
     batch = default_batch(model) if scan == "binned" else max(1, min(default_batch(model), chunk_size))
-    chunk_size = batch * max(1, int(np.clip(request.max_elements // (model.norb**2 * model.dim), 64, 1 << 16))
-                             // batch)
+    points = request.max_elements // (model.norb**2 * model.dim)
+    if grid is not None:  # each chunk makes one histogram of MOMENTS (count + 2) rows: at least as many band values
+        points = max(points, MOMENTS * (grid.count + 2) // model.norb)
+    chunk_size = batch * max(1, int(np.clip(points, 64, 1 << 16)) // batch)
     scale = model.spin_degeneracy / model.cell_volume
     attrs = {"scan": scan, "scan_requested": requested, "backend": backend}
     if grid is not None:

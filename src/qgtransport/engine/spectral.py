@@ -167,26 +167,40 @@ def band_quantities(geo, names, settings, delta: float, xp, products: PairProduc
     products = products if products is not None else PairProducts(geo.velocity, xp)
     e_nm, same = levels if levels is not None else pair_levels(geo.energies, settings, xp)
     inverse = xp.where(same, 0.0, 1.0 / xp.where(same, 1.0, e_nm))
-    out = {}
+    out, real_kernels = {}, {}
     if "berry_curvature" in names:
         out["berry_curvature"] = products.band_sum(-2 * inverse * inverse, "imag")
         if geo.position_curvature is not None:  # the full position matrix's band-diagonal term X_n
             out["berry_curvature"] = out["berry_curvature"] + xp.asarray(geo.position_curvature)
     if "level_products" in names:
-        out["level_products"] = products.band_sum(same.astype(xp.float64), "real")
+        real_kernels["level_products"] = same
     if "drude_metric" in names:
-        out["drude_metric"] = products.band_sum(2 * inverse, "real")
+        real_kernels["drude_metric"] = 2 * inverse
     if "interband_sea" in names or "interband_near" in names:
         propagator = interband_propagator(e_nm, same, settings, xp)
         near = (xp.abs(e_nm) < delta) & ~same
-        out["interband_sea"] = products.band_sum(xp.where(near | same, 0.0, 2 * propagator * inverse), "real")
-        out["interband_near"] = products.band_sum(xp.where(near, propagator, 0.0), "real")
+        real_kernels["interband_sea"] = xp.where(near | same, 0.0, 2 * propagator * inverse)
+        real_kernels["interband_near"] = xp.where(near, propagator, 0.0)
+    out.update(real_band_sums(real_kernels, products, xp))
     if "band_curvature" in names:
         diagonal = getattr(geo, "curvature_diagonal", None)  # an engine geometry without the full d2H
         out["band_curvature"] = diagonal if diagonal is not None else xp.einsum("kabnn->knab", geo.curvature).real
     if "velocity" in names:
         out["velocity"] = xp.einsum("kann->kna", products.vr)
     return {name: out[name] for name in names}
+
+
+def real_band_sums(kernels: dict, products: PairProducts, xp) -> dict:
+    """{name: (k, n, a, b)} = sum_m K_nm Re P^ab_nm for every kernel K (k, n, m) of `kernels`: the kernels
+    stacked as rows (k, n, J, m), then one (J, m) @ (m, C) product per (k, n) for all of them."""
+    if not kernels:
+        return {}
+    names = list(kernels)
+    stacked = xp.empty(next(iter(kernels.values())).shape[:2] + (len(names),) + products.vr.shape[-1:])
+    for j, name in enumerate(names):
+        stacked[:, :, j] = kernels[name]
+    sums = stacked @ products.real  # (k, n, J, C)
+    return {name: products.tensor(sums[:, :, j], "real") for j, name in enumerate(names)}
 
 
 def pair_levels(e, settings, xp):
@@ -333,7 +347,7 @@ def weight_derivatives(weight: str, x: np.ndarray, T: float, fermi_derivatives=N
     f4 = g(1 - 2f)(1 - 12f + 12f^2); s1 = x f1, s2 = f1 + x f2, s3 = 2 f2 + x f3, s4 = 3 f3 + x f4.
     fermi_derivatives: (f1, f2, f3, f4) at x where already computed (shared by the weights of one x)."""
     if fermi_derivatives is None:
-        fermi_derivatives = tuple(occ.fermi_derivative(x, n) for n in (1, 2, 3, 4))  # accurate in both tails
+        fermi_derivatives = occ.fermi_derivatives(x)  # accurate in both tails
     f1, f2, f3, f4 = fermi_derivatives
     if weight == "f":
         return occ.fermi(x), f1 / T, f2 / T**2, f3 / T**3
@@ -403,7 +417,7 @@ def evaluate(sums: dict, request, grid: EnergyGrid) -> tuple[dict, dict]:
             last = np.maximum(np.clip(np.ceil((m + TAILS * t - grid.lower) / width), 0, count).astype(int), first)
             span = int(np.max(last - first)) if len(points) else 0
             x = (grid.lower + ((first[:, None] + np.arange(span)[None, :]) + 0.5) * width - m[:, None]) / t[:, None]
-            fermi_derivatives = tuple(occ.fermi_derivative(x, n) for n in (1, 2, 3, 4))
+            fermi_derivatives = occ.fermi_derivatives(x)
             for weight in weights:
                 derivatives = weight_derivatives(weight, x, t[:, None], fermi_derivatives)
                 for row, p in enumerate(points):
