@@ -14,7 +14,8 @@ from qgtransport.cost import estimate
 from qgtransport.engine.direct import band_resolved_sums
 from qgtransport.engine.integrate import grid_shape
 from qgtransport.engine.plan import integrate_request
-from qgtransport.engine.spectral import auto_scan, band_resolved
+from qgtransport.engine.spectral import band_resolved
+from qgtransport.engine.spectral_ac import auto_scan
 from qgtransport.options import check_scans, checked, suggestion
 from qgtransport.responses import RESPONSES
 from qgtransport.responses.kernels import Block, Settings
@@ -269,7 +270,8 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
                         broadening=broadening, width=width)
     mu_flat = np.repeat(mu, len(T))
     T_flat = np.tile(T_nat, len(mu))
-    scan_used = auto_scan(quantities, settings, mu_flat, T_flat, bin_width) if scan == "auto" else scan
+    scan_used = (auto_scan(quantities, settings, mu_flat, T_flat, bin_width, len(omega), model.dim) if scan == "auto"
+                 else scan)
     check_cost(estimate(model, nk, len(mu) * len(T), quantities, n_omega=len(omega) if frequency else 1,
                         error_estimate=error_estimate, scan=scan_used, max_elements=max_elements, executor=executor,
                         workers=workers, refine=refine, scheduler=scheduler), force=force)

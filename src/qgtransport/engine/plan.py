@@ -29,7 +29,8 @@ from qgtransport.engine.refine import (
     refined_error,
     split_levels,
 )
-from qgtransport.engine.spectral import MOMENTS, SCANS, BinnedSums, EnergyGrid, auto_scan, check_binned, evaluate
+from qgtransport.engine.spectral import MOMENTS, SCANS, EnergyGrid
+from qgtransport.engine.spectral_ac import BinnedScan, auto_scan, check_binned, evaluate
 
 
 class DirectSums:
@@ -95,12 +96,14 @@ def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_s
     tune_allocator()
     requested = scan
     if scan == "auto":
-        scan = auto_scan(request.quantities, request.settings, request.mu, request.T, bin_width)
+        scan = auto_scan(request.quantities, request.settings, request.mu, request.T, bin_width,
+                         len(request.omega), model.dim)
     grid = None
     if scan == "binned":
         check_binned(request.quantities, request.settings)
         grid = EnergyGrid.for_points(request.mu, request.T, bin_width)
-        base = BinnedSums(request, grid, backend)
+        check_binned(request.quantities, request.settings, grid, len(request.omega), model.dim)
+        base = BinnedScan(request, grid, backend)
         order = max(order, base.order)
     else:
         base = DirectSums(direct_sums, curvature)
@@ -110,7 +113,7 @@ def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_s
     batch = default_batch(model) if scan == "binned" else max(1, min(default_batch(model), chunk_size))
     points = request.max_elements // (model.norb**2 * model.dim)
     if grid is not None:  # each chunk makes one histogram of MOMENTS (count + 2) rows: at least as many band values
-        points = max(points, MOMENTS * (grid.count + 2) // model.norb)
+        points = base.chunk_points(model.norb, max(points, MOMENTS * (grid.count + 2) // model.norb))
     chunk_size = batch * max(1, int(np.clip(points, 64, 1 << 16)) // batch)
     scale = model.spin_degeneracy / model.cell_volume
     attrs = {"scan": scan, "scan_requested": requested, "backend": backend}
