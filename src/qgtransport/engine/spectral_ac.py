@@ -316,6 +316,10 @@ def term_integrals(sums: dict, terms, mu, T, grid: EnergyGrid) -> dict:
     spread2 = near_pair_spread(grid) ** 2 / 24
     bins = {t.band_quantity: np.asarray(sums[f"binned_ac:{t.band_quantity}"]) for t in terms}
     bins = {name: value.reshape(value.shape[0], MOMENTS, -1) for name, value in bins.items()}
+    # (M^0, M^1, M^2) of bins 1..count stacked as one contiguous (3 count, cols) matrix, A as (count, cols)
+    stacked = {name: np.ascontiguousarray(value[1:grid.count + 1, :3].transpose(1, 0, 2)).reshape(3 * grid.count, -1)
+               for name, value in bins.items()}
+    absolute = {name: np.ascontiguousarray(value[1:grid.count + 1, 3]) for name, value in bins.items()}
     out = {t: (np.empty((len(mu), bins[t.band_quantity].shape[-1])),
                np.empty((len(mu), bins[t.band_quantity].shape[-1]))) for t in terms}
     block = max(1, POINT_BLOCK // max(1, grid.count))
@@ -325,15 +329,17 @@ def term_integrals(sums: dict, terms, mu, T, grid: EnergyGrid) -> dict:
         x = (centres[None, :] - mu[window, None]) / t
         fd = occ.fermi_derivatives(x)
         weights = {w: weight_derivatives(w, x, t, fd) for w in sorted({term.weight for term in terms})}
+        taylor = {w: np.concatenate(values[:3], axis=1) for w, values in weights.items()}  # (p, 3 count)
+        remainder = {w: neighbour_max(values[3]) * h3 for w, values in weights.items()}
+        thirds = {third: neighbour_max(third_derivative(third, x, t, fd)) * spread2
+                  for third in {term.third for term in terms} - {None}}
         for term in terms:
-            M = bins[term.band_quantity]
-            inner = M[1:grid.count + 1]
-            w0, w1, w2, w3 = weights[term.weight]
-            below = spectral.WEIGHT_LIMITS[term.weight] * M[0, 0]  # f = 1 below the window, the others 0
-            value = w0 @ inner[:, 0] + w1 @ inner[:, 1] + w2 @ inner[:, 2] + below
-            bound = (neighbour_max(w3) * h3) @ inner[:, 3]
+            name = term.band_quantity
+            below = spectral.WEIGHT_LIMITS[term.weight] * bins[name][0, 0]  # f = 1 below the window, the others 0
+            value = taylor[term.weight] @ stacked[name] + below
+            bound = remainder[term.weight] @ absolute[name]
             if term.third is not None:
-                bound += (neighbour_max(third_derivative(term.third, x, t, fd)) * spread2) @ inner[:, 3]
+                bound += thirds[term.third] @ absolute[name]
             out[term][0][window] = value
             out[term][1][window] = bound
     return out
