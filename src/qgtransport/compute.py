@@ -210,11 +210,13 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
     scan : {"auto", "direct", "binned"}
         "direct": every kernel at every (mu, T) point; "binned": histograms of band quantities over
         energy once per chunk, then each (mu, T) point by quadrature (a 1000-point scan costs little
-        more than one point; DC linear responses only; `qgtransport.engine.spectral`). With
+        more than one point; DC linear, AC and optical responses: `qgtransport.engine.spectral` and
+        `qgtransport.engine.spectral_ac`; the histograms of AC quantities carry an omega axis). With
         "binned", `<name>_error` includes a bound on the binning error (the binned values agree with
         the direct ones to 1e-9-1e-7 of the value at the default bin width). "auto" (default):
-        "binned" when every quantity has a binned form, T > 0 and there are at least 5 (mu, T)
-        points, else "direct"; the dataset's attribute "scan" says which ran.
+        "binned" when every quantity has a binned form, T > 0, there are at least 5 (mu, T)
+        points and the AC histograms stay within 2**26 doubles (an explicit "binned" is refused above
+        1 GiB), else "direct"; the dataset's attribute "scan" says which ran.
     bin_width : float, optional
         Energy bin width of scan="binned" (model energy unit; default T_min/32).
     refine : bool, dict or Refinement, optional

@@ -155,7 +155,7 @@ def test_auto_scan_stays_direct_where_binning_does_not_pay_or_apply(case):
     if case == "few points":
         common["mu"] = [-1.0, 0.0, 0.5, 1.0]
     elif case == "no binned form":
-        q, common["omega"] = ["optical_conductivity"], [1.0]
+        q, common["omega"] = ["joint_density_of_states"], [1.0]
     elif case == "T = 0":
         common["T"] = [0.0]
     else:
@@ -169,7 +169,7 @@ def test_auto_scan_stays_direct_where_binning_does_not_pay_or_apply(case):
 def test_binned_scan_limits_are_named():
     model = builtin_model("qwz")
     with pytest.raises(ValueError, match="has no form for"):
-        compute(model, ["optical_conductivity"], mu=0, T=0.1, omega=1.0, nk=4, units="natural", scan="binned")
+        compute(model, ["joint_density_of_states"], mu=0, T=0.1, omega=1.0, nk=4, units="natural", scan="binned")
     with pytest.raises(ValueError, match="energy bins"):
         compute(model, ["anomalous_hall"], mu=[-3, 3], T=1e-6, nk=4, units="natural", scan="binned")
     with pytest.raises(ValueError, match="scan must be one of"):

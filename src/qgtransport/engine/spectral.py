@@ -43,9 +43,10 @@ entropy_production and entropy_production_quantum_metric are sums of the rows ab
 term: sum_{n != m} F_mn G_nm with G_nm = Re P_nm/(e_nm^2 + eta^2) (rho1 = "finite_eta") or Re P_nm/e_nm^2
 ("dc_limit") symmetric in (n, m); for |e_nm| >= delta, F_mn = (f_m - f_n)/(e_m - e_n) splits exactly
 into 2 sum_n f_n sum_m G_nm/e_nm; closer pairs use F_mn = f'(e_n) + O(e_nm^2 f'''), with
-delta = h/8 (relative error < (delta/T)^2/12 ~ 1e-6 on those pairs alone). The printed Eq. 18 kernel
-(kernel="printed"), the AC/optical and the second-order responses have no binned form: use
-scan="direct" for them.
+delta = h/8 (relative error < (delta/T)^2/12 ~ 1e-6 on those pairs alone). The AC and optical
+responses have their binned form, on the same energy grid with an omega axis, in
+`qgtransport.engine.spectral_ac`. The printed Eq. 18 kernel (kernel="printed"), the joint density of
+states and the second-order responses have no binned form: use scan="direct" for them.
 """
 
 from __future__ import annotations
