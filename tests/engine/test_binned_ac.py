@@ -154,3 +154,40 @@ def test_near_pairs_of_split_levels_use_the_midpoint_form():
         scale = np.abs(a).max()
         assert np.all(np.abs(a - b) <= binned[name + "_error"].values + 1e-13 * scale), name
         assert np.all(np.abs(a - b) <= 1e-4 * scale), name  # h = T/3.75
+
+
+@pytest.fixture
+def fake_gpu(monkeypatch):
+    import sys
+
+    from fake_cupy import make_module
+
+    monkeypatch.setitem(sys.modules, "cupy", make_module())
+
+
+def test_binned_ac_on_the_cupy_code_path_gives_the_cpu_numbers(fake_gpu):
+    # tests/fake_cupy.py keeps CuPy's rules: no implicit device -> host conversion, no mixed arrays
+    model = builtin_model("weyl")
+    common = dict(mu=[-0.3, 0.4], T=[0.1, 0.3], tau=2.0, nk=6, units="natural", scan="binned", omega=[0.0, 1.0],
+                  error_estimate=False)
+    cpu = compute(model, AC + ["drude"], **common)
+    gpu = compute(model, AC + ["drude"], backend="cupy", **common)
+    assert gpu.attrs["backend"] == "cupy"
+    for name in AC + ["drude"]:
+        x = cpu[name].values
+        assert np.allclose(gpu[name].values, x, rtol=1e-10, atol=1e-12 * np.abs(x).max()), name
+
+
+@pytest.mark.parametrize("options", [dict(executor="processes", workers=2), dict(refine=True),
+                                     dict(symmetry="auto", shift=0.0)])
+def test_binned_ac_with_workers_refinement_and_symmetry(options):
+    model = builtin_model("qwz", m=-1.0)
+    common = dict(mu=np.linspace(-0.5, 1.5, 5), T=[0.2], tau=2.0, nk=12, units="natural", omega=[0.0, 1.3],
+                  error_estimate=False, **options)
+    quantities = ["conductivity_ac", "optical_entropy_conductivity"]
+    direct = compute(model, quantities, scan="direct", **common)
+    binned = compute(model, quantities, **common)
+    assert binned.attrs["scan"] == "binned"
+    for name in quantities:
+        a = direct[name].values
+        assert np.allclose(binned[name].values, a, rtol=0, atol=1e-6 * np.abs(a).max()), name

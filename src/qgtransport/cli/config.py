@@ -192,9 +192,8 @@ class ExecutionTable(Table):
     progress: Flag | None = entry(None, "progress bar over the k-grid (default: when stderr is a terminal)",
                                    example=True)
     scan: Annotated[O.Scan, Kind("string")] = entry(
-        "auto", "auto: binned from 5 (mu, T) points when every quantity has a binned form (linear DC, AC and "
-        "optical; the AC histograms within 2^26 doubles), else direct; direct: "
-        "every kernel at every (mu, T); binned: energy histograms, then each (mu, T) by quadrature")
+        "auto", "auto: binned from 5 (mu, T) points when every quantity (DC, AC, optical) has a binned form, else "
+        "direct; direct: every kernel at every (mu, T); binned: energy histograms, then each (mu, T) by quadrature")
     bin_width: Annotated[O.BinWidth, Expr, Kind("number")] | None = entry(
         None, "energy bin width of scan = \"binned\" (eV; default T_min/32)", example=0.001)
     refine: Annotated[Refinement, BeforeValidator(refinement_table), Kind("boolean or table")] | None = entry(
