@@ -19,6 +19,7 @@ import numpy as np
 from qgtransport.engine.backend import BACKENDS, GridChunks, default_batch
 from qgtransport.engine.checkpoint import DirectoryLock
 from qgtransport.engine.executors import open_executor, tune_allocator, validate_executor
+from qgtransport.engine.groups import GroupedScan, evaluate_groups, group_grids, group_request
 from qgtransport.engine.integrate import add_into, coarse_shape, grid_points, integrate
 from qgtransport.engine.refine import (
     ERROR_ESTIMATE,
@@ -29,7 +30,7 @@ from qgtransport.engine.refine import (
     refined_error,
     split_levels,
 )
-from qgtransport.engine.spectral import MOMENTS, SCANS, EnergyGrid
+from qgtransport.engine.spectral import MOMENTS, SCANS
 from qgtransport.engine.spectral_ac import BinnedScan, auto_scan, check_binned, evaluate
 
 
@@ -98,12 +99,14 @@ def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_s
     if scan == "auto":
         scan = auto_scan(request.quantities, request.settings, request.mu, request.T, bin_width,
                          len(request.omega), model.dim)
-    grid = None
+    grid = None  # binned: [(point indices, EnergyGrid)] per temperature group (`qgtransport.engine.groups`)
     if scan == "binned":
         check_binned(request.quantities, request.settings)
-        grid = EnergyGrid.for_points(request.mu, request.T, bin_width)
-        check_binned(request.quantities, request.settings, grid, len(request.omega), model.dim)
-        base = BinnedScan(request, grid, backend)
+        grid = group_grids(request.mu, request.T, bin_width)
+        for _, group in grid:
+            check_binned(request.quantities, request.settings, group, len(request.omega), model.dim)
+        bases = [BinnedScan(group_request(request, points), group, backend) for points, group in grid]
+        base = bases[0] if len(bases) == 1 else GroupedScan(bases)
         order = max(order, base.order)
     else:
         base = DirectSums(direct_sums, curvature)
@@ -112,13 +115,15 @@ def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_s
     # chunks of whole batches, large enough that per-chunk costs vanish
     batch = default_batch(model) if scan == "binned" else max(1, min(default_batch(model), chunk_size))
     points = request.max_elements // (model.norb**2 * model.dim)
-    if grid is not None:  # each chunk makes one histogram of MOMENTS (count + 2) rows: at least as many band values
-        points = base.chunk_points(model.norb, max(points, MOMENTS * (grid.count + 2) // model.norb))
+    if grid is not None:  # each chunk makes histograms of MOMENTS (count + 2) rows: at least as many band values
+        rows = sum(MOMENTS * (group.count + 2) for _, group in grid)
+        points = base.chunk_points(model.norb, max(points, rows // model.norb))
     chunk_size = batch * max(1, int(np.clip(points, 64, 1 << 16)) // batch)
     scale = model.spin_degeneracy / model.cell_volume
     attrs = {"scan": scan, "scan_requested": requested, "backend": backend}
     if grid is not None:
-        attrs.update(energy_bin_width=grid.width,
+        attrs.update(energy_bin_width=min(group.width for _, group in grid),
+                     energy_bins=sum(group.count for _, group in grid), temperature_groups=len(grid),
                      error_estimate="|I(nk) - I(nk/2)| + binning-error bound (qgtransport.engine.spectral)")
     if executor == "auto" and scheduler is not None:
         executor = "dask"
@@ -208,7 +213,8 @@ def finish(sums: dict, request, grid, symmetry=None) -> tuple[dict, dict]:
     if grid is None:
         values, bounds = {q: sums[q] for q in request.quantities}, {}
     else:
-        values, bounds = evaluate(sums, request, grid)
+        values, bounds = (evaluate(sums, request, grid[0][1]) if len(grid) == 1
+                          else evaluate_groups(sums, request, grid, evaluate))
     if symmetry is not None:
         values = symmetry.symmetrise(values)
         bounds = symmetry.symmetrise(bounds, absolute=True)

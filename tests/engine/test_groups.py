@@ -1,0 +1,70 @@
+"""Temperature groups of the binned scan: the grouping rule, and grouped scans against the direct sum."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qgtransport import builtin_model, compute
+from qgtransport.engine.groups import GROUP_BINS, grid_bins, temperature_groups
+from qgtransport.engine.spectral import TERMS, EnergyGrid
+
+BINNED = sorted(TERMS)
+MU = np.linspace(-1.2, 1.2, 5)
+WIDE_T = [0.002, 0.05, 0.3]  # one grid: (2.4 + 80 x 0.3) / (0.002 / 32) = 422,400 bins
+
+
+def test_one_grid_for_a_wide_temperature_range_would_be_large_and_the_groups_are_not():
+    mu, T = np.repeat(MU, 3), np.tile(WIDE_T, 5)
+    assert EnergyGrid.for_points(mu, T).count == grid_bins(mu, T) == pytest.approx(422400, abs=1)
+    groups = temperature_groups(mu, T)
+    assert [sorted(set(T[g])) for g in groups] == [[0.002], [0.05, 0.3]]
+    assert sum(grid_bins(mu[g], T[g]) for g in groups) == pytest.approx(40960 + 16896, abs=2)
+    # an explicit bin width, or temperatures that fit one grid: one group
+    assert len(temperature_groups(mu, T, bin_width=1e-3)) == 1
+    assert len(temperature_groups(np.repeat(MU, 3), np.tile([0.1, 0.3, 1.0], 5))) == 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(1e-4, 2.0), min_size=1, max_size=8), st.floats(0.0, 3.0))
+def test_groups_partition_the_points_in_ascending_temperature_within_the_bin_budget(temperatures, span):
+    mu = np.repeat(np.linspace(0.0, span, 3), len(temperatures))
+    T = np.tile(temperatures, 3)
+    groups = temperature_groups(mu, T)
+    assert np.array_equal(np.sort(np.concatenate(groups)), np.arange(len(T)))
+    for g, points in enumerate(groups):
+        assert len(set(T[points])) == 1 or grid_bins(mu[points], T[points]) <= GROUP_BINS
+        if g:
+            assert T[groups[g - 1]].max() < T[points].min()
+            # greedy: the previous group could not have taken this group's lowest temperature
+            merged = np.concatenate([groups[g - 1], np.flatnonzero(T == T[points].min())])
+            assert grid_bins(mu[merged], T[merged]) > GROUP_BINS
+
+
+def test_grouped_binned_scan_matches_the_direct_sum_within_its_error():
+    model = builtin_model("haldane", M=0.2)
+    common = dict(mu=MU, T=WIDE_T, tau=3.0, nk=24, units="natural", error_estimate=False)
+    direct = compute(model, BINNED, scan="direct", **common)
+    for scan in ("binned", "auto"):
+        grouped = compute(model, BINNED, scan=scan, **common)
+        assert grouped.attrs["scan"] == "binned" and grouped.attrs["temperature_groups"] == 2
+        assert grouped.attrs["energy_bins"] == pytest.approx(40960 + 16896, abs=2)
+        for name in BINNED:
+            a, b = direct[name].values, grouped[name].values
+            scale = 1.0 if name == "equilibrium_entropy_current" else np.abs(a).max()
+            assert np.all(np.abs(a - b) <= 1e-6 * scale), name
+            assert np.all(np.abs(a - b) <= grouped[name + "_error"].values + 1e-12 * scale), name
+
+
+def test_a_scan_that_fits_one_grid_is_not_grouped():
+    model = builtin_model("qwz")
+    ds = compute(model, ["anomalous_hall"], mu=MU, T=[0.1, 0.3], nk=6, units="natural", error_estimate=False)
+    assert ds.attrs["scan"] == "binned" and ds.attrs["temperature_groups"] == 1
+
+
+@pytest.mark.parametrize("T", [[1e-6, 0.1], [1e-6]])
+def test_a_group_too_fine_for_any_grid_falls_back_to_direct_under_auto(T):
+    model = builtin_model("qwz")
+    ds = compute(model, ["anomalous_hall"], mu=np.linspace(-3, 3, 5), T=T, nk=4, units="natural",
+                 error_estimate=False)
+    assert ds.attrs["scan"] == "direct"
