@@ -218,7 +218,9 @@ def compute(model, quantities=None, *, mu, T, tau=None, nk, omega=None, shift=0.
         points and the AC histograms stay within 2**26 doubles (an explicit "binned" is refused above
         1 GiB), else "direct"; the dataset's attribute "scan" says which ran.
     bin_width : float, optional
-        Energy bin width of scan="binned" (model energy unit; default T_min/32).
+        Energy bin width of scan="binned" (model energy unit; default T_min/32 of each temperature group:
+        points whose one grid would exceed 2**15 bins are grouped by T, each group on its own grid,
+        `qgtransport.engine.groups`; the attributes "energy_bins" and "temperature_groups" say how many).
     refine : bool, dict or Refinement, optional
         Adaptive refinement around hot spots of Berry curvature and quantum metric (levels,
         subdivision, fraction or threshold; `qgtransport.engine.refine.Refinement`). `<name>_error`

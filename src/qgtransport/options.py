@@ -244,7 +244,7 @@ Scan = Annotated[Literal[SCANS], choice(SCANS), Field(
     "direct: every kernel at every (mu, T); binned: energy histograms once, then each (mu, T) "
     "by quadrature (DC linear responses)")]
 BinWidth = Annotated[float, BeforeValidator(number), Field(
-    gt=0, allow_inf_nan=False, description="energy bin width of the binned scan (eV; default T_min/32)")]
+    gt=0, allow_inf_nan=False, description="energy bin width of the binned scan (eV; default T_min/32 of each temperature group)")]
 Backend = Annotated[Literal[BACKENDS], choice(BACKENDS), Field(
     description="numpy, or cupy (a CUDA GPU; the [gpu] extra)")]
 Flag = Annotated[bool, BeforeValidator(flag)]

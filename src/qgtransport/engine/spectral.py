@@ -14,7 +14,8 @@ and after the k-sum each (mu, T) point is the quadrature sum_j [w(c_j) M^0_j + w
 w''(c_j) M^2_j] (Taylor expansion of w in each bin). Its error is bounded by
 sup|w'''| (h/2)^3/6 sum |Q_n|, for w = f about 1e-7 (32 h/T)^3 of sum_n |Q_n| within a few T of mu.
 The default bin width h = T_min/32 (`DEFAULT_RESOLUTION`) was measured to give 1e-9 to 1e-7 of the
-direct sum on 2D, 3D and degenerate models (tests/engine/test_integrate.py asserts 1e-6). Each bin also
+direct sum on 2D, 3D and degenerate models (tests/engine/test_integrate.py asserts 1e-6). Scans over a
+wide range of T run on one grid per temperature group (`qgtransport.engine.groups`). Each bin also
 accumulates A_j = sum |Q_n|, and the result carries the remainder bound
 sum_j |w'''(c_j)| (h/2)^3/6 A_j (plus the near-pair term below) as its binning-error estimate,
 added to <name>_error; it was measured 3-30 times the actual error, and the tests check that it
