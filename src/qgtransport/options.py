@@ -242,9 +242,10 @@ MaxElements = Annotated[int, BeforeValidator(integer), Field(
 Scan = Annotated[Literal[SCANS], choice(SCANS), Field(
     description="auto: binned for 5 or more (mu, T) points when every quantity has a binned form, else direct; "
     "direct: every kernel at every (mu, T); binned: energy histograms once, then each (mu, T) "
-    "by quadrature (DC linear responses)")]
+    "by quadrature (DC linear, AC and optical responses)")]
 BinWidth = Annotated[float, BeforeValidator(number), Field(
-    gt=0, allow_inf_nan=False, description="energy bin width of the binned scan (eV; default T_min/32 of each temperature group)")]
+    gt=0, allow_inf_nan=False,
+    description="energy bin width of the binned scan (eV; default T_min/32 of each temperature group)")]
 Backend = Annotated[Literal[BACKENDS], choice(BACKENDS), Field(
     description="numpy, or cupy (a CUDA GPU; the [gpu] extra)")]
 Flag = Annotated[bool, BeforeValidator(flag)]
