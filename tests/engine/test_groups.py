@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from qgtransport import builtin_model, compute
 from qgtransport.engine.groups import GROUP_BINS, grid_bins, temperature_groups
-from qgtransport.engine.spectral import TERMS, EnergyGrid
+from qgtransport.engine.spectral import MAX_BINS, TERMS, EnergyGrid
 
 BINNED = sorted(TERMS)
 MU = np.linspace(-1.2, 1.2, 5)
@@ -87,3 +87,17 @@ def test_grouped_scan_of_ac_and_dc_quantities_puts_every_omega_row_back_in_place
         scale = np.abs(a).max()
         assert np.all(np.abs(a - b) <= 1e-6 * scale), name
         assert np.all(np.abs(a - b) <= grouped[name + "_error"].values + 1e-12 * scale), name
+
+
+def test_auto_bins_a_scan_whose_one_grid_would_exceed_the_limit_but_whose_groups_do_not():
+    # T = 1e-3 and 2 over mu in [-1, 1]: one grid (2 + 160) / (1e-3 / 32) = 5,184,000 bins, above MAX_BINS;
+    # the groups {1e-3} and {2}: 66,560 and 2,592 bins
+    model = builtin_model("qwz")
+    mu, T = np.linspace(-1, 1, 5), [1e-3, 2.0]
+    assert grid_bins(np.repeat(mu, 2), np.tile(T, 5)) > MAX_BINS
+    ds = compute(model, ["anomalous_hall"], mu=mu, T=T, nk=6, units="natural", error_estimate=False)
+    assert ds.attrs["scan"] == "binned" and ds.attrs["temperature_groups"] == 2
+    direct = compute(model, ["anomalous_hall"], mu=mu, T=T, nk=6, units="natural", error_estimate=False,
+                     scan="direct")
+    a, b = direct["anomalous_hall"].values, ds["anomalous_hall"].values
+    assert np.all(np.abs(a - b) <= 1e-6 * np.abs(a).max())

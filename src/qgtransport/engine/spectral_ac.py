@@ -56,6 +56,7 @@ from qgtransport.bands import occupation as occ
 from qgtransport.bands.geometry import degenerate
 from qgtransport.engine import spectral
 from qgtransport.engine.backend import array_module
+from qgtransport.engine.groups import group_grids
 from qgtransport.engine.spectral import MOMENTS, EnergyGrid, histogram, near_pair_spread, weight_derivatives
 
 AUTO_MAX_DOUBLES = 1 << 26  # scan="auto": the AC histograms of a chunk (512 MiB)
@@ -129,13 +130,13 @@ def check_binned(quantities, settings, grid: EnergyGrid | None = None, n_omega: 
 def auto_scan(quantities, settings, mu: np.ndarray, T: np.ndarray, bin_width=None, n_omega: int = 1,
               dim: int = 3) -> str:
     """What scan="auto" stands for: `spectral.auto_scan`'s rule (at least AUTO_MIN_POINTS (mu, T) points,
-    T > 0, the bins fit) for every quantity with a binned form, DC or AC, and for AC quantities also
+    T > 0, the bins of every temperature group fit, `qgtransport.engine.groups`) for every quantity with a binned form, DC or AC, and for AC quantities also
     histograms within AUTO_MAX_DOUBLES; else "direct"."""
     if len(mu) < spectral.AUTO_MIN_POINTS or np.any(np.asarray(T) <= 0):
         return "direct"
     try:
-        grid = EnergyGrid.for_points(mu, T, bin_width)
-        check_binned(quantities, settings, grid, n_omega, dim, AUTO_MAX_DOUBLES)
+        for _, grid in group_grids(np.asarray(mu, dtype=float), np.asarray(T, dtype=float), bin_width):
+            check_binned(quantities, settings, grid, n_omega, dim, AUTO_MAX_DOUBLES)
     except ValueError:
         return "direct"
     return "binned"
