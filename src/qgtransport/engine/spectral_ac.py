@@ -130,7 +130,8 @@ def check_binned(quantities, settings, grid: EnergyGrid | None = None, n_omega: 
 def auto_scan(quantities, settings, mu: np.ndarray, T: np.ndarray, bin_width=None, n_omega: int = 1,
               dim: int = 3) -> str:
     """What scan="auto" stands for: `spectral.auto_scan`'s rule (at least AUTO_MIN_POINTS (mu, T) points,
-    T > 0, the bins of every temperature group fit, `qgtransport.engine.groups`) for every quantity with a binned form, DC or AC, and for AC quantities also
+    T > 0, the bins of every temperature group fit, `qgtransport.engine.groups`) for every quantity with a
+    binned form, DC or AC, and for AC quantities also
     histograms within AUTO_MAX_DOUBLES; else "direct"."""
     if len(mu) < spectral.AUTO_MIN_POINTS or np.any(np.asarray(T) <= 0):
         return "direct"
