@@ -12,7 +12,8 @@ one BLAS thread, executor="serial", error_estimate=False, tau = 10 fs):
 - AHC only: compute(model, "anomalous_hall", mu=E_F, T=300 K);
 - full set, 1 point: compute(model, tau=10 fs, mu=E_F, T=300 K): every linear DC response;
 - full set, 303 points: the same on 101 mu (E_F +- 0.5 eV) x 3 T (100, 300, 1000 K), default scan;
-- full set, 303 points, direct: the same with scan="direct" (the default before issue 14).
+- full set, 303 points, direct: the same with scan="direct" (the default before issue 14);
+- full set, wide T: 101 mu x (10, 100, 1000 K), default scan (temperature groups, engine/groups.py).
 
 Every row runs in a fresh process (pinned to one core), times the minimum of --repeat calls after one
 warm-up call on a 4^3 grid (rows slower than 20 s are timed fewer times), and reports the process's
@@ -40,9 +41,11 @@ ROWS = {
     "full": "full linear DC set, 1 point",
     "scan": "full set, 101 mu x 3 T (default scan)",
     "scan_direct": 'full set, 101 mu x 3 T, scan="direct"',
+    "scan_wide": "full set, 101 mu x (10, 100, 1000 K) (default scan)",
 }
 SCAN_MU = (E_FERMI - 0.5, E_FERMI + 0.5, 101)
 SCAN_T = (100.0, 300.0, 1000.0)
+WIDE_T = (10.0, 100.0, 1000.0)  # one energy grid: 290,000 bins; temperature groups: 69,000
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
@@ -76,6 +79,8 @@ def case_call(case: str, model, nk: int):
         return lambda: compute(model, tau=TAU_FS, mu=mu, T=list(SCAN_T), **common)
     if case == "scan_direct":
         return lambda: compute(model, tau=TAU_FS, mu=mu, T=list(SCAN_T), scan="direct", **common)
+    if case == "scan_wide":
+        return lambda: compute(model, tau=TAU_FS, mu=mu, T=list(WIDE_T), **common)
     raise ValueError(f"unknown case {case!r}")
 
 
@@ -133,7 +138,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nk", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--rows", default=",".join(ROWS), help=f"subset of {','.join(ROWS)}")
+    parser.add_argument("--rows", default="eigh,ahc,full,scan,scan_direct", help=f"subset of {','.join(ROWS)}")
     parser.add_argument("--before", type=Path, help="src folder of another checkout (e.g. main) for before columns")
     parser.add_argument("--profile", nargs="?", const="full", choices=list(ROWS),
                         help="only the cProfile of one row (default: full)")
@@ -170,6 +175,9 @@ def main():
         if "full" in r and "scan" in r:
             ratio = r["scan"]["seconds"] / r["full"]["seconds"]
             print(f"{label}: 303-point scan / 1 point = {ratio:.2f} (target <= 1.5)")
+        if "full" in r and "scan_wide" in r:
+            ratio = r["scan_wide"]["seconds"] / r["full"]["seconds"]
+            print(f"{label}: 303-point scan over 10-1000 K / 1 point = {ratio:.2f}")
         if "scan" in r and "scan_direct" in r:
             print(f"{label}: direct scan / default scan = {r['scan_direct']['seconds'] / r['scan']['seconds']:.2f}")
 
