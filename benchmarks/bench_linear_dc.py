@@ -158,10 +158,14 @@ def main():
     header = "| row | " + " | ".join(f"{label} (s) | {label} / floor | {label} peak (MiB)" for label, _ in trees)
     print(header + " |")
     print("|---" * (1 + 3 * len(trees)) + "|")
+    # the floor is numpy.linalg.eigh in every tree: the least of its timings serves all columns (noise only
+    # makes a timing longer)
+    floors = [results[label]["eigh"]["seconds"] for label, _ in trees if "eigh" in results[label]]
+    floor = min(floors) if floors else None
     for case in rows:
         cells = [ROWS[case] + (f" [{results['after'][case]['scan']}]" if case.startswith("scan") else "")]
         for label, _ in trees:
-            r, floor = results[label][case], results[label].get("eigh", {}).get("seconds")
+            r = results[label][case]
             ratio = f"{r['seconds'] / floor:.2f}" if floor else "-"
             cells += [f"{r['seconds']:.3f}", ratio, f"{r['peak_mib']:.0f}"]
         print("| " + " | ".join(cells) + " |")
@@ -170,8 +174,8 @@ def main():
         r = results[label]
         if "full" in r and "ahc" in r:
             print(f"{label}: full set / AHC only = {r['full']['seconds'] / r['ahc']['seconds']:.2f} (target <= 1.5)")
-        if "full" in r and "eigh" in r:
-            print(f"{label}: full set / eigh floor = {r['full']['seconds'] / r['eigh']['seconds']:.2f} (target <= 2.0)")
+        if "full" in r and floor:
+            print(f"{label}: full set / eigh floor = {r['full']['seconds'] / floor:.2f} (target <= 2.0)")
         if "full" in r and "scan" in r:
             ratio = r["scan"]["seconds"] / r["full"]["seconds"]
             print(f"{label}: 303-point scan / 1 point = {ratio:.2f} (target <= 1.5)")

@@ -116,7 +116,7 @@ def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_s
     batch = default_batch(model) if scan == "binned" else max(1, min(default_batch(model), chunk_size))
     points = request.max_elements // (model.norb**2 * model.dim)
     if grid is not None:  # each chunk makes histograms of MOMENTS (count + 2) rows: at least as many band values
-        rows = sum(MOMENTS * (group.count + 2) for _, group in grid)
+        rows = max(MOMENTS * (group.count + 2) for _, group in grid)  # per group (each keeps its band values)
         points = base.chunk_points(model.norb, max(points, rows // model.norb))
     chunk_size = batch * max(1, int(np.clip(points, 64, 1 << 16)) // batch)
     scale = model.spin_degeneracy / model.cell_volume
