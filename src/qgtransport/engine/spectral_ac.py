@@ -310,12 +310,13 @@ def neighbour_max(values):
     return out
 
 
-def term_integrals(sums: dict, terms, mu, T, grid: EnergyGrid) -> dict:
+def term_integrals(sums: dict, terms, mu, T, grid: EnergyGrid, spread: float) -> dict:
     """{term: (value (p, cols), bound (p, cols))}: the quadrature of each term's histogram at every point,
-    weights evaluated at every bin centre (blocks of points), the limit of f (= 1) below the window."""
+    weights evaluated at every bin centre (blocks of points), the limit of f (= 1) below the window; spread:
+    the largest |e_nm| of a level or near pair."""
     centres = grid.centres
     h3 = (grid.width / 2) ** 3 / 6
-    spread2 = near_pair_spread(grid) ** 2 / 24
+    spread2 = spread**2 / 24
     bins = {t.band_quantity: np.asarray(sums[f"binned_ac:{t.band_quantity}"]) for t in terms}
     bins = {name: value.reshape(value.shape[0], MOMENTS, -1) for name, value in bins.items()}
     # (M^0, M^1, M^2) of bins 1..count stacked as one contiguous (3 count, cols) matrix, A as (count, cols)
@@ -358,7 +359,8 @@ def evaluate_ac(sums: dict, request, grid: EnergyGrid) -> tuple[dict, dict]:
     mu, T = np.asarray(request.mu, float), np.asarray(request.T, float)
     n_omega = len(request.omega)
     terms = sorted({t for q in request.quantities for t in TERMS_AC[q]}, key=repr)
-    integrals = term_integrals(sums, terms, mu, T, grid)
+    spread = max(near_pair_spread(grid), request.settings.degeneracy_tol)
+    integrals = term_integrals(sums, terms, mu, T, grid, spread)
     origin = energy_origin(mu)
     values, bounds = {}, {}
     for q in request.quantities:
