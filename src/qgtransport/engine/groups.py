@@ -11,7 +11,8 @@ T = 100, 300, 1000 K. The points are therefore grouped by temperature, greedily 
 a group takes the next temperature while its own grid keeps at most GROUP_BINS bins. Each group gets
 the grid of its own points (width T_min(group)/32, window 40 T_max(group)); for the example above
 {10 K} and {100 K, 1000 K}, 69,000 bins in all. The k-work (H(k), one eigh, the band geometry) is
-shared by the groups; each makes its band quantities and histogram from it (`GroupedScan`), and its
+shared by the groups, and so are the pair products and the band quantities that do not depend on the
+grid; each group makes its interband sea / near-pair split and its histogram (`GroupedScan`), and its
 points are evaluated on its grid by the same quadrature, with the same binning-error bound
 (`evaluate_groups`). A scan whose temperatures fit one grid runs as before, ungrouped; so does a scan
 with an explicit bin_width (one width for every point).
@@ -82,7 +83,9 @@ class GroupedScan:
                    for base in self.bases)
 
     def prepare(self, geo):
-        return tuple(base.prepare(geo) for base in self.bases)
+        """Each group's band data of the batch; what does not depend on the grid is made once (shared)."""
+        shared: dict = {}
+        return tuple(base.prepare(geo, shared) for base in self.bases)
 
     def finish(self, parts) -> dict:
         out = {}

@@ -327,10 +327,23 @@ class BinnedSums:
         self.names = sorted({t.band_quantity for q in request.quantities for t in TERMS[q]})
         self.order = 2 if "band_curvature" in self.names else 1
 
-    def prepare(self, geo):
+    def prepare(self, geo, shared: dict | None = None):
+        """(energies, packed band quantities) of a batch. shared: what another temperature group's base
+        made from the same batch (`qgtransport.engine.groups.GroupedScan`), filled here for the next:
+        the pair products, the levels and the band quantities that do not depend on the grid (all but
+        the interband sea / near-pair split at delta = h/8), made once for every group."""
         xp = array_module(self.backend)
-        values = band_quantities(geo, self.names, self.settings, near_pair_spread(self.grid), xp)
-        return geo.energies, {name: pack(value, tensor_kind(name), xp) for name, value in values.items()}
+        shared = {} if shared is None else shared
+        if "products" not in shared:
+            shared["products"] = PairProducts(geo.velocity, xp)
+            shared["levels"] = pair_levels(geo.energies, self.settings, xp)
+        known = shared.setdefault("packed", {})
+        names = [name for name in self.names if name.startswith("interband") or name not in known]
+        values = band_quantities(geo, names, self.settings, near_pair_spread(self.grid), xp, shared["products"],
+                                 shared["levels"])
+        packed = {name: pack(value, tensor_kind(name), xp) for name, value in values.items()}
+        known.update({name: value for name, value in packed.items() if not name.startswith("interband")})
+        return geo.energies, {name: packed[name] if name in packed else known[name] for name in self.names}
 
     def finish(self, parts) -> dict:
         xp = array_module(self.backend)

@@ -268,8 +268,10 @@ class BinnedScan:
         the stored (k, n, omega, C) values stay within the histogram's size; else `points`."""
         return points if self.ac is None else max(1, self.rows // norb)
 
-    def prepare(self, geo):
-        return tuple(None if part is None else part.prepare(geo) for part in (self.dc, self.ac))
+    def prepare(self, geo, shared: dict | None = None):
+        """shared: band data of the batch shared with other temperature groups (`spectral.BinnedSums.prepare`)."""
+        return (None if self.dc is None else self.dc.prepare(geo, shared),
+                None if self.ac is None else self.ac.prepare(geo))
 
     def finish(self, parts) -> dict:
         out = {}
