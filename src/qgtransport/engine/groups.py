@@ -38,20 +38,29 @@ def grid_bins(mu: np.ndarray, T: np.ndarray) -> int:
 
 def temperature_groups(mu: np.ndarray, T: np.ndarray, bin_width=None) -> list[np.ndarray]:
     """Indices of the (mu, T) points of each group, the temperatures ascending: a group takes the next
-    temperature while its grid keeps at most GROUP_BINS bins (`grid_bins`). One group with an explicit
-    bin_width or when every T fits."""
+    temperature while its grid keeps at most GROUP_BINS bins (`grid_bins`, from the mu range of the
+    group's points). One group with an explicit bin_width or when every T fits. O(points log points)."""
     mu, T = np.asarray(mu, dtype=float), np.asarray(T, dtype=float)
     if bin_width is not None or len(T) == 0 or np.any(T <= 0):
         return [np.arange(len(T))]
-    groups: list[list[float]] = []
-    for t in np.unique(T):
-        if groups:
-            candidate = np.isin(T, groups[-1] + [t])
-            if grid_bins(mu[candidate], T[candidate]) <= GROUP_BINS:
-                groups[-1].append(t)
-                continue
-        groups.append([t])
-    return [np.flatnonzero(np.isin(T, temperatures)) for temperatures in groups]
+    temperatures, inverse = np.unique(T, return_inverse=True)
+    lowest = np.full(len(temperatures), np.inf)
+    highest = np.full(len(temperatures), -np.inf)
+    np.minimum.at(lowest, inverse, mu)
+    np.maximum.at(highest, inverse, mu)
+    label = np.zeros(len(temperatures), dtype=int)
+    start, low, high = 0, lowest[0], highest[0]
+    for j in range(1, len(temperatures)):
+        low_j, high_j = min(low, lowest[j]), max(high, highest[j])
+        lower, upper = low_j - TAILS * temperatures[j], high_j + TAILS * temperatures[j]  # as `grid_bins`
+        if np.ceil((upper - lower) / (DEFAULT_RESOLUTION * temperatures[start])) <= GROUP_BINS:
+            low, high = low_j, high_j
+        else:
+            start, low, high = j, lowest[j], highest[j]
+        label[j] = label[j - 1] + (start == j)
+    point_label = label[inverse.ravel()]
+    order = np.argsort(point_label, kind="stable")
+    return np.split(order, np.cumsum(np.bincount(point_label))[:-1])
 
 
 def group_grids(mu: np.ndarray, T: np.ndarray, bin_width=None) -> list[tuple[np.ndarray, EnergyGrid]]:
