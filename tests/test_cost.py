@@ -58,6 +58,12 @@ def test_time_scales_as_the_grid_the_bands_and_the_scan():
         pytest.approx(one.seconds / 4)
     binned = estimate(QWZ, 64, 10**5, ["drude"], scan="binned", executor="serial")
     assert binned.seconds < 1e-3 * long[0]  # the binned scan does the kernels once per k-point
+    # ... and the binned AC band quantities once per k-point and omega: their kernel term grows with omega
+    ac = [estimate(QWZ, 64, 10**3, ["conductivity_ac"], n_omega=w, scan="binned", executor="serial").seconds
+          for w in (1, 1001)]
+    kernel = ac[1] - ac[0]
+    assert kernel == pytest.approx(1000 * (ac[0] - estimate(QWZ, 64, 10**3, [], scan="binned",
+                                                              executor="serial").seconds), rel=1e-6)
 
 
 def test_memory_counts_the_results_and_the_chunks():

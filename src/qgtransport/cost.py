@@ -8,7 +8,8 @@ Time. Per k-point, the engine builds H(k), diagonalises it and brings dH/dk into
     t = N_k [a + b n^3 + c sum_q n^power_q P_q],
 
 N_k the k-points (the grid, plus the nk/2 grid of the error estimate), P_q the scan points of quantity
-q (mu x T, times omega for the frequency-dependent ones; 1 with scan = "binned"). The constants were
+q (mu x T, times omega for the frequency-dependent ones; with scan = "binned" 1, or omega for the
+frequency-dependent ones, whose binned band quantities carry an omega axis). The constants were
 measured with executor = "serial" on one core of a loaded 2-core machine (Intel, numpy with
 OpenBLAS; the QWZ model, n = 2, at nk = 128 and 1 to 100 mu points, and the 18-band Fe model of
 shared/data/fe at nk = 10 and 1 to 20 mu points; the three fits agree within a factor of 2):
@@ -144,7 +145,8 @@ def estimate(model, nk, n_points: int, quantities, *, n_omega: int = 1, error_es
     for q in quantities:
         response = RESPONSES[q]
         points = n_points * (n_omega if response.frequency else 1)
-        per_k += SECONDS_PER_KERNEL * n**response.band_power * (1 if scan == "binned" else points)
+        binned = n_omega if response.frequency else 1  # the binned AC band quantities carry an omega axis
+        per_k += SECONDS_PER_KERNEL * n**response.band_power * (binned if scan == "binned" else points)
         result_bytes += 3**response.rank * points * (16 if response.frequency else 8) * 2
     kind = getattr(executor, "kind", executor)  # a name, or an open Executor
     cores = 1 if kind == "serial" else int(workers or getattr(executor, "workers", None) or available_cores())
