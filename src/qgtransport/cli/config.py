@@ -195,7 +195,7 @@ class ExecutionTable(Table):
         "auto", "auto: binned from 5 (mu, T) points when every quantity (DC, AC, optical) has a binned form, else "
         "direct; direct: every kernel at every (mu, T); binned: energy histograms, then each (mu, T) by quadrature")
     bin_width: Annotated[O.BinWidth, Expr, Kind("number")] | None = entry(
-        None, "energy bin width of scan = \"binned\" (eV; default T_min/32)", example=0.001)
+        None, "energy bin width of scan = \"binned\" (eV; default T_min/32 per temperature group)", example=0.001)
     refine: Annotated[Refinement, BeforeValidator(refinement_table), Kind("boolean or table")] | None = entry(
         None, "adaptive refinement around Berry-curvature / quantum-metric hot spots: true, or { levels = 1, "
         "subdivision = 5, fraction = 1e-3, resolution = 0 } (or threshold; docs/physics.md)", example=True)
