@@ -110,7 +110,7 @@ def test_auto_scan_stays_direct_when_the_ac_histograms_exceed_the_memory_limit(m
 
 def test_explicit_binned_refuses_histograms_above_one_gib():
     # 194560 bins (T_min/32 over [-3 - 40 T, 3 + 40 T]) x 4 x 2 x 300 omega x 2^2 x 3 band quantities
-    with pytest.raises(ValueError, match=r"GiB.*194560 \+ 2 energy bins.*300 omega.*limit is 134217728"):
+    with pytest.raises(ValueError, match=r"GiB.*\(194560 \+ 2\) energy bins.*300 omega.*limit is 134217728"):
         compute(builtin_model("qwz"), ["drude_ac", "optical_conductivity"], mu=[-3, 3], T=1e-3, tau=1.0,
                 omega=np.linspace(0, 3, 300), nk=4, units="natural", scan="binned")
 

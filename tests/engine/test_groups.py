@@ -101,3 +101,18 @@ def test_auto_bins_a_scan_whose_one_grid_would_exceed_the_limit_but_whose_groups
                      scan="direct")
     a, b = direct["anomalous_hall"].values, ds["anomalous_hall"].values
     assert np.all(np.abs(a - b) <= 1e-6 * np.abs(a).max())
+
+
+def test_the_memory_limit_of_the_ac_histograms_counts_every_group():
+    """A chunk holds the histograms of all groups at once: the limit is on their sum."""
+    from qgtransport.engine.groups import group_grids
+    from qgtransport.engine.spectral_ac import check_binned, histogram_doubles
+    from qgtransport.responses.kernels import Settings
+
+    mu, T = np.repeat(MU, 3), np.tile(WIDE_T, 5)
+    grids = [grid for _, grid in group_grids(mu, T)]
+    each = [histogram_doubles(["conductivity_ac"], grid, 10, 2) for grid in grids]
+    settings = Settings()
+    check_binned(["conductivity_ac"], settings, grids, 10, 2, limit=sum(each))
+    with pytest.raises(ValueError, match=r"\(40960 \+ 2\) \+ \(16896 \+ 2\) energy bins"):
+        check_binned(["conductivity_ac"], settings, grids, 10, 2, limit=sum(each) - 1)

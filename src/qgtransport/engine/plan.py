@@ -103,8 +103,7 @@ def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_s
     if scan == "binned":
         check_binned(request.quantities, request.settings)
         grid = group_grids(request.mu, request.T, bin_width)
-        for _, group in grid:
-            check_binned(request.quantities, request.settings, group, len(request.omega), model.dim)
+        check_binned(request.quantities, request.settings, [group for _, group in grid], len(request.omega), model.dim)
         bases = [BinnedScan(group_request(request, points), group, backend) for points, group in grid]
         base = bases[0] if len(bases) == 1 else GroupedScan(bases)
         order = max(order, base.order)

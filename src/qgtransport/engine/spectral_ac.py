@@ -106,22 +106,25 @@ def histogram_doubles(quantities, grid: EnergyGrid, n_omega: int, dim: int) -> i
     return (grid.count + 2) * MOMENTS * 2 * n_omega * dim * dim * len(band_quantity_names(quantities))
 
 
-def check_binned(quantities, settings, grid: EnergyGrid | None = None, n_omega: int = 1, dim: int = 3,
+def check_binned(quantities, settings, grid: EnergyGrid | list | None = None, n_omega: int = 1, dim: int = 3,
                  limit: int = MAX_DOUBLES) -> None:
     """Raise ValueError unless every quantity has a binned form (DC: `spectral.check_binned`; AC and
-    optical: TERMS_AC) and, given the grid, the AC histograms fit `limit` doubles."""
+    optical: TERMS_AC) and, given the grid (or the grids of the temperature groups, whose histograms a
+    chunk holds together), the AC histograms fit `limit` doubles."""
     dc, ac = split(quantities)
     missing = [q for q in dc if q not in spectral.TERMS]
     if missing:
         binned = sorted(spectral.TERMS) + sorted(TERMS_AC)
         raise ValueError(f'scan="binned" has no form for {missing}; binned: {binned}. Use scan="direct".')
     spectral.check_binned(dc, settings)
-    if grid is not None and ac:
-        doubles = histogram_doubles(ac, grid, n_omega, dim)
+    grids = grid if isinstance(grid, list) else [] if grid is None else [grid]
+    if grids and ac:
+        doubles = sum(histogram_doubles(ac, g, n_omega, dim) for g in grids)
+        bins = " + ".join(f"({g.count} + 2)" for g in grids)
         if doubles > limit:
             raise ValueError(
                 f'scan="binned" for {list(ac)} would need histograms of {doubles} doubles ({doubles * 8 / 2**30:.3g} '
-                f"GiB: {grid.count} + 2 energy bins x {MOMENTS} moments x 2 (Re, Im) x {n_omega} omega x {dim}^2 "
+                f"GiB: {bins} energy bins x {MOMENTS} moments x 2 (Re, Im) x {n_omega} omega x {dim}^2 "
                 f"components x {len(band_quantity_names(ac))} band quantities) per chunk; the limit is {limit} "
                 f"({limit * 8 / 2**30:.3g} GiB). Use fewer omega, narrow the mu range, raise the lowest T, pass a "
                 'larger bin_width, or use scan="direct".')
@@ -136,8 +139,8 @@ def auto_scan(quantities, settings, mu: np.ndarray, T: np.ndarray, bin_width=Non
     if len(mu) < spectral.AUTO_MIN_POINTS or np.any(np.asarray(T) <= 0):
         return "direct"
     try:
-        for _, grid in group_grids(np.asarray(mu, dtype=float), np.asarray(T, dtype=float), bin_width):
-            check_binned(quantities, settings, grid, n_omega, dim, AUTO_MAX_DOUBLES)
+        grids = [grid for _, grid in group_grids(np.asarray(mu, dtype=float), np.asarray(T, dtype=float), bin_width)]
+        check_binned(quantities, settings, grids, n_omega, dim, AUTO_MAX_DOUBLES)
     except ValueError:
         return "direct"
     return "binned"
