@@ -29,11 +29,16 @@ from qgtransport.engine.spectral import DEFAULT_RESOLUTION, TAILS, EnergyGrid
 GROUP_BINS = 1 << 15  # the most bins of one group's grid (a group of one temperature may hold more)
 
 
+def window_bins(mu_min: float, mu_max: float, T_min: float, T_max: float) -> int:
+    """Bins of width T_min/32 over [mu_min - TAILS T_max, mu_max + TAILS T_max], as `EnergyGrid.for_points`
+    counts them."""
+    lower, upper = mu_min - TAILS * T_max, mu_max + TAILS * T_max
+    return int(np.ceil((upper - lower) / (DEFAULT_RESOLUTION * T_min)))
+
+
 def grid_bins(mu: np.ndarray, T: np.ndarray) -> int:
-    """Bins of the default grid of these points: (max mu - min mu + 2 TAILS T_max) / (T_min / 32), as
-    `EnergyGrid.for_points` counts them."""
-    lower, upper = np.min(mu) - TAILS * np.max(T), np.max(mu) + TAILS * np.max(T)
-    return int(np.ceil((upper - lower) / (DEFAULT_RESOLUTION * np.min(T))))
+    """Bins of the default grid of these points: (max mu - min mu + 2 TAILS T_max) / (T_min / 32)."""
+    return window_bins(np.min(mu), np.max(mu), np.min(T), np.max(T))
 
 
 def temperature_groups(mu: np.ndarray, T: np.ndarray, bin_width=None) -> list[np.ndarray]:
@@ -52,8 +57,7 @@ def temperature_groups(mu: np.ndarray, T: np.ndarray, bin_width=None) -> list[np
     start, low, high = 0, lowest[0], highest[0]
     for j in range(1, len(temperatures)):
         low_j, high_j = min(low, lowest[j]), max(high, highest[j])
-        lower, upper = low_j - TAILS * temperatures[j], high_j + TAILS * temperatures[j]  # as `grid_bins`
-        if np.ceil((upper - lower) / (DEFAULT_RESOLUTION * temperatures[start])) <= GROUP_BINS:
+        if window_bins(low_j, high_j, temperatures[start], temperatures[j]) <= GROUP_BINS:
             low, high = low_j, high_j
         else:
             start, low, high = j, lowest[j], highest[j]
@@ -84,12 +88,11 @@ class GroupedScan:
     def __init__(self, bases: list):
         self.bases = bases
         self.curvature = bases[0].curvature
-        self.order = max(getattr(base, "order", 1) for base in bases)
+        self.order = max(base.order for base in bases)
 
     def chunk_points(self, norb: int, points: int) -> int:
         """k-points per chunk: the most that any group's base asks for."""
-        return max(base.chunk_points(norb, points) if hasattr(base, "chunk_points") else points
-                   for base in self.bases)
+        return max(base.chunk_points(norb, points) for base in self.bases)
 
     def prepare(self, geo):
         """Each group's band data of the batch; what does not depend on the grid is made once (shared)."""
