@@ -123,6 +123,13 @@ def test_binned_scan_matches_the_direct_sum_3d_random(rng):
     compare_binned(random_model(rng, norb=4, dim=3, nR=4), 8, "finite_eta", [-1.0, 0.2, 1.5], [0.1, 0.4])
 
 
+def test_binned_scan_at_mu_that_are_not_whole_bins_apart(rng):
+    # each point's weights at its own bins (`spectral.evaluate`), not one shifted kernel
+    mu = np.array([-0.7312, 0.1234567, 0.9101])
+    assert not np.allclose(np.diff(mu) / (0.1 / 32), np.rint(np.diff(mu) / (0.1 / 32)))
+    compare_binned(random_model(rng, norb=4, dim=3, nR=4), 8, "finite_eta", mu, [0.1, 0.4])
+
+
 def test_binned_scan_of_a_degenerate_model():
     from test_geometry import doubled
 
@@ -343,3 +350,21 @@ def test_the_fake_cupy_refuses_what_cupy_refuses(fake_gpu):
     with pytest.raises(TypeError, match="numpy array"):
         x + np.arange(3.0)
     assert np.array_equal((x * 2).get(), [0.0, 2.0, 4.0])
+
+
+def test_bins_are_aligned_to_a_uniform_mu_grid_at_every_merge_level():
+    """aligned_width: step / width' a whole multiple of 2^L (L the top merge level), h/2 <= width' <= h."""
+    from qgtransport.engine.spectral import aligned_width
+
+    kelvin = 8.617333262e-5
+    mu, T = np.linspace(17.1255, 18.1255, 101), np.array([100.0, 300.0, 1000.0]) * kelvin
+    h = T.min() / 32
+    width = aligned_width(mu, T, h)
+    assert h / 2 <= width <= h
+    assert 0.01 / (8 * width) == pytest.approx(round(0.01 / (8 * width)), abs=1e-9)  # levels 0..3
+    # not uniform, or one mu: the width as given
+    assert aligned_width(np.array([0.0, 0.1, 0.3]), T, h) == h
+    assert aligned_width(np.array([0.2]), T, h) == h
+    # steps finer than the bins: the top levels give way until width' >= h / 2
+    width = aligned_width(np.linspace(0, 0.01, 11), T, h)  # step 1 meV < 8 h = 2.2 meV
+    assert h / 2 <= width <= h and 1e-3 / width == pytest.approx(round(1e-3 / width), abs=1e-9)

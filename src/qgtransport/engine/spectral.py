@@ -13,9 +13,11 @@ histograms of Q_n over the band energy e_n, with moments inside each bin (c_j it
 and after the k-sum each (mu, T) point is the quadrature sum_j [w(c_j) M^0_j + w'(c_j) M^1_j +
 w''(c_j) M^2_j] (Taylor expansion of w in each bin). Its error is bounded by
 sup|w'''| (h/2)^3/6 sum |Q_n|, for w = f about 1e-7 (32 h/T)^3 of sum_n |Q_n| within a few T of mu.
-The default bin width h = T_min/32 (`DEFAULT_RESOLUTION`) was measured to give 1e-9 to 1e-7 of the
-direct sum on 2D, 3D and degenerate models (tests/engine/test_integrate.py asserts 1e-6). Scans over a
-wide range of T run on one grid per temperature group (`qgtransport.engine.groups`). Each bin also
+The default bin width h = T_min/32 (`DEFAULT_RESOLUTION`; on a uniform mu grid lowered, by at most half,
+so that the steps of mu are whole bins, `aligned_width`: then every point is one weight kernel shifted)
+was measured to give 1e-9 to 1e-7 of the direct sum on 2D, 3D and degenerate models
+(tests/engine/test_integrate.py asserts 1e-6). Scans over a wide range of T run on one grid per
+temperature group (`qgtransport.engine.groups`). Each bin also
 accumulates A_j = sum |Q_n|, and the result carries the remainder bound
 sum_j |w'''(c_j)| (h/2)^3/6 A_j (plus the near-pair term below) as its binning-error estimate,
 added to <name>_error; it was measured 3-30 times the actual error, and the tests check that it
@@ -66,6 +68,7 @@ TAILS = 40.0  # window half-width in units of T: f(-40) = 1 - 4e-18
 MAX_BINS = 1 << 20
 SCANS = ("auto", "direct", "binned")
 AUTO_MIN_POINTS = 5  # scan="auto" bins from this many (mu, T) points on
+QUADRATURE_BLOCK = 32  # (mu, T) points per dense weight matrix of the quadrature (`evaluate`)
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,28 @@ def auto_scan(quantities, settings, mu: np.ndarray, T: np.ndarray, bin_width=Non
     return "binned"
 
 
+def aligned_width(mu: np.ndarray, T: np.ndarray, width: float) -> float:
+    """The bin width, at most `width` and at least half of it, that makes the steps of a uniform mu grid whole
+    multiples of the bins of every merge level used (widths 2^l width' for T up to 2^l T_min; `evaluate`):
+    width' = step / (2^L K), K the least integer with width' <= width, L the highest level that keeps
+    width' >= width / 2 (L lowered one by one). Then every point of a level is the same weight kernel
+    shifted by whole bins (`evaluate`). `width` itself when mu is not uniform or has one value."""
+    values = np.unique(np.asarray(mu, dtype=float))
+    if len(values) < 2:
+        return width
+    steps = np.diff(values)
+    step = float(steps.mean())
+    if not np.allclose(steps, step, rtol=1e-9, atol=0.0) or step <= 0:
+        return width
+    top = int(np.floor(np.log2(np.max(T) / np.min(T)) + 1e-9))
+    for level in range(top, -1, -1):
+        unit = step / 2**level
+        aligned = unit / np.ceil(unit / width - 1e-9)
+        if aligned >= width / 2:
+            return float(aligned)
+    return width
+
+
 @dataclass(frozen=True)
 class EnergyGrid:
     """Bins [lower + (j - 1) width, lower + j width) for j = 1..count; bin 0 holds every energy
@@ -144,7 +169,8 @@ class EnergyGrid:
     def for_points(cls, mu: np.ndarray, T: np.ndarray, bin_width: float | None = None) -> EnergyGrid:
         lower = float(np.min(mu) - TAILS * np.max(T))
         upper = float(np.max(mu) + TAILS * np.max(T))
-        width = float(bin_width) if bin_width is not None else DEFAULT_RESOLUTION * float(np.min(T))
+        width = (float(bin_width) if bin_width is not None
+                 else aligned_width(mu, T, DEFAULT_RESOLUTION * float(np.min(T))))
         if not (np.isfinite(width) and width > 0):
             raise ValueError(f"bin_width must be finite and > 0, got {bin_width!r}")
         count = int(np.ceil((upper - lower) / width))
@@ -389,6 +415,18 @@ def coarsen(width: float, bins: np.ndarray) -> np.ndarray:
                      a.sum(1)], axis=1)
 
 
+def shifted_rows(kernel: np.ndarray, offsets: np.ndarray, size: int) -> np.ndarray:
+    """(len(offsets), size) dense rows: row p holds kernel (span,) -- or its own row kernel[p] when kernel is
+    (points, span) -- at columns offsets_p .. offsets_p + span - 1, zero elsewhere and outside [0, size)."""
+    kernel = np.atleast_2d(kernel)
+    span = kernel.shape[1]
+    padded = np.zeros((kernel.shape[0], size + span + size))
+    padded[:, size:size + span] = kernel
+    column = size - np.clip(offsets, -span, size)  # where column 0 of row p starts in padded
+    windows = np.lib.stride_tricks.sliding_window_view(padded, size, axis=1)  # (rows, 2 size + span - size + 1, size)
+    return windows[np.arange(len(offsets)) % kernel.shape[0], column]
+
+
 def evaluate(sums: dict, request, grid: EnergyGrid) -> tuple[dict, dict]:
     """({quantity: (p, ...)}, {quantity: binning-error bound (p, ...)}) from the summed moments.
 
@@ -419,25 +457,45 @@ def evaluate(sums: dict, request, grid: EnergyGrid) -> tuple[dict, dict]:
         return out
 
     def window_weights(weights) -> dict:
-        """{weight: per point p (first, last, w0, w1, w2, w3)} over its bins [first, last): the weight
-        and its derivatives at the bin centres, evaluated for all points of one merge level and all
-        weights at once (the same values as point by point: x is formed from the same integers)."""
-        out: dict = {weight: [None] * len(mu) for weight in weights}
-        for level in np.unique(levels):
-            points = np.flatnonzero(levels == level)
-            width = grid.width * 2**int(level)
-            count = cache[("count", int(level))]
-            m, t = mu[points], T[points]
-            first = np.clip(np.floor((m - TAILS * t - grid.lower) / width), 0, count).astype(int)
-            last = np.maximum(np.clip(np.ceil((m + TAILS * t - grid.lower) / width), 0, count).astype(int), first)
-            span = int(np.max(last - first)) if len(points) else 0
-            x = (grid.lower + ((first[:, None] + np.arange(span)[None, :]) + 0.5) * width - m[:, None]) / t[:, None]
+        """{weight: [(points, first, start, (W0, W1, W2, |W3|)) per block]}: the points of one merge level and
+        temperature in blocks of QUADRATURE_BLOCK, mu ascending; W_i (block points, bins [start, start + U))
+        dense, row p holding d^i w/de^i at the centres of its bins [first_p, last_p) and 0 elsewhere, so that
+        a block is one matrix product. Where the points' mu differ by whole bins (a uniform mu grid, the grid
+        aligned by `EnergyGrid.for_points`) every row is the same kernel shifted (`shifted_rows`); else each
+        point's weights are evaluated at its own bins."""
+        out: dict = {weight: [] for weight in weights}
+        for level, t in sorted({(int(a), float(b)) for a, b in zip(levels, T, strict=True)}):
+            points = np.flatnonzero((levels == level) & (T == t))
+            points = points[np.argsort(mu[points], kind="stable")]
+            width = grid.width * 2**level
+            count = cache[("count", level)]
+            m = mu[points]
+            steps = (m - m[0]) / width
+            shift = np.rint(steps).astype(int)
+            if np.all(np.abs(steps - shift) < 1e-6):  # one kernel for every point
+                base = int(np.floor((m[0] - TAILS * t - grid.lower) / width))
+                span = max(int(np.ceil((m[0] + TAILS * t - grid.lower) / width)) - base, 1)
+                x = (grid.lower + (base + np.arange(span) + 0.5) * width - m[0]) / t
+                lower_edge = base + shift  # unclipped first bin of each point
+            else:  # each point its own bins
+                lower_edge = np.floor((m - TAILS * t - grid.lower) / width).astype(int)
+                span = max(int(np.max(np.ceil((m + TAILS * t - grid.lower) / width).astype(int) - lower_edge)), 1)
+                x = (grid.lower + (lower_edge[:, None] + np.arange(span)[None, :] + 0.5) * width - m[:, None]) / t
+            first = np.clip(lower_edge, 0, count)
+            last = np.clip(lower_edge + span, 0, count)
+            derivatives = {}
             fermi_derivatives = occ.fermi_derivatives(x)
             for weight in weights:
-                derivatives = weight_derivatives(weight, x, t[:, None], fermi_derivatives)
-                for row, p in enumerate(points):
-                    size = last[row] - first[row]
-                    out[weight][p] = (first[row], last[row]) + tuple(w[row, :size] for w in derivatives)
+                d = weight_derivatives(weight, x, t, fermi_derivatives)
+                derivatives[weight] = d[:3] + (np.abs(d[3]),)
+            for block in range(0, len(points), QUADRATURE_BLOCK):
+                rows = slice(block, block + QUADRATURE_BLOCK)
+                start = int(first[rows].min())
+                size = max(int(last[rows].max()) - start, 1)
+                for weight in weights:
+                    matrices = tuple(shifted_rows(w if w.ndim == 1 else w[rows], lower_edge[rows] - start, size)
+                                     for w in derivatives[weight])
+                    out[weight].append((points[rows], first[rows], start, matrices))
         return out
 
     def integral(term: Term):
@@ -452,19 +510,19 @@ def evaluate(sums: dict, request, grid: EnergyGrid) -> tuple[dict, dict]:
             cache[("count", level)] = len(bins)
         if "weights" not in cache:  # every weight of the request at once
             cache["weights"] = window_weights(sorted({t.weight for q in request.quantities for t in TERMS[q]}))
-        weights = cache["weights"][term.weight]
         limit = WEIGHT_LIMITS[term.weight]
         size = int(np.prod(shape))
         values = np.empty((len(mu), size))
         bounds = np.empty_like(values)
-        for p in range(len(mu)):
-            width, bins, cumulative = levels_data[levels[p]]
-            first, last, w0, w1, w2, w3 = weights[p]
-            window = bins[first:last]
-            values[p] = w0 @ window[:, 0] + w1 @ window[:, 1] + w2 @ window[:, 2] + limit * cumulative[first]
-            bounds[p] = (np.abs(w3) @ window[:, 3]) * (width / 2) ** 3 / 6
+        for points, first, start, (W0, W1, W2, W3) in cache["weights"][term.weight]:  # one block of points
+            width, bins, cumulative = levels_data[levels[points[0]]]
+            window = bins[start:start + W0.shape[1]]
+            if len(window) < W0.shape[1]:  # blocks whose windows all lie above the grid
+                window = np.concatenate([window, np.zeros((W0.shape[1] - len(window),) + window.shape[1:])])
+            values[points] = W0 @ window[:, 0] + W1 @ window[:, 1] + W2 @ window[:, 2] + limit * cumulative[first]
+            bounds[points] = (W3 @ window[:, 3]) * (width / 2) ** 3 / 6
             if term.band_quantity == "interband_near":  # F_mn ~ f'(e_n) on pairs closer than delta
-                bounds[p] += (np.abs(w2) @ window[:, 3]) * near_pair_spread(grid) ** 2 / 12
+                bounds[points] += (np.abs(W2) @ window[:, 3]) * near_pair_spread(grid) ** 2 / 12
         kind = tensor_kind(term.band_quantity)
         cache[key] = (unpack(values.reshape((len(mu),) + shape), kind, -1.0),
                       unpack(bounds.reshape((len(mu),) + shape), kind, 1.0))
