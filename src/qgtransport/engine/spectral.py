@@ -403,16 +403,18 @@ def weight_derivatives(weight: str, x: np.ndarray, T: float, fermi_derivatives=N
 
 def coarsen(width: float, bins: np.ndarray) -> np.ndarray:
     """Moments (count, 4, C) on bins of twice the width (same lower edge): pairs of bins merged and
-    their moments re-expanded about the new centre (exact: with delta = c_old - c_new,
+    their moments re-expanded about the new centre (exact: with delta = c_old - c_new = -+ width/2,
     M'^0 = sum M^0, M'^1 = sum (M^1 + delta M^0), M'^2 = sum (M^2 + delta M^1 + delta^2/2 M^0),
     A' = sum A)."""
     if len(bins) % 2:
         bins = np.concatenate([bins, np.zeros((1,) + bins.shape[1:])])
     pairs = bins.reshape(len(bins) // 2, 2, MOMENTS, -1)
-    delta = np.array([-0.5 * width, 0.5 * width])[None, :, None]  # old centre - new centre
-    m0, m1, m2, a = (pairs[:, :, i] for i in range(MOMENTS))
-    return np.stack([m0.sum(1), (m1 + delta * m0).sum(1), (m2 + delta * m1 + 0.5 * delta**2 * m0).sum(1),
-                     a.sum(1)], axis=1)
+    low, high = pairs[:, 0], pairs[:, 1]
+    out = low + high
+    half = 0.5 * width
+    out[:, 1] += half * (high[:, 0] - low[:, 0])
+    out[:, 2] += half * (high[:, 1] - low[:, 1]) + 0.5 * half**2 * out[:, 0]
+    return out
 
 
 def shifted_rows(kernel: np.ndarray, offsets: np.ndarray, size: int) -> np.ndarray:
