@@ -417,16 +417,20 @@ def coarsen(width: float, bins: np.ndarray) -> np.ndarray:
     return out
 
 
-def shifted_rows(kernel: np.ndarray, offsets: np.ndarray, size: int) -> np.ndarray:
-    """(len(offsets), size) dense rows: row p holds kernel (span,) -- or its own row kernel[p] when kernel is
-    (points, span) -- at columns offsets_p .. offsets_p + span - 1, zero elsewhere and outside [0, size)."""
+def padded_kernels(kernel: np.ndarray, size: int) -> np.ndarray:
+    """kernel (span,) or (points, span) between `size` zeros on each side: (1 or points, 2 size + span)."""
     kernel = np.atleast_2d(kernel)
-    span = kernel.shape[1]
-    padded = np.zeros((kernel.shape[0], size + span + size))
-    padded[:, size:size + span] = kernel
+    padded = np.zeros((kernel.shape[0], size + kernel.shape[1] + size))
+    padded[:, size:size + kernel.shape[1]] = kernel
+    return padded
+
+
+def shifted_rows(padded: np.ndarray, rows: np.ndarray, offsets: np.ndarray, size: int) -> np.ndarray:
+    """(len(offsets), size) dense rows from `padded_kernels`: row p holds the kernel padded[rows_p] at columns
+    offsets_p .. offsets_p + span - 1, zero elsewhere and outside [0, size)."""
+    span = padded.shape[1] - 2 * size
     column = size - np.clip(offsets, -span, size)  # where column 0 of row p starts in padded
-    windows = np.lib.stride_tricks.sliding_window_view(padded, size, axis=1)  # (rows, 2 size + span - size + 1, size)
-    return windows[np.arange(len(offsets)) % kernel.shape[0], column]
+    return np.lib.stride_tricks.sliding_window_view(padded, size, axis=1)[rows, column]
 
 
 def evaluate(sums: dict, request, grid: EnergyGrid) -> tuple[dict, dict]:
@@ -490,13 +494,15 @@ def evaluate(sums: dict, request, grid: EnergyGrid) -> tuple[dict, dict]:
             for weight in weights:
                 d = weight_derivatives(weight, x, t, fermi_derivatives)
                 derivatives[weight] = d[:3] + (np.abs(d[3]),)
-            for block in range(0, len(points), QUADRATURE_BLOCK):
-                rows = slice(block, block + QUADRATURE_BLOCK)
-                start = int(first[rows].min())
-                size = max(int(last[rows].max()) - start, 1)
-                for weight in weights:
-                    matrices = tuple(shifted_rows(w if w.ndim == 1 else w[rows], lower_edge[rows] - start, size)
-                                     for w in derivatives[weight])
+            blocks = [np.arange(b, min(b + QUADRATURE_BLOCK, len(points))) for b in range(0, len(points),
+                                                                                      QUADRATURE_BLOCK)]
+            size = max(max(int(last[rows].max()) - int(first[rows].min()), 1) for rows in blocks)  # one for all
+            for weight in weights:
+                padded = [padded_kernels(w, size) for w in derivatives[weight]]  # once per (level, T, weight)
+                for rows in blocks:
+                    start = int(first[rows].min())
+                    kernel_rows = rows if x.ndim == 2 else np.zeros_like(rows)
+                    matrices = tuple(shifted_rows(p, kernel_rows, lower_edge[rows] - start, size) for p in padded)
                     out[weight].append((points[rows], first[rows], start, matrices))
         return out
 
