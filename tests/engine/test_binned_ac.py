@@ -101,11 +101,14 @@ def test_auto_scan_stays_direct_when_the_ac_histograms_exceed_the_memory_limit(m
     model = builtin_model("qwz")
     common = dict(mu=np.linspace(-1, 1, 5), T=[0.2], tau=2.0, nk=6, units="natural", omega=[0.5, 1.5],
                   error_estimate=False)
-    monkeypatch.setattr(spectral_ac, "AUTO_MAX_DOUBLES", 1000)
+    # the DC histogram of anomalous_hall: (2880 + 2) bins x 4 moments x 1 component = 11,528 doubles; the AC
+    # ones of conductivity_ac carry 2 (Re, Im) x 2 omega x 2^2 components per band quantity: far more
+    monkeypatch.setattr(spectral_ac, "AUTO_MAX_DOUBLES", 20000)
     ds = compute(model, ["conductivity_ac"], **common)
     assert (ds.attrs["scan"], ds.attrs["scan_requested"]) == ("direct", "auto")
-    # DC quantities are not limited by it
     assert compute(model, ["anomalous_hall"], **common).attrs["scan"] == "binned"
+    monkeypatch.setattr(spectral_ac, "AUTO_MAX_DOUBLES", 11527)  # the DC histogram counts too
+    assert compute(model, ["anomalous_hall"], **common).attrs["scan"] == "direct"
 
 
 def test_explicit_binned_refuses_histograms_above_one_gib():

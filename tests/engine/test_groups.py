@@ -138,3 +138,16 @@ def test_grouped_scan_on_bcc_fe_matches_the_direct_sum():
         scale = np.abs(a).max()  # SI; on this coarse grid the equilibrium current is not yet ~0 (ERRATA E6)
         assert np.all(np.abs(a - b) <= 1e-6 * scale), name
         assert np.all(np.abs(a - b) <= grouped[name + "_error"].values + 1e-12 * scale), name
+
+
+def test_the_memory_limit_counts_the_dc_histograms_too():
+    """(bins + 2) x 4 moments x the independent components of every DC band quantity (36 for the linear DC
+    set in 3D): 500,000 bins are 72 million doubles, above the auto limit (2^26), below the explicit one."""
+    from qgtransport.engine.spectral_ac import AUTO_MAX_DOUBLES, check_binned, dc_columns
+    from qgtransport.responses.kernels import Settings
+
+    assert dc_columns(BINNED, 3) == 36 and dc_columns(["anomalous_hall"], 2) == 1
+    grid = EnergyGrid(lower=0.0, width=1e-3, count=500_000)
+    check_binned(BINNED, Settings(), grid, 1, 3)
+    with pytest.raises(ValueError, match=r"72000288 doubles.*\(500000 \+ 2\) energy bins x 4 moments x \(36 DC"):
+        check_binned(BINNED, Settings(), grid, 1, 3, AUTO_MAX_DOUBLES)

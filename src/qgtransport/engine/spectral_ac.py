@@ -41,8 +41,9 @@ near pairs, sum_j max|f'''| spread^2/24 A_j; the real and imaginary bounds combi
 | optical_entropy_conductivity | -1 | same K, s | g_nm, s' |
 
 with K_nm(omega) = 1/(eta - i omega + i e_mn) (Eq. 13) except for the optical rows (Eqs. 32-33, 0 in a
-level). Memory: each band quantity is a (bins + 2) x 4 x 2 x omega x d^2 histogram per chunk;
-scan="auto" bins only below AUTO_MAX_DOUBLES in all, an explicit scan="binned" is refused above
+level). Memory: each band quantity is a (bins + 2) x 4 x 2 x omega x d^2 histogram per chunk (the DC
+ones (bins + 2) x 4 x their independent components, `dc_columns`); scan="auto" bins only below
+AUTO_MAX_DOUBLES in all, an explicit scan="binned" is refused above
 MAX_DOUBLES (1 GiB), naming the numbers.
 """
 
@@ -110,7 +111,7 @@ def check_binned(quantities, settings, grid: EnergyGrid | list | None = None, n_
                  limit: int = MAX_DOUBLES) -> None:
     """Raise ValueError unless every quantity has a binned form (DC: `spectral.check_binned`; AC and
     optical: TERMS_AC) and, given the grid (or the grids of the temperature groups, whose histograms a
-    chunk holds together), the AC histograms fit `limit` doubles."""
+    chunk holds together), the DC and AC histograms fit `limit` doubles."""
     dc, ac = split(quantities)
     missing = [q for q in dc if q not in spectral.TERMS]
     if missing:
@@ -118,16 +119,26 @@ def check_binned(quantities, settings, grid: EnergyGrid | list | None = None, n_
         raise ValueError(f'scan="binned" has no form for {missing}; binned: {binned}. Use scan="direct".')
     spectral.check_binned(dc, settings)
     grids = grid if isinstance(grid, list) else [] if grid is None else [grid]
-    if grids and ac:
-        doubles = sum(histogram_doubles(ac, g, n_omega, dim) for g in grids)
+    if grids:
+        columns = dc_columns(dc, dim)
+        doubles = sum((g.count + 2) * MOMENTS * columns + (histogram_doubles(ac, g, n_omega, dim) if ac else 0)
+                      for g in grids)
         bins = " + ".join(f"({g.count} + 2)" for g in grids)
         if doubles > limit:
+            ac_part = (f" + 2 (Re, Im) x {n_omega} omega x {dim}^2 components x {len(band_quantity_names(ac))} AC band "
+                       "quantities" if ac else "")
             raise ValueError(
-                f'scan="binned" for {list(ac)} would need histograms of {doubles} doubles ({doubles * 8 / 2**30:.3g} '
-                f"GiB: {bins} energy bins x {MOMENTS} moments x 2 (Re, Im) x {n_omega} omega x {dim}^2 "
-                f"components x {len(band_quantity_names(ac))} band quantities) per chunk; the limit is {limit} "
-                f"({limit * 8 / 2**30:.3g} GiB). Use fewer omega, narrow the mu range, raise the lowest T, pass a "
-                'larger bin_width, or use scan="direct".')
+                f'scan="binned" for {list(quantities)} would need histograms of {doubles} doubles '
+                f"({doubles * 8 / 2**30:.3g} GiB: {bins} energy bins x {MOMENTS} moments x ({columns} DC components"
+                f"{ac_part})) per chunk; the limit is {limit} ({limit * 8 / 2**30:.3g} GiB). Use fewer omega, narrow "
+                'the mu range, raise the lowest T, pass a larger bin_width, or use scan="direct".')
+
+
+def dc_columns(quantities, dim: int) -> int:
+    """Independent tensor components of the DC band quantities of a histogram (`spectral.pack`)."""
+    sizes = {"vector": dim, "symmetric": dim * (dim + 1) // 2, "antisymmetric": dim * (dim - 1) // 2}
+    names = {t.band_quantity for q in quantities for t in spectral.TERMS[q]}
+    return sum(sizes[spectral.tensor_kind(name)] for name in names)
 
 
 def auto_scan(quantities, settings, mu: np.ndarray, T: np.ndarray, bin_width=None, n_omega: int = 1,
@@ -135,7 +146,7 @@ def auto_scan(quantities, settings, mu: np.ndarray, T: np.ndarray, bin_width=Non
     """What scan="auto" stands for: `spectral.auto_scan`'s rule (at least AUTO_MIN_POINTS (mu, T) points,
     T > 0, the bins of every temperature group fit, `qgtransport.engine.groups`) for every quantity with a
     binned form, DC or AC, and for AC quantities also
-    histograms within AUTO_MAX_DOUBLES; else "direct"."""
+    histograms (DC and AC) within AUTO_MAX_DOUBLES; else "direct"."""
     if len(mu) < spectral.AUTO_MIN_POINTS or np.any(np.asarray(T) <= 0):
         return "direct"
     try:
