@@ -2,7 +2,7 @@
 
 Chooses the chunk function (scan "direct": the responses at every (mu, T) point; "binned": energy
 histograms, `qgtransport.engine.spectral`; "auto": binned for scans of several (mu, T) points whose
-quantities all have a binned form, `spectral.auto_scan`; optionally refined around hot spots,
+quantities all have a binned form, `spectral_ac.auto_scan`; optionally refined around hot spots,
 `qgtransport.engine.refine`), runs it on the grid nk and, for the error estimate, on nk/2 with one
 executor (`qgtransport.engine.executors`) and optional checkpoints, and turns the sums into integrals.
 Every chunk function computes H(k) and one eigh per k-point with `qgtransport.engine.backend` (numpy or
@@ -101,7 +101,7 @@ def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_s
                          len(request.omega), model.dim)
     grid = None  # binned: [(point indices, EnergyGrid)] per temperature group (`qgtransport.engine.groups`)
     if scan == "binned":
-        check_binned(request.quantities, request.settings)
+        check_binned(request.quantities, request.settings)  # the quantities first, then the bins
         grid = group_grids(request.mu, request.T, bin_width)
         check_binned(request.quantities, request.settings, [group for _, group in grid], len(request.omega), model.dim)
         bases = [BinnedScan(group_request(request, points), group, backend) for points, group in grid]

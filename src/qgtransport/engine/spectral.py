@@ -119,21 +119,6 @@ def check_binned(quantities, settings) -> None:
         raise ValueError('scan="binned" supports kernel="divided_difference" only; use scan="direct" for "printed"')
 
 
-def auto_scan(quantities, settings, mu: np.ndarray, T: np.ndarray, bin_width=None) -> str:
-    """What scan="auto" stands for: "binned" when every quantity has a binned form (check_binned),
-    there are at least AUTO_MIN_POINTS (mu, T) points, every T > 0 and the energy bins fit
-    (EnergyGrid.for_points); else "direct". The binned scan's error stays inside <name>_error (its
-    bound is added there), 1e-9 to 1e-7 of the value at the default bin width."""
-    if len(mu) < AUTO_MIN_POINTS or np.any(np.asarray(T) <= 0):
-        return "direct"
-    try:
-        check_binned(quantities, settings)
-        EnergyGrid.for_points(mu, T, bin_width)
-    except ValueError:
-        return "direct"
-    return "binned"
-
-
 def aligned_width(mu: np.ndarray, T: np.ndarray, width: float) -> float:
     """The bin width, at most `width` and at least half of it, that makes the steps of a uniform mu grid whole
     multiples of the bins of every merge level used (widths 2^l width' for T up to 2^l T_min; `evaluate`):

@@ -143,10 +143,11 @@ def dc_columns(quantities, dim: int) -> int:
 
 def auto_scan(quantities, settings, mu: np.ndarray, T: np.ndarray, bin_width=None, n_omega: int = 1,
               dim: int = 3) -> str:
-    """What scan="auto" stands for: `spectral.auto_scan`'s rule (at least AUTO_MIN_POINTS (mu, T) points,
-    T > 0, the bins of every temperature group fit, `qgtransport.engine.groups`) for every quantity with a
-    binned form, DC or AC, and for AC quantities also
-    histograms (DC and AC) within AUTO_MAX_DOUBLES; else "direct"."""
+    """What scan="auto" stands for: "binned" when every quantity has a binned form (DC or AC, `check_binned`),
+    there are at least AUTO_MIN_POINTS (mu, T) points, every T > 0, the bins of every temperature group fit
+    (`qgtransport.engine.groups`) and the histograms (DC and AC) stay within AUTO_MAX_DOUBLES; else "direct".
+    The binned scan's error stays inside <name>_error (its bound is added there), 1e-9 to 1e-7 of the value
+    at the default bin width."""
     if len(mu) < spectral.AUTO_MIN_POINTS or np.any(np.asarray(T) <= 0):
         return "direct"
     try:
