@@ -34,6 +34,7 @@ from typing import Literal
 import numpy as np
 
 from qgtransport.bands.geometry import BandGeometry, position_matrix_terms
+from qgtransport.engine.pairs import symmetric_tensor
 
 BACKENDS = ("numpy", "cupy")
 BackendName = Literal["numpy", "cupy"]
@@ -386,7 +387,7 @@ class FastBands:
         packed_rho = rho.reshape(nk, p, n * n).view(np.float64)[:, :, index]  # (k, p, n^2)
         S = packed_rho.reshape(nk, -1).T @ C  # (p n^2, 2h + 1)
         values = S.reshape(p, -1) @ t["M2_packed"].T  # (p, pairs)
-        return symmetric_tensor(values, d)
+        return symmetric_tensor(values, d, np)
 
     def packed_curvature_diagonal(self, C, U, packed_table):
         """v^ab_n = <u_n|D d_a d_b H D^+|u_n> = Re Tr[rho_n X^ab],  rho_n = u_n u_n^+  (U: eigenvectors of W),
@@ -499,15 +500,6 @@ def folded_second_derivatives(t: dict, d: int, n: int) -> np.ndarray:
         sin_rows = -RR * B - R[:, a] * Db * A - R[:, b] * Da * A + Da * Db * B
         blocks.append(np.concatenate([cos_rows, sin_rows, (Da * Db * H0)[None]]))
     return np.ascontiguousarray(np.stack(blocks, axis=1))
-
-
-def symmetric_tensor(values, d: int, xp=np):
-    """(..., P) components over the pairs a <= b -> (..., d, d) symmetric."""
-    out = xp.empty(values.shape[:-1] + (d, d))
-    for c, (a, b) in enumerate((i, j) for i in range(d) for j in range(i, d)):
-        out[..., a, b] = values[..., c]
-        out[..., b, a] = values[..., c]
-    return out
 
 
 @cache

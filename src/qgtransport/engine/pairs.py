@@ -70,20 +70,30 @@ class PairProducts:
         return self.imag.transpose(3, 0, 1, 2)
 
     def tensor(self, components, part: str):
-        """(..., C) components over the pairs of `part` -> (..., d, d), symmetric ("real") or
-        antisymmetric ("imag")."""
+        """(..., C) components over the pairs of `part` -> (..., d, d), symmetric ("real", `symmetric_tensor`)
+        or antisymmetric ("imag")."""
         xp, d = self.xp, self.d
+        if part == "real":
+            return symmetric_tensor(components, d, xp)
         out = xp.zeros(components.shape[:-1] + (d, d))
-        pairs = self.symmetric_pairs if part == "real" else self.antisymmetric_pairs
-        for c, (a, b) in enumerate(pairs):
+        for c, (a, b) in enumerate(self.antisymmetric_pairs):
             out[..., a, b] = components[..., c]
-            out[..., b, a] = components[..., c] if part == "real" else -components[..., c]
+            out[..., b, a] = -components[..., c]
         return out
 
     def band_sum(self, kernel, part: str):
         """sum_m kernel_nm x (Re or Im) P^ab_nm for every (a, b), as (k, n, a, b)."""
         products = self.real if part == "real" else self.imag
         return self.tensor((kernel[:, :, None, :] @ products)[:, :, 0], part)  # a (1, m) @ (m, C) product per (k, n)
+
+
+def symmetric_tensor(values, d: int, xp):
+    """(..., P) components over the pairs a <= b (row by row) -> (..., d, d) symmetric."""
+    out = xp.empty(values.shape[:-1] + (d, d))
+    for c, (a, b) in enumerate((i, j) for i in range(d) for j in range(i, d)):
+        out[..., a, b] = values[..., c]
+        out[..., b, a] = values[..., c]
+    return out
 
 
 def interband_propagator(e_nm, same, settings, xp):
@@ -95,4 +105,4 @@ def interband_propagator(e_nm, same, settings, xp):
     return xp.where(same, 0.0, 1.0 / (e_nm * e_nm + settings.eta**2))
 
 
-__all__ = ["PairProducts", "interband_propagator"]
+__all__ = ["PairProducts", "interband_propagator", "symmetric_tensor"]
