@@ -420,7 +420,7 @@ class FastBands:
         nk, n = U.shape[0], U.shape[-1]
         d = F.shape[-1] // n
         rows = (xp.conj(xp.swapaxes(U, -1, -2)) @ F).reshape(nk, d * n, n)  # (U^+ F_a)_i,j as rows (i, a)
-        velocity = xp.ascontiguousarray(xp.swapaxes((rows @ U).reshape(nk, n, d, n), 1, 2))
+        velocity = xp.swapaxes((rows @ U).reshape(nk, n, d, n), 1, 2)  # a view, laid out (k, n, a, m)
         curvature_trace = partial(self.curvature_trace, C, H, F, U) if curvature == "trace" else None
         diagonal = None
         if curvature == "diagonal":

@@ -19,11 +19,16 @@ kernels (tests/engine/test_integrate.py::test_fast_engine_and_reference_give_the
 
 from __future__ import annotations
 
+from functools import cache, partial
+
 import numpy as np
+from scipy.special import expit
 
 from qgtransport.bands import occupation as occ
-from qgtransport.engine.pairs import PairProducts, interband_propagator
-from qgtransport.engine.spectral import TERMS, Term, band_quantities, factor_values, pair_levels
+from qgtransport.bands.geometry import level_labels
+from qgtransport.engine import compiled
+from qgtransport.engine.pairs import PairProducts, antisymmetric_tensor, interband_propagator, symmetric_tensor
+from qgtransport.engine.spectral import PAIR_BAND_QUANTITIES, TERMS, Term, band_quantities, factor_values, pair_levels
 
 KERNEL_MAX_POINTS = 6  # up to this many (mu, T) points the band sums are one kernel contraction
 
@@ -98,14 +103,16 @@ def band_resolved_sums(geo, quantities, mu, T, settings, max_elements: int = 2**
     names = sorted({t.band_quantity for q in quantities for t in terms[q]} - skipped)
     pairs = sorted({(t.band_quantity, weight_of(q, t)) for q in quantities for t in terms[q]
                     if t != INTERBAND_PAIRS})
-    products, levels = PairProducts(geo.velocity, np), pair_levels(geo.energies, settings, np)
+    products = cache(partial(PairProducts, geo.velocity, np))  # made on first use (not by the compiled sums)
+    levels = cache(partial(pair_levels, geo.energies, settings, np))
     interband = any(INTERBAND_PAIRS in terms[q] for q in quantities)
     contracted = {}
     if len(mu) <= KERNEL_MAX_POINTS:  # few points: one contraction of P with every kernel, no Q_n
         contracted = kernel_sums(geo, pairs, mu, T, settings, products, levels, interband)
         names = [name for name in names if name not in kernel_bases_names()]
         pairs = [pair for pair in pairs if pair not in contracted]
-    Q = band_quantities(geo, names, settings, 0.0, np, products, levels)
+    paired = bool(set(names) & set(PAIR_BAND_QUANTITIES))
+    Q = band_quantities(geo, names, settings, 0.0, np, products() if paired else None, levels() if paired else None)
     e = geo.energies.reshape(-1, 1)
     p_block = max(1, max_elements // max(1, e.shape[0]))
     parts: dict = {pair: [] for pair in pairs}
@@ -125,7 +132,7 @@ def band_resolved_sums(geo, quantities, mu, T, settings, max_elements: int = 2**
     sums.update(contracted)
     if interband and not contracted:
         sums[(INTERBAND_PAIRS.band_quantity, INTERBAND_PAIRS.weight)] = interband_pair_sums(
-            geo, products, mu, T, settings, max_elements, levels)
+            geo, products(), mu, T, settings, max_elements, levels())
     out = {}
     for q in quantities:
         total = 0.0
@@ -152,24 +159,46 @@ def kernel_bases(e_nm, same) -> dict:
             "drude_metric": ("real", 2 * inverse)}
 
 
-def kernel_sums(geo, pairs, mu, T, settings, products: PairProducts, levels, interband: bool) -> dict:
+def kernel_sums(geo, pairs, mu, T, settings, products, levels, interband: bool) -> dict:
     """{(Q, weight): (p, d, d)} = sum_{k n m} w(x_n) K_nm P^ab_nm for the (Q, weight) pairs whose Q is one of
     `kernel_bases`, and, with interband, {(interband_pairs, divided_difference): sum_{k n m} F_mn G_nm Re P^ab_nm}
-    (as `interband_pair_sums`): the kernels of every (Q, weight, point) as rows of one (J, k n m) matrix per
-    part of P, then Re P (C, k n m) @ K^T and Im P @ K^T. The position-matrix term X_n of the Berry
-    curvature (positions="full") adds sum_k n w(x_n) X^ab_n."""
+    (as `interband_pair_sums`): by the compiled loop (`compiled_kernel_sums`) where numba is installed, else by
+    `numpy_kernel_sums` (products, levels: zero-argument callables giving the batch's `PairProducts` and
+    `pair_levels`, made only there). The position-matrix term X_n of the Berry curvature (positions="full")
+    adds sum_k n w(x_n) X^ab_n."""
     e = geo.energies
-    e_nm, same = levels
-    bases = kernel_bases(e_nm, same)
     p = len(mu)
     x = occ.reduced_energy_at(e[..., None], mu, T)  # (k, n, p)
     keys: dict = {"real": [], "imag": []}
     for name, weight in pairs:
-        if name in bases:
-            keys[bases[name][0]].append((name, weight))
+        if name in KERNEL_PARTS:
+            keys[KERNEL_PARTS[name]].append((name, weight))
     if interband:
         keys["real"].append((INTERBAND_PAIRS.band_quantity, INTERBAND_PAIRS.weight))
     weights = {weight: weight_values(weight, x, T) for weight in sorted({w for _, w in pairs})}
+    if compiled.enabled() and np.all(T > 0):
+        out = compiled_kernel_sums(geo, keys, weights, x, T, settings)
+    else:
+        out = numpy_kernel_sums(keys, weights, x, T, settings, products(), levels())
+    if geo.position_curvature is not None:
+        X = np.asarray(geo.position_curvature).reshape(e.size, -1)
+        for name, weight in pairs:
+            if name == "berry_curvature":
+                out[(name, weight)] = out[(name, weight)] + (weights[weight].reshape(e.size, p).T @ X).reshape(
+                    out[(name, weight)].shape)
+    return out
+
+
+KERNEL_PARTS = {"berry_curvature": "imag", "level_products": "real", "drude_metric": "real"}  # of P^ab_nm
+
+
+def numpy_kernel_sums(keys, weights, x, T, settings, products: PairProducts, levels) -> dict:
+    """The sums of `kernel_sums` in numpy: the kernels w(x_n) K_nm of every (Q, weight, point) (`kernel_bases`),
+    with the interband pair kernel F_mn G_nm / T, as the rows of one (J, k n m) matrix per part of P, then
+    Re P (C, k n m) @ K^T and Im P @ K^T. keys: {"real": [(Q, weight)], "imag": [...]}."""
+    e_nm, same = levels
+    bases = kernel_bases(e_nm, same)
+    p = len(T)
     out = {}
     for part in ("real", "imag"):
         if not keys[part]:
@@ -186,10 +215,39 @@ def kernel_sums(geo, pairs, mu, T, settings, products: PairProducts, levels, int
         sums = components.reshape(components.shape[0], K[0].size) @ K.reshape(len(K), -1).T  # (C, J)
         for i, key in enumerate(keys[part]):
             out[key] = products.tensor(sums[:, i * p:(i + 1) * p].T, part)
-    if geo.position_curvature is not None:
-        X = np.asarray(geo.position_curvature).reshape(e.size, -1)
-        for name, weight in pairs:
-            if name == "berry_curvature":
-                out[(name, weight)] = out[(name, weight)] + (weights[weight].reshape(e.size, p).T @ X).reshape(
-                    out[(name, weight)].shape)
+    return out
+
+
+def compiled_kernel_sums(geo, keys, weights, x, T, settings) -> dict:
+    """`numpy_kernel_sums` by the compiled loop `compiled.pair_sums` (same keys, same sums to rounding)."""
+    d = geo.velocity.shape[1]
+    p = len(T)
+    kind_of = {"level_products": 0, "drude_metric": 1, "berry_curvature": 2}  # the row order of pair_sums
+    band_keys = sorted((key for key in keys["real"] + keys["imag"] if key[0] in kind_of), key=lambda k: kind_of[k[0]])
+    kinds = [kind_of[name] for name, _ in band_keys]
+    columns = [weights[weight][:, :, point] for _, weight in band_keys for point in range(p)]
+    band_weights = np.stack(columns, axis=1) if columns else np.zeros((x.shape[0], 0, x.shape[1]))
+    interband = (INTERBAND_PAIRS.band_quantity, INTERBAND_PAIRS.weight) in keys["real"]
+    xi = np.ascontiguousarray(x if interband else x[:, :, :0])
+    dc_limit = settings.rho1 == "dc_limit"
+    eta_squared = float(settings.eta) ** 2 if interband and not dc_limit else 0.0
+    symmetric = np.array([(a, b) for a in range(d) for b in range(a, d)], dtype=np.int64).reshape(-1, 2)
+    antisymmetric = np.array([(a, b) for a in range(d) for b in range(a + 1, d)], dtype=np.int64).reshape(-1, 2)
+    real, imag = compiled.pair_sums(
+        np.ascontiguousarray(np.swapaxes(geo.velocity, 1, 2)),  # (k, n, a, m): a view of the engine's layout
+        level_labels(geo.energies, settings.degeneracy_tol).astype(np.int64),
+        np.ascontiguousarray(geo.energies, dtype=np.float64), band_weights,
+        kinds.count(0) * p, (kinds.count(0) + kinds.count(1)) * p,
+        xi, expit(xi), expit(-xi), 1.0 / T[:xi.shape[-1]], eta_squared, dc_limit, symmetric, antisymmetric)
+    out, real_rows = {}, 0
+    for i, key in enumerate(band_keys):
+        if key[0] == "berry_curvature":
+            start = i * p - real_rows
+            out[key] = antisymmetric_tensor(imag[start:start + p], d, np)
+        else:
+            out[key] = symmetric_tensor(real[real_rows:real_rows + p], d, np)
+            real_rows += p
+    if interband:
+        key = (INTERBAND_PAIRS.band_quantity, INTERBAND_PAIRS.weight)
+        out[key] = symmetric_tensor(real[real_rows:], d, np)
     return out

@@ -72,14 +72,8 @@ class PairProducts:
     def tensor(self, components, part: str):
         """(..., C) components over the pairs of `part` -> (..., d, d), symmetric ("real", `symmetric_tensor`)
         or antisymmetric ("imag")."""
-        xp, d = self.xp, self.d
-        if part == "real":
-            return symmetric_tensor(components, d, xp)
-        out = xp.zeros(components.shape[:-1] + (d, d))
-        for c, (a, b) in enumerate(self.antisymmetric_pairs):
-            out[..., a, b] = components[..., c]
-            out[..., b, a] = -components[..., c]
-        return out
+        tensor = symmetric_tensor if part == "real" else antisymmetric_tensor
+        return tensor(components, self.d, self.xp)
 
     def band_sum(self, kernel, part: str):
         """sum_m kernel_nm x (Re or Im) P^ab_nm for every (a, b), as (k, n, a, b)."""
@@ -96,6 +90,15 @@ def symmetric_tensor(values, d: int, xp):
     return out
 
 
+def antisymmetric_tensor(values, d: int, xp):
+    """(..., P) components over the pairs a < b (row by row) -> (..., d, d) antisymmetric (zero diagonal)."""
+    out = xp.zeros(values.shape[:-1] + (d, d))
+    for c, (a, b) in enumerate((i, j) for i in range(d) for j in range(i + 1, d)):
+        out[..., a, b] = values[..., c]
+        out[..., b, a] = -values[..., c]
+    return out
+
+
 def interband_propagator(e_nm, same, settings, xp):
     """G_nm / Re P_nm of the interband entropy production: 1/(e_nm^2 + eta^2) (rho1 = "finite_eta") or
     1/e_nm^2 ("dc_limit"), 0 within a level, (k, n, m)."""
@@ -105,4 +108,4 @@ def interband_propagator(e_nm, same, settings, xp):
     return xp.where(same, 0.0, 1.0 / (e_nm * e_nm + settings.eta**2))
 
 
-__all__ = ["PairProducts", "interband_propagator", "symmetric_tensor"]
+__all__ = ["PairProducts", "antisymmetric_tensor", "interband_propagator", "symmetric_tensor"]

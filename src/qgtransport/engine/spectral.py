@@ -172,15 +172,25 @@ class EnergyGrid:
         return self.lower + (np.arange(self.count) + 0.5) * self.width
 
 
+PAIR_BAND_QUANTITIES = ("berry_curvature", "level_products", "drude_metric", "interband_sea", "interband_near")
+
+
 def band_quantities(geo, names, settings, delta: float, xp, products: PairProducts | None = None,
                     levels=None) -> dict:
     """{name: (k, n, comps...)} of the (mu, T)-independent band quantities of the TERMS table, from
     the pair products P^ab_nm of the batch (`PairProducts`, shared; made here when not given) and
     levels = (e_nm, same) (`pair_levels`, shared; made here when not given)."""
+    out, real_kernels = {}, {}
+    if "band_curvature" in names:
+        diagonal = getattr(geo, "curvature_diagonal", None)  # an engine geometry without the full d2H
+        out["band_curvature"] = diagonal if diagonal is not None else xp.einsum("kabnn->knab", geo.curvature).real
+    if "velocity" in names:
+        out["velocity"] = xp.einsum("kann->kna", geo.velocity).real
+    if not set(names) & set(PAIR_BAND_QUANTITIES):
+        return {name: out[name] for name in names}
     products = products if products is not None else PairProducts(geo.velocity, xp)
     e_nm, same = levels if levels is not None else pair_levels(geo.energies, settings, xp)
     inverse = xp.where(same, 0.0, 1.0 / xp.where(same, 1.0, e_nm))
-    out, real_kernels = {}, {}
     if "berry_curvature" in names:
         out["berry_curvature"] = products.band_sum(-2 * inverse * inverse, "imag")
         if geo.position_curvature is not None:  # the full position matrix's band-diagonal term X_n
@@ -195,11 +205,6 @@ def band_quantities(geo, names, settings, delta: float, xp, products: PairProduc
         real_kernels["interband_sea"] = xp.where(near | same, 0.0, 2 * propagator * inverse)
         real_kernels["interband_near"] = xp.where(near, propagator, 0.0)
     out.update(real_band_sums(real_kernels, products, xp))
-    if "band_curvature" in names:
-        diagonal = getattr(geo, "curvature_diagonal", None)  # an engine geometry without the full d2H
-        out["band_curvature"] = diagonal if diagonal is not None else xp.einsum("kabnn->knab", geo.curvature).real
-    if "velocity" in names:
-        out["velocity"] = xp.einsum("kann->kna", products.vr)
     return {name: out[name] for name in names}
 
 

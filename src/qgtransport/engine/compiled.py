@@ -1,0 +1,168 @@
+"""The direct scan's pair sums at a few (mu, T) points as one compiled loop over (k, n, m) (numba, optional).
+
+The sums of `qgtransport.engine.direct.kernel_sums`,
+
+    S^ab_j = sum_k sum_{n, m} w_j(k, n) K_j(e_nm) P^ab_nm,   K = 1 in a level (level products, Re P),
+             2/e_nm (Drude quantum metric, Re P) or -2/e_nm^2 (Berry curvature, Im P) outside it,
+    S^ab_p = sum_k sum_{n != m} F_mn(x_p) G_nm Re P^ab_nm / T_p   (interband entropy production),
+
+with P^ab_nm = v^a_nm v^b_mn (`qgtransport.engine.pairs.PairProducts`), the exact divided difference
+F_mn = (f_m - f_n)/(x_m - x_n) (`occupation.fermi_divided_difference`) and the propagator G_nm
+(`pairs.interband_propagator`). numpy makes these sums from (k, n, m) arrays, one pass over memory
+per pair product, kernel and product (about 25 us per k-point on the 18-band Fe model, a third of the
+whole linear DC set); the loop below reads each v^a_nm once and keeps everything else in registers
+(about 3 us). This is the one place where the engine loops over k-points and bands, compiled; without
+numba (or with QGTRANSPORT_COMPILED=0) `kernel_sums` runs its numpy form, and the tests compare the two.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+
+try:
+    import numba
+except ImportError:  # the optional extra "fast"
+    numba = None
+
+LOG2 = math.log(2.0)
+
+
+def enabled() -> bool:
+    """True when numba is importable and QGTRANSPORT_COMPILED is not "0"."""
+    return numba is not None and os.environ.get("QGTRANSPORT_COMPILED", "1") != "0"
+
+
+def jit(function):
+    """numba.njit with the on-disk cache, or the plain function (never called then) without numba."""
+    return numba.njit(cache=True, nogil=True)(function) if numba is not None else function
+
+
+@jit
+def log_cosh(y):
+    """ln cosh(y), as `occupation.log_cosh`."""
+    a = abs(y)
+    return a + math.log1p(math.exp(-2.0 * a)) - LOG2
+
+
+@jit
+def log_sinh_over_y(y):
+    """ln(sinh(y)/y) for y >= 0, as `occupation.log_sinh_over_y`."""
+    if y < 1e-3:
+        return y * y / 6.0 - y**4 / 180.0
+    return y + math.log(-math.expm1(-2.0 * y)) - LOG2 - math.log(y)
+
+
+@jit
+def interband_kernel(x_n, x_m, expit_n, expit_m, expit_minus_n, expit_minus_m, inverse, G, inverse_T):
+    """2 F_mn G_nm / T with F_mn = (f(x_m) - f(x_n))/(x_m - x_n) as `occupation.fermi_divided_difference`:
+    from the logarithms for |x_m - x_n| < 1, else the difference of f taken where it does not cancel,
+    over e_m - e_n = -e_nm = T (x_m - x_n) (inverse = 1/e_nm; expit(x) = 1 - f(x), expit(-x) = f(x))."""
+    d = x_m - x_n
+    if abs(d) < 1.0:
+        F = -0.25 * math.exp(log_sinh_over_y(abs(d) / 2.0) - log_cosh(x_n / 2.0) - log_cosh(x_m / 2.0)) * inverse_T
+    elif x_n < 0.0 and x_m < 0.0:
+        F = (expit_m - expit_n) * inverse  # (f_m - f_n)/(e_m - e_n), with f_m - f_n = expit(x_n) - expit(x_m)
+    else:
+        F = (expit_minus_n - expit_minus_m) * inverse
+    return 2.0 * F * G
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True) if numba is not None else (lambda f: f)
+def accumulate(out, kernels, products, rows, count):
+    """out[j, c] += sum_q kernels[j, q] products[c, q] over j < rows, q < count (reassociated: vectorised)."""
+    for j in range(rows):
+        for c in range(products.shape[0]):
+            total = 0.0
+            for q in range(count):
+                total += kernels[j, q] * products[c, q]
+            out[j, c] += total
+
+
+@jit
+def pair_sums(velocity, labels, energies, weights, levels_end, metric_end, x, expit_x, expit_minus_x,
+              inverse_T, eta_squared, dc_limit, symmetric, antisymmetric):
+    """(real (J_r + P, Cs), imag (J - J_r, Ca)): the sums of the module docstring over one batch.
+
+    Per k-point, over the pairs n <= m (column q), the pair products Re P^ab_nm (Cs, q), Im P^ab_nm (Ca, q)
+    and the kernels that weigh them, each summed with its (m, n) partner (Re P is symmetric and Im P
+    antisymmetric in n, m), then one reduction over q:
+
+        rows j < levels_end (level products, Re P)   (w_n + w_m) in a level, w_n at m = n;
+        rows j < metric_end (Drude metric, Re P)     2 (w_n - w_m)/e_nm outside a level;
+        rows j >= metric_end (Berry curvature, Im P)  -2 (w_n - w_m)/e_nm^2 outside a level;
+        interband point p (the last P rows, Re P)    2 F_mn(x_p) G_nm / T_p outside a level.
+
+    velocity (k, n, a, m) complex (v^a_nm); labels (k, n) degenerate-level labels; energies (k, n);
+    weights (k, J, n) the w_j(k, n), J_r = metric_end; x, expit_x, expit_minus_x (k, n, P) at the P
+    interband points, inverse_T (P,); G = 1/e_nm^2 (dc_limit) or 1/(e_nm^2 + eta^2); symmetric (Cs, 2),
+    antisymmetric (Ca, 2): the (a, b) of the components."""
+    nk, nb = energies.shape
+    d = velocity.shape[2]
+    J, P = weights.shape[1], inverse_T.shape[0]
+    Cs, Ca = symmetric.shape[0], antisymmetric.shape[0]
+    Q = nb * (nb + 1) // 2
+    real = np.empty((Cs, Q))
+    imag = np.empty((Ca, Q))
+    real_kernels = np.empty((metric_end + P, Q))
+    imag_kernels = np.empty((J - metric_end, Q))
+    real_out = np.zeros((metric_end + P, Cs))
+    imag_out = np.zeros((J - metric_end, Ca))
+    same = np.empty(nb)
+    inverse = np.empty(nb)
+    vr = np.empty((d, nb))
+    vi = np.empty((d, nb))
+    for k in range(nk):
+        q = 0  # the column of the pair (n, n)
+        for n in range(nb):
+            L = nb - n  # the pairs (n, n + i), i < L
+            for a in range(d):
+                for i in range(L):
+                    z = velocity[k, n, a, n + i]
+                    vr[a, i] = z.real
+                    vi[a, i] = z.imag
+            for c in range(Cs):
+                a, b = symmetric[c, 0], symmetric[c, 1]
+                for i in range(L):
+                    real[c, q + i] = vr[a, i] * vr[b, i] + vi[a, i] * vi[b, i]
+            for c in range(Ca):
+                a, b = antisymmetric[c, 0], antisymmetric[c, 1]
+                for i in range(L):
+                    imag[c, q + i] = vi[a, i] * vr[b, i] - vr[a, i] * vi[b, i]
+            same[0], inverse[0] = 1.0, 0.0
+            for i in range(1, L):
+                s = 1.0 if labels[k, n] == labels[k, n + i] else 0.0
+                same[i] = s
+                inverse[i] = (1.0 - s) / (energies[k, n] - energies[k, n + i] + s)  # 0 in a level
+            for j in range(levels_end):
+                w = weights[k, j, n]
+                real_kernels[j, q] = w
+                for i in range(1, L):
+                    real_kernels[j, q + i] = (w + weights[k, j, n + i]) * same[i]
+            for j in range(levels_end, metric_end):
+                w = weights[k, j, n]
+                for i in range(L):
+                    real_kernels[j, q + i] = 2.0 * inverse[i] * (w - weights[k, j, n + i])
+            for j in range(metric_end, J):
+                w = weights[k, j, n]
+                for i in range(L):
+                    imag_kernels[j - metric_end, q + i] = -2.0 * inverse[i] * inverse[i] * (w - weights[k, j, n + i])
+            for p in range(P):
+                row = metric_end + p
+                real_kernels[row, q] = 0.0
+                for i in range(1, L):
+                    if same[i] == 1.0:
+                        real_kernels[row, q + i] = 0.0
+                        continue
+                    m = n + i
+                    e_nm = energies[k, n] - energies[k, m]
+                    G = inverse[i] * inverse[i] if dc_limit else 1.0 / (e_nm * e_nm + eta_squared)
+                    real_kernels[row, q + i] = interband_kernel(
+                        x[k, n, p], x[k, m, p], expit_x[k, n, p], expit_x[k, m, p], expit_minus_x[k, n, p],
+                        expit_minus_x[k, m, p], inverse[i], G, inverse_T[p])
+            q += L
+        accumulate(real_out, real_kernels, real, metric_end + P, Q)
+        accumulate(imag_out, imag_kernels, imag, J - metric_end, Q)
+    return real_out, imag_out

@@ -1,0 +1,117 @@
+"""The compiled pair sums of the direct scan (`qgtransport.engine.compiled`, numba) against their numpy form
+(`direct.numpy_kernel_sums`) and against `occupation.fermi_divided_difference`: every linear DC response on
+1D, 2D, 3D, degenerate, split-level and real (bcc Fe) models, both interband propagators, one to six points."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import random_model
+
+from qgtransport import builtin_model, compute
+from qgtransport.bands import occupation as occ
+from qgtransport.engine import compiled
+
+pytest.importorskip("numba")
+
+
+def both_routes(monkeypatch, model, **options):
+    """compute(model, **options) through the compiled loop and through numpy, each checked to be taken."""
+    calls = []
+    original = compiled.pair_sums
+
+    def counted(*args):
+        calls.append(1)
+        return original(*args)
+
+    monkeypatch.setattr(compiled, "pair_sums", counted)
+    common = dict(error_estimate=False, units="natural", scan="direct", executor="serial")
+    fast = compute(model, **common, **options)
+    assert calls, "the compiled route was not taken"
+    monkeypatch.setenv("QGTRANSPORT_COMPILED", "0")
+    calls.clear()
+    slow = compute(model, **common, **options)
+    assert not calls
+    return fast, slow
+
+
+def assert_same(fast, slow, rtol=1e-12):
+    names = [name for name in slow.data_vars if not name.endswith("_error")]
+    assert names
+    for name in names:
+        a, b = fast[name].values, slow[name].values
+        scale = np.abs(b).max()
+        assert np.all(np.abs(a - b) <= rtol * scale + 1e-300), (name, np.abs(a - b).max() / scale)
+
+
+@pytest.mark.parametrize("case", ["qwz 2D", "weyl 3D", "random 3D", "chain 1D"])
+def test_compiled_and_numpy_pair_sums_agree(monkeypatch, rng, case):
+    model = {"qwz 2D": lambda: builtin_model("qwz", m=-1.0),
+             "weyl 3D": lambda: builtin_model("weyl"),
+             "random 3D": lambda: random_model(rng, norb=4, dim=3, nR=4),
+             "chain 1D": lambda: random_model(rng, norb=3, dim=1, nR=2)}[case]()
+    fast, slow = both_routes(monkeypatch, model, tau=3.0, mu=[-0.7, 0.2, 0.9], T=[0.05, 0.6], nk=6)
+    assert_same(fast, slow)
+
+
+@pytest.mark.parametrize("rho1", ["finite_eta", "dc_limit"])
+def test_both_interband_propagators(monkeypatch, rho1):
+    fast, slow = both_routes(monkeypatch, builtin_model("haldane", M=0.2), tau=2.0, mu=0.1, T=0.3, nk=12,
+                             rho1=rho1)
+    assert_same(fast, slow)
+
+
+def test_degenerate_and_split_levels(monkeypatch):
+    """Doubly degenerate levels mixed by a unitary (level pairs carry the level products, no interband
+    kernel) and the same levels split by 4e-3 (pairs closer than T: the logarithmic divided difference)."""
+    from test_binned_ac import split_levels
+    from test_geometry import doubled
+
+    rng = np.random.default_rng(5)
+    q, _ = np.linalg.qr(rng.normal(size=(4, 4)) + 1j * rng.normal(size=(4, 4)))
+    model = doubled(builtin_model("tilted_dirac"), q)
+    for case in (model, split_levels(model, 4e-3)):
+        fast, slow = both_routes(monkeypatch, case, tau=3.0, mu=[0.3, 0.9], T=[0.1, 0.02], nk=8)
+        assert_same(fast, slow)
+        monkeypatch.delenv("QGTRANSPORT_COMPILED")
+
+
+def test_bcc_fe(monkeypatch):
+    """The real 18-band model with spin-orbit coupling, SI units, at E_F and 300 K."""
+    from qgtransport.models.wannier90 import read_hr
+
+    fe = read_hr(Path(__file__).resolve().parents[1] / "data" / "wannier90" / "fe" / "Fe_hr.dat")
+    calls = []
+    original = compiled.pair_sums
+    monkeypatch.setattr(compiled, "pair_sums", lambda *args: calls.append(1) or original(*args))
+    common = dict(tau=10.0, mu=17.6255, T=300.0, nk=5, error_estimate=False, executor="serial")
+    fast = compute(fe, **common)
+    monkeypatch.setenv("QGTRANSPORT_COMPILED", "0")
+    slow = compute(fe, **common)
+    assert calls
+    assert_same(fast, slow, rtol=1e-11)
+
+
+@pytest.mark.parametrize("T", [1e-3, 1.0, 40.0])
+def test_interband_kernel_is_the_exact_divided_difference(T):
+    """2 F_mn G / T of the compiled loop (G = 1) against 2 occupation.fermi_divided_difference / T, over
+    x from -800 to 800 with pairs from 1e-9 apart (the logarithmic branch) to 1600 apart (the tails)."""
+    from scipy.special import expit
+
+    x = np.concatenate([np.linspace(-800, 800, 41), [-1e-9, 0.0, 1e-9, 0.4, 0.9999, 1.0001, 30.0, 30.5]])
+    for x_n in x:
+        for x_m in x:
+            if x_n == x_m:
+                continue
+            e_nm = T * (x_n - x_m)
+            value = compiled.interband_kernel(x_n, x_m, expit(x_n), expit(x_m), expit(-x_n), expit(-x_m),
+                                              1.0 / e_nm, 1.0, 1.0 / T)
+            expected = 2 * occ.fermi_divided_difference(x_n, x_m) / T
+            assert value == pytest.approx(expected, rel=1e-12, abs=1e-300), (x_n, x_m)
+
+
+def test_can_be_switched_off(monkeypatch):
+    monkeypatch.setenv("QGTRANSPORT_COMPILED", "0")
+    assert not compiled.enabled()
+    monkeypatch.setenv("QGTRANSPORT_COMPILED", "1")
+    assert compiled.enabled()
