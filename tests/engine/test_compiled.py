@@ -115,3 +115,34 @@ def test_can_be_switched_off(monkeypatch):
     assert not compiled.enabled()
     monkeypatch.setenv("QGTRANSPORT_COMPILED", "1")
     assert compiled.enabled()
+
+
+def test_frame_sums_from_the_lower_triangles(monkeypatch, rng):
+    """H = W(k) and the frame derivatives D d_a H D^+ from the lower-triangle product and
+    `compiled.hermitian_rows` against the full product, on bcc Fe (orbital positions) and a random model."""
+    from qgtransport.engine.backend import FastBands
+    from qgtransport.models.wannier90 import read_hr
+
+    fe = read_hr(Path(__file__).resolve().parents[1] / "data" / "wannier90" / "fe" / "Fe_hr.dat")
+    for model in (fe, random_model(rng, norb=5, dim=3, nR=6)):
+        k = rng.normal(size=(7, 3))
+        _, _, H, F = FastBands(model).frame_sums(k)
+        monkeypatch.setenv("QGTRANSPORT_COMPILED", "0")
+        _, _, H_full, F_full = FastBands(model).frame_sums(k)
+        monkeypatch.delenv("QGTRANSPORT_COMPILED")
+        scale = np.abs(F_full).max()
+        assert np.abs(H - H_full).max() <= 1e-13 * np.abs(H_full).max()
+        assert np.abs(F - F_full).max() <= 1e-13 * scale
+
+
+def test_packed_density_is_u_diag_w_u_dagger(rng):
+    """rho_p = U diag(w_p) U^+ packed as `backend.hermitian_packing` reads it, for random unitary U."""
+    from qgtransport.engine.backend import hermitian_packing
+
+    n, p = 6, 3
+    U = np.linalg.qr(rng.normal(size=(4, n, n)) + 1j * rng.normal(size=(4, n, n)))[0]
+    w = rng.normal(size=(4, n, p))
+    rho = np.einsum("kim,kmp,kjm->kpij", U, w, U.conj())
+    index, _ = hermitian_packing(n)
+    expected = np.ascontiguousarray(rho).reshape(4, p, n * n).view(np.float64)[:, :, index]
+    assert np.allclose(compiled.packed_density(U, w), expected, rtol=0, atol=1e-14)

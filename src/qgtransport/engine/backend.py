@@ -34,6 +34,7 @@ from typing import Literal
 import numpy as np
 
 from qgtransport.bands.geometry import BandGeometry, position_matrix_terms
+from qgtransport.engine import compiled
 from qgtransport.engine.pairs import symmetric_tensor
 
 BACKENDS = ("numpy", "cupy")
@@ -187,9 +188,22 @@ class FastBands:
             t["M1"] = self.xp.asarray(folded.reshape(2 * h + 1, -1).view(np.float64))
         return t["M1"]
 
+    def lower_derivative_table(self):
+        """`first_derivative_table` of the lower triangles only (the d + 1 matrices are Hermitian): columns
+        (component, i >= j) as real pairs, (2h + 1, 2 (d + 1) n (n + 1)/2), for `compiled.hermitian_rows`."""
+        t = self.tables()
+        if "M1_lower" not in t:
+            d, n = self.model.dim, self.model.norb
+            full = to_host(self.first_derivative_table()).view(np.complex128).reshape(-1, n, d + 1, n)
+            i, j = np.tril_indices(n)  # row by row, as hermitian_rows reads them
+            lower = np.ascontiguousarray(np.moveaxis(full[:, i, :, j], 0, -1))  # (2h + 1, d + 1, T)
+            t["M1_lower"] = lower.reshape(lower.shape[0], -1).view(np.float64)
+        return t["M1_lower"]
+
     def frame_sums(self, k_cart):
         """k, the Bloch-sum coefficients C = [cos(k.R), sin(k.R), 1] (nk, 2h + 1), H_W = W(k) (nk, n, n) and
-        the frame derivatives D d_a H D^+ as rows (nk, n, d n) (views of one product C @ `first_derivative_table`)."""
+        the frame derivatives D d_a H D^+ as rows (nk, n, d n) (views of one product C @ `first_derivative_table`;
+        with numpy and numba, C @ `lower_derivative_table`, half the work, and the upper triangles by conjugation)."""
         xp, t = self.xp, self.tables()
         k = xp.asarray(np.atleast_2d(to_host(k_cart)), dtype=xp.float64)
         nk, d, n = k.shape[0], self.model.dim, self.model.norb
@@ -197,7 +211,11 @@ class FastBands:
         C = xp.empty((nk, 2 * h + 1), dtype=xp.float64)
         kR = k @ t["R_half"].T
         C[:, :h], C[:, h:2 * h], C[:, 2 * h] = xp.cos(kR), xp.sin(kR), 1.0
-        out = (C @ self.first_derivative_table()).view(xp.complex128).reshape(nk, n, d + 1, n)
+        if xp is np and compiled.enabled():
+            lower = (C @ self.lower_derivative_table()).view(np.complex128).reshape(nk, d + 1, -1)
+            out = compiled.hermitian_rows(lower, n)
+        else:
+            out = (C @ self.first_derivative_table()).view(xp.complex128).reshape(nk, n, d + 1, n)
         return k, C, out[:, :, d], out[:, :, :d].reshape(nk, n, d * n)
 
     def bloch_sums(self, k_cart, order: int = 1):
@@ -305,10 +323,13 @@ class FastBands:
         terms from sum_k conj(rho) o F_a and sum_k conj(rho) o W (n^2 work)."""
         t, d = self.tables(), self.model.dim
         nk, n, p = weights.shape[0], weights.shape[1], weights.shape[-1]
-        rho = (U[:, None] * np.moveaxis(weights, -1, 1)[:, :, None, :]) @ np.conj(np.swapaxes(U, -1, -2))[:, None]
         packed_table = self.packed_second_derivative_table()
+        if packed_table is not None and compiled.enabled():  # rho packed by the compiled loop, no (k, p, n, n)
+            return self.folded_curvature_trace(C, compiled.packed_density(U, np.ascontiguousarray(weights)))
+        rho = (U[:, None] * np.moveaxis(weights, -1, 1)[:, :, None, :]) @ np.conj(np.swapaxes(U, -1, -2))[:, None]
         if packed_table is not None:
-            return self.folded_curvature_trace(C, rho, packed_table)
+            index, _ = hermitian_packing(n)
+            return self.folded_curvature_trace(C, rho.reshape(nk, p, n * n).view(np.float64)[:, :, index])
         traces = rho.reshape(nk * p, n * n).view(np.float64) @ t["M"].T  # Re Tr(rho A_R), Re Tr(rho B_R), H(0)
         traces = traces.reshape(nk, p, -1)
         R = t["R_half"]
@@ -365,7 +386,7 @@ class FastBands:
                                 to_host(position_curvature))
         return BandGeometry(energies, U, velocity, curvature, position_curvature)
 
-    def folded_curvature_trace(self, C, rho, packed_table) -> np.ndarray:
+    def folded_curvature_trace(self, C, packed_rho) -> np.ndarray:
         """`curvature_trace` with the folded d2H tables (orbital phases included, `packed_second_derivative_table`):
 
             sum_k Re Tr[rho_k X_k] = sum_r Re Tr[S_r X_r],   S_r = sum_k C_kr rho_k,   X_k = sum_r C_kr X_r,
@@ -374,17 +395,15 @@ class FastBands:
 
             Re Tr(rho X) = sum_i rho_ii X_ii + 2 sum_{i<j} (Re rho_ij Re X_ij + Im rho_ij Im X_ij),
 
-        so rho enters by its n^2 independent real numbers (`hermitian_packing`): one real product
-        rho^T @ C over the batch, then one product of S with the packed tables (laid out once as
+        so rho enters by its n^2 independent real numbers (`hermitian_packing`; packed_rho (k, p, n^2)): one
+        real product rho^T @ C over the batch, then one product of S with the packed tables (laid out once as
         (pairs, n^2 (2h + 1)), weights 1 and 2 folded in) per batch."""
         d, t = self.model.dim, self.tables()
-        nk, p, n = rho.shape[0], rho.shape[1], rho.shape[-1]
-        index, _ = hermitian_packing(n)
+        nk, p, n2 = packed_rho.shape
         if "M2_packed" not in t:
             r = C.shape[1]
-            packed = packed_table.reshape(r, -1, n * n)  # (r, pairs, n^2)
-            t["M2_packed"] = np.ascontiguousarray(np.moveaxis(packed, 0, -1)).reshape(-1, n * n * r)
-        packed_rho = rho.reshape(nk, p, n * n).view(np.float64)[:, :, index]  # (k, p, n^2)
+            packed = self.packed_second_derivative_table().reshape(r, -1, n2)  # (r, pairs, n^2)
+            t["M2_packed"] = np.ascontiguousarray(np.moveaxis(packed, 0, -1)).reshape(-1, n2 * r)
         S = packed_rho.reshape(nk, -1).T @ C  # (p n^2, 2h + 1)
         values = S.reshape(p, -1) @ t["M2_packed"].T  # (p, pairs)
         return symmetric_tensor(values, d, np)

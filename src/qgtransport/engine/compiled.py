@@ -56,6 +56,63 @@ def log_sinh_over_y(y):
 
 
 @jit
+def hermitian_rows(lower, n):
+    """(k, n, C, n) complex Hermitian matrices X_c (rows i, component c, columns j) from their lower
+    triangles lower (k, C, n(n+1)/2), packed row by row (i >= j at i(i+1)/2 + j): X_ij = lower_t,
+    X_ji = conj(lower_t) (the diagonal as computed)."""
+    nk, C = lower.shape[0], lower.shape[1]
+    out = np.empty((nk, n, C, n), dtype=np.complex128)
+    for k in range(nk):
+        for c in range(C):
+            t = 0
+            for i in range(n):
+                for j in range(i):
+                    z = lower[k, c, t + j]
+                    out[k, i, c, j] = z
+                    out[k, j, c, i] = z.conjugate()
+                out[k, i, c, i] = lower[k, c, t + i]
+                t += i + 1
+    return out
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True) if numba is not None else (lambda f: f)
+def packed_density(U, weights):
+    """rho_p = U diag(w_p) U^+ (k, p, n^2) by its n^2 independent reals in the order of
+    `backend.hermitian_packing`: Re rho_ii, then Re rho_ij and Im rho_ij for i < j row by row, with
+    rho_ij = sum_m w_m U_im conj(U_jm). U (k, n, n) eigenvectors as columns, weights (k, n, p)."""
+    nk, n, P = weights.shape[0], weights.shape[1], weights.shape[2]
+    upper = n * (n - 1) // 2
+    out = np.empty((nk, P, n * n))
+    ur, ui = np.empty((n, n)), np.empty((n, n))
+    wr, wi = np.empty((n, n)), np.empty((n, n))
+    for k in range(nk):
+        for i in range(n):
+            for m in range(n):
+                ur[i, m] = U[k, i, m].real
+                ui[i, m] = U[k, i, m].imag
+        for p in range(P):
+            for i in range(n):
+                for m in range(n):
+                    wr[i, m] = weights[k, m, p] * ur[i, m]
+                    wi[i, m] = weights[k, m, p] * ui[i, m]
+            t = 0
+            for i in range(n):
+                diagonal = 0.0
+                for m in range(n):
+                    diagonal += wr[i, m] * ur[i, m] + wi[i, m] * ui[i, m]
+                out[k, p, i] = diagonal
+                for j in range(i + 1, n):
+                    real, imag = 0.0, 0.0
+                    for m in range(n):
+                        real += wr[i, m] * ur[j, m] + wi[i, m] * ui[j, m]
+                        imag += wi[i, m] * ur[j, m] - wr[i, m] * ui[j, m]
+                    out[k, p, n + t] = real
+                    out[k, p, n + upper + t] = imag
+                    t += 1
+    return out
+
+
+@jit
 def interband_kernel(x_n, x_m, expit_n, expit_m, expit_minus_n, expit_minus_m, inverse, G, inverse_T):
     """2 F_mn G_nm / T with F_mn = (f(x_m) - f(x_n))/(x_m - x_n) as `occupation.fermi_divided_difference`:
     from the logarithms for |x_m - x_n| < 1, else the difference of f taken where it does not cancel,
