@@ -59,19 +59,17 @@ def log_sinh_over_y(y):
 def hermitian_rows(lower, n):
     """(k, n, C, n) complex Hermitian matrices X_c (rows i, component c, columns j) from their lower
     triangles lower (k, C, n(n+1)/2), packed row by row (i >= j at i(i+1)/2 + j): X_ij = lower_t,
-    X_ji = conj(lower_t) (the diagonal as computed)."""
+    X_ji = conj(lower_t) (the diagonal as computed). Written in order, read from the small packed block."""
     nk, C = lower.shape[0], lower.shape[1]
     out = np.empty((nk, n, C, n), dtype=np.complex128)
     for k in range(nk):
-        for c in range(C):
-            t = 0
-            for i in range(n):
-                for j in range(i):
-                    z = lower[k, c, t + j]
-                    out[k, i, c, j] = z
-                    out[k, j, c, i] = z.conjugate()
-                out[k, i, c, i] = lower[k, c, t + i]
-                t += i + 1
+        for i in range(n):
+            row = i * (i + 1) // 2
+            for c in range(C):
+                for j in range(i + 1):
+                    out[k, i, c, j] = lower[k, c, row + j]
+                for j in range(i + 1, n):
+                    out[k, i, c, j] = lower[k, c, j * (j + 1) // 2 + i].conjugate()
     return out
 
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from qgtransport.engine.backend import BACKENDS, GridChunks, default_batch
 from qgtransport.engine.checkpoint import DirectoryLock
+from qgtransport.engine.direct import KERNEL_MAX_POINTS
 from qgtransport.engine.executors import open_executor, tune_allocator, validate_executor
 from qgtransport.engine.groups import GroupedScan, evaluate_groups, group_grids, group_request
 from qgtransport.engine.integrate import add_into, coarse_shape, grid_points, integrate
@@ -112,7 +113,8 @@ def integrate_request(model, request, shape, shift, *, chunk_size: int, direct_s
     # the chunk function works in batches (cache-sized, `default_batch`; for the direct scan at most
     # chunk_size, the k-points whose (k, n^power, p) kernels fit max_elements), which bound its memory;
     # chunks of whole batches, large enough that per-chunk costs vanish
-    batch = default_batch(model) if scan == "binned" else max(1, min(default_batch(model), chunk_size))
+    compiled_sums = scan == "direct" and curvature != "full" and len(request.mu) <= KERNEL_MAX_POINTS
+    batch = max(1, min(default_batch(model, compiled_sums), chunk_size)) if scan == "direct" else default_batch(model)
     points = request.max_elements // (model.norb**2 * model.dim)
     if grid is not None:  # each chunk makes histograms of MOMENTS (count + 2) rows: at least as many band values
         rows = max(MOMENTS * (group.count + 2) for _, group in grid)  # per group (each keeps its band values)
