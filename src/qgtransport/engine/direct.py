@@ -49,6 +49,9 @@ def direct_terms(quantity: str) -> list:
 DIRECT_WEIGHTS = {("anomalous_nernst", "s"): "xiao"}
 
 
+WEIGHTS = ("f", "s", "df", "ds", "xiao")
+
+
 def weight_values(weight: str, x: np.ndarray, T: np.ndarray) -> np.ndarray:
     """w(x) for w in f, s, df/de = -f(1 - f)/T, ds/de = x df/de (x = (e - mu)/T), and
     xiao = x f + ln(1 + exp(-x)) (Xiao, Yao, Fang, Niu, PRL 97, 026603 (2006), Eq. 8)."""
@@ -107,8 +110,11 @@ def band_resolved_sums(geo, quantities, mu, T, settings, max_elements: int = 2**
     levels = cache(partial(pair_levels, geo.energies, settings, np))
     interband = any(INTERBAND_PAIRS in terms[q] for q in quantities)
     contracted = {}
-    if len(mu) <= KERNEL_MAX_POINTS:  # few points: one contraction of P with every kernel, no Q_n
-        contracted = kernel_sums(geo, pairs, mu, T, settings, products, levels, interband)
+    few = len(mu) <= KERNEL_MAX_POINTS
+    x_points = occ.reduced_energy_at(geo.energies[..., None], mu, T) if few else None  # (k, n, p)
+    weight_at = cache(lambda weight: weight_values(weight, x_points, T))  # each weight once per batch
+    if few:  # few points: one contraction of P with every kernel, no Q_n
+        contracted = kernel_sums(geo, pairs, x_points, T, settings, products, levels, interband, weight_at)
         names = [name for name in names if name not in kernel_bases_names()]
         pairs = [pair for pair in pairs if pair not in contracted]
     paired = bool(set(names) & set(PAIR_BAND_QUANTITIES))
@@ -116,11 +122,12 @@ def band_resolved_sums(geo, quantities, mu, T, settings, max_elements: int = 2**
     e = geo.energies.reshape(-1, 1)
     p_block = max(1, max_elements // max(1, e.shape[0]))
     parts: dict = {pair: [] for pair in pairs}
-    for start in range(0, len(mu), p_block if pairs else len(mu)):
+    for start in range(0, len(mu), p_block if pairs and not few else len(mu)):
         window = slice(start, start + p_block)
-        x = occ.reduced_energy_at(e, mu[window], T[window])  # +-inf at T = 0: the step (Fermi-sea weights only)
+        if not few:
+            x = occ.reduced_energy_at(e, mu[window], T[window])  # +-inf at T = 0: the step (Fermi-sea weights only)
         for weight in sorted({w for _, w in pairs}):
-            w = weight_values(weight, x, T[window])
+            w = weight_at(weight).reshape(e.shape[0], -1) if few else weight_values(weight, x, T[window])
             for name, _ in (pair for pair in pairs if pair[1] == weight):
                 if name in Q:
                     parts[(name, weight)].append(w.T @ Q[name].reshape(e.shape[0], -1))
@@ -159,23 +166,23 @@ def kernel_bases(e_nm, same) -> dict:
             "drude_metric": ("real", 2 * inverse)}
 
 
-def kernel_sums(geo, pairs, mu, T, settings, products, levels, interband: bool) -> dict:
+def kernel_sums(geo, pairs, x, T, settings, products, levels, interband: bool, weight_at) -> dict:
     """{(Q, weight): (p, d, d)} = sum_{k n m} w(x_n) K_nm P^ab_nm for the (Q, weight) pairs whose Q is one of
     `kernel_bases`, and, with interband, {(interband_pairs, divided_difference): sum_{k n m} F_mn G_nm Re P^ab_nm}
     (as `interband_pair_sums`): by the compiled loop (`compiled_kernel_sums`) where numba is installed, else by
     `numpy_kernel_sums` (products, levels: zero-argument callables giving the batch's `PairProducts` and
-    `pair_levels`, made only there). The position-matrix term X_n of the Berry curvature (positions="full")
-    adds sum_k n w(x_n) X^ab_n."""
+    `pair_levels`, made only there). x (k, n, p): the reduced energies at the points; weight_at: weight ->
+    `weight_values` at x. The position-matrix term X_n of the Berry curvature (positions="full") adds
+    sum_k n w(x_n) X^ab_n."""
     e = geo.energies
-    p = len(mu)
-    x = occ.reduced_energy_at(e[..., None], mu, T)  # (k, n, p)
+    p = len(T)
     keys: dict = {"real": [], "imag": []}
     for name, weight in pairs:
         if name in KERNEL_PARTS:
             keys[KERNEL_PARTS[name]].append((name, weight))
     if interband:
         keys["real"].append((INTERBAND_PAIRS.band_quantity, INTERBAND_PAIRS.weight))
-    weights = {weight: weight_values(weight, x, T) for weight in sorted({w for _, w in pairs})}
+    weights = {weight: weight_at(weight) for _, weight in keys["real"] + keys["imag"] if weight in WEIGHTS}
     if compiled.enabled() and np.all(T > 0):
         out = compiled_kernel_sums(geo, keys, weights, x, T, settings)
     else:
@@ -184,7 +191,7 @@ def kernel_sums(geo, pairs, mu, T, settings, products, levels, interband: bool) 
         X = np.asarray(geo.position_curvature).reshape(e.size, -1)
         for name, weight in pairs:
             if name == "berry_curvature":
-                out[(name, weight)] = out[(name, weight)] + (weights[weight].reshape(e.size, p).T @ X).reshape(
+                out[(name, weight)] = out[(name, weight)] + (weight_at(weight).reshape(e.size, p).T @ X).reshape(
                     out[(name, weight)].shape)
     return out
 
