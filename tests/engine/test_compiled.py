@@ -146,3 +146,68 @@ def test_packed_density_is_u_diag_w_u_dagger(rng):
     index, _ = hermitian_packing(n)
     expected = np.ascontiguousarray(rho).reshape(4, p, n * n).view(np.float64)[:, :, index]
     assert np.allclose(compiled.packed_density(U, w), expected, rtol=0, atol=1e-14)
+
+
+def test_band_densities_compiled_and_numpy(rng):
+    """u_n u_n^+ packed per band by the compiled loop and by numpy (`backend.band_densities`), and its
+    weighted sum against `compiled.packed_density`."""
+    from qgtransport.engine.backend import band_densities
+
+    U = np.linalg.qr(rng.normal(size=(5, 7, 7)) + 1j * rng.normal(size=(5, 7, 7)))[0]
+    rho = compiled.band_densities(U)
+    assert np.allclose(rho, band_densities(U, np), rtol=0, atol=1e-15)
+    w = rng.normal(size=(5, 7, 2))
+    assert np.allclose(np.swapaxes(rho @ w, 1, 2), compiled.packed_density(U, w), rtol=0, atol=1e-14)
+
+
+def synthetic_geometry(rng, nk=30, n=8, d=3):
+    """Energies with exactly degenerate pairs, pairs 1e-3 to 0.4 apart and far ones, and a random Hermitian
+    velocity (off-diagonal inside the levels too): every branch of the pair loops."""
+    from qgtransport.bands.geometry import BandGeometry
+
+    gaps = rng.choice([0.0, 1e-3, 0.05, 0.2, 0.4, 1.5], size=(nk, n - 1))
+    energies = np.concatenate([np.zeros((nk, 1)), np.cumsum(gaps, axis=1)], axis=1) - 2.0
+    v = rng.normal(size=(nk, d, n, n)) + 1j * rng.normal(size=(nk, d, n, n))
+    return BandGeometry(energies, None, v + np.conj(np.swapaxes(v, -1, -2)))
+
+
+@pytest.mark.parametrize("case", ["synthetic", "synthetic 2D", "weyl", "degenerate", "split levels", "dc_limit",
+                                  "qwz 2D", "chain 1D"])
+def test_band_quantities_of_the_binned_scan_compiled_and_numpy(rng, case):
+    """Omega_n, the level products, the Drude metric and the interband sea / near-pair split of the binned
+    scan (`spectral.compiled_band_quantities` against `spectral.band_quantities`, packed), with a delta
+    that puts some pairs near: every branch of the loop."""
+    from test_binned_ac import split_levels
+    from test_geometry import doubled
+
+    from qgtransport.engine.backend import FastBands
+    from qgtransport.engine.spectral import (
+        PAIR_BAND_QUANTITIES,
+        band_quantities,
+        compiled_band_quantities,
+        pack,
+        tensor_kind,
+    )
+    from qgtransport.responses.kernels import Settings
+
+    q, _ = np.linalg.qr(rng.normal(size=(4, 4)) + 1j * rng.normal(size=(4, 4)))
+    model = {"weyl": lambda: builtin_model("weyl"), "dc_limit": lambda: builtin_model("weyl"),
+             "degenerate": lambda: doubled(builtin_model("tilted_dirac"), q),
+             "split levels": lambda: split_levels(doubled(builtin_model("tilted_dirac"), q), 4e-3),
+             "qwz 2D": lambda: builtin_model("qwz", m=-1.0),
+             "chain 1D": lambda: random_model(rng, norb=3, dim=1, nR=2)}.get(case, lambda: builtin_model("weyl"))()
+    settings = Settings(tau=3.0, rho1="dc_limit" if case == "dc_limit" else "finite_eta")
+    k = rng.uniform(-3, 3, size=(40, model.dim))
+    geo = FastBands(model).geometry(model.to_cartesian(k))
+    if case.startswith("synthetic"):
+        geo = synthetic_geometry(rng, d=2 if "2D" in case else 3)
+    delta = 0.3
+    got = compiled_band_quantities(geo, list(PAIR_BAND_QUANTITIES), settings, delta)
+    expected = band_quantities(geo, list(PAIR_BAND_QUANTITIES), settings, delta, np)
+    for name in PAIR_BAND_QUANTITIES:
+        want = pack(expected[name], tensor_kind(name))
+        assert got[name].shape == want.shape
+        if want.size == 0:  # Omega in 1D
+            continue
+        scale = max(np.abs(want).max(), 1e-300)
+        assert np.allclose(got[name], want, rtol=0, atol=1e-12 * scale), (name, np.abs(got[name] - want).max() / scale)

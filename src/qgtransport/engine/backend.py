@@ -415,15 +415,10 @@ class FastBands:
         (P, n^2) @ (n^2, n) product per k-point (a quarter of the work of the rotation U^+ X U)."""
         xp, d = self.xp, self.model.dim
         nk, n = U.shape[0], U.shape[-1]
-        upper = n * (n - 1) // 2
-        rho = xp.empty((nk, n * n, n))  # rows in the order of hermitian_packing: (i, i), then i < j row by row
-        rho[:, :n] = U.real**2 + U.imag**2
-        start = n
-        for i in range(n - 1):  # U_in conj(U_jn) for j > i: contiguous slices, no index arrays
-            product = U[:, i:i + 1] * xp.conj(U[:, i + 1:])
-            rho[:, start:start + n - 1 - i] = product.real
-            rho[:, upper + start:upper + start + n - 1 - i] = product.imag
-            start += n - 1 - i
+        if xp is np and compiled.enabled():
+            rho = compiled.band_densities(U)
+        else:
+            rho = band_densities(U, xp)
         values = (C @ packed_table).reshape(nk, -1, n * n) @ rho  # (k, P, n)
         return symmetric_tensor(xp.swapaxes(values, 1, 2), d, xp)
 
@@ -458,6 +453,23 @@ class FastBands:
         if host:
             return BandGeometry(to_host(energies), to_host(U), to_host(velocity), None, to_host(position_curvature))
         return BandGeometry(energies, U, velocity, None, position_curvature)
+
+
+def band_densities(U, xp):
+    """rho_n = u_n u_n^+ of every band (k, n^2, n) by the n^2 independent reals of each, rows in the order of
+    `hermitian_packing`: |U_in|^2, then Re and Im of U_in conj(U_jn) for i < j row by row (as
+    `compiled.band_densities`)."""
+    nk, n = U.shape[0], U.shape[-1]
+    upper = n * (n - 1) // 2
+    rho = xp.empty((nk, n * n, n))
+    rho[:, :n] = U.real**2 + U.imag**2
+    start = n
+    for i in range(n - 1):  # U_in conj(U_jn) for j > i: contiguous slices, no index arrays
+        product = U[:, i:i + 1] * xp.conj(U[:, i + 1:])
+        rho[:, start:start + n - 1 - i] = product.real
+        rho[:, upper + start:upper + start + n - 1 - i] = product.imag
+        start += n - 1 - i
+    return rho
 
 
 CUSOLVER_BATCHED_MAX = 32  # cuSOLVER's batched Jacobi eigensolver (syevjBatched) takes n <= 32

@@ -35,6 +35,14 @@ def enabled() -> bool:
     return numba is not None and os.environ.get("QGTRANSPORT_COMPILED", "1") != "0"
 
 
+def components(d: int) -> tuple:
+    """(symmetric (Cs, 2), antisymmetric (Ca, 2)): the (a, b) of the independent tensor components, a <= b and
+    a < b row by row (the order of `spectral.pack`)."""
+    symmetric = np.array([(a, b) for a in range(d) for b in range(a, d)], dtype=np.int64).reshape(-1, 2)
+    antisymmetric = np.array([(a, b) for a in range(d) for b in range(a + 1, d)], dtype=np.int64).reshape(-1, 2)
+    return symmetric, antisymmetric
+
+
 def jit(function):
     """numba.njit with the on-disk cache, or the plain function (never called then) without numba."""
     return numba.njit(cache=True, nogil=True)(function) if numba is not None else function
@@ -108,6 +116,93 @@ def packed_density(U, weights):
                     out[k, p, n + upper + t] = imag
                     t += 1
     return out
+
+
+@jit
+def band_densities(U):
+    """rho_n = u_n u_n^+ of every band (k, n^2, n), rows in the order of `backend.hermitian_packing`:
+    |U_in|^2, then Re and Im of U_in conj(U_jn) for i < j row by row (U (k, n, n): eigenvectors as columns)."""
+    nk, n = U.shape[0], U.shape[1]
+    upper = n * (n - 1) // 2
+    out = np.empty((nk, n * n, n))
+    for k in range(nk):
+        for i in range(n):
+            for m in range(n):
+                z = U[k, i, m]
+                out[k, i, m] = z.real * z.real + z.imag * z.imag
+        t = n
+        for i in range(n):
+            for j in range(i + 1, n):
+                for m in range(n):
+                    a, b = U[k, i, m], U[k, j, m]
+                    out[k, t, m] = a.real * b.real + a.imag * b.imag
+                    out[k, t + upper, m] = a.imag * b.real - a.real * b.imag
+                t += 1
+    return out
+
+
+@jit
+def band_pair_quantities(velocity, labels, energies, delta, eta_squared, dc_limit, symmetric, antisymmetric, wanted):
+    """The band quantities Q_n = sum_m K_nm P^ab_nm of `spectral.band_quantities` (its TERMS table), packed
+    as `spectral.pack` lays them out: (berry (k, n, Ca), level products, Drude metric, interband sea,
+    interband near (k, n, Cs) each), with, outside a level (inverse = 1/e_nm, G = 1/e_nm^2 (dc_limit) or
+    1/(e_nm^2 + eta^2), near: |e_nm| < delta),
+
+        Omega_n: K = -2/e_nm^2 on Im P;   level products: K = 1 in the level (m = n included), on Re P;
+        Drude metric: 2/e_nm;   interband sea: 2 G/e_nm where not near;   near pairs: G where near (Re P).
+
+    Each pair n < m is visited once and added to both bands (Re P symmetric, Im P antisymmetric in n, m).
+    wanted (5,) booleans: which of the five to fill (the others stay zero). velocity (k, n, a, m) complex."""
+    nk, nb = energies.shape
+    Cs, Ca = symmetric.shape[0], antisymmetric.shape[0]
+    berry = np.zeros((nk, nb, Ca))
+    level = np.zeros((nk, nb, Cs))
+    metric = np.zeros((nk, nb, Cs))
+    sea = np.zeros((nk, nb, Cs))
+    near = np.zeros((nk, nb, Cs))
+    re = np.empty(Cs)
+    for k in range(nk):
+        for n in range(nb):
+            for m in range(n, nb):
+                for c in range(Cs):
+                    va, vb = velocity[k, n, symmetric[c, 0], m], velocity[k, n, symmetric[c, 1], m]
+                    re[c] = va.real * vb.real + va.imag * vb.imag
+                if m == n:
+                    if wanted[1]:
+                        for c in range(Cs):
+                            level[k, n, c] += re[c]
+                    continue
+                if labels[k, n] == labels[k, m]:
+                    if wanted[1]:
+                        for c in range(Cs):
+                            level[k, n, c] += re[c]
+                            level[k, m, c] += re[c]
+                    continue
+                e_nm = energies[k, n] - energies[k, m]
+                inverse = 1.0 / e_nm
+                if wanted[0]:
+                    K = -2.0 * inverse * inverse
+                    for c in range(Ca):
+                        va, vb = velocity[k, n, antisymmetric[c, 0], m], velocity[k, n, antisymmetric[c, 1], m]
+                        value = K * (va.imag * vb.real - va.real * vb.imag)
+                        berry[k, n, c] += value
+                        berry[k, m, c] -= value
+                if wanted[2]:
+                    for c in range(Cs):
+                        metric[k, n, c] += 2.0 * inverse * re[c]
+                        metric[k, m, c] -= 2.0 * inverse * re[c]
+                if wanted[3] or wanted[4]:
+                    G = inverse * inverse if dc_limit else 1.0 / (e_nm * e_nm + eta_squared)
+                    if abs(e_nm) < delta:
+                        if wanted[4]:
+                            for c in range(Cs):
+                                near[k, n, c] += G * re[c]
+                                near[k, m, c] += G * re[c]
+                    elif wanted[3]:
+                        for c in range(Cs):
+                            sea[k, n, c] += 2.0 * G * inverse * re[c]
+                            sea[k, m, c] -= 2.0 * G * inverse * re[c]
+    return berry, level, metric, sea, near
 
 
 @jit

@@ -238,8 +238,7 @@ def compiled_kernel_sums(geo, keys, weights, x, T, settings) -> dict:
     xi = np.ascontiguousarray(x if interband else x[:, :, :0])
     dc_limit = settings.rho1 == "dc_limit"
     eta_squared = float(settings.eta) ** 2 if interband and not dc_limit else 0.0
-    symmetric = np.array([(a, b) for a in range(d) for b in range(a, d)], dtype=np.int64).reshape(-1, 2)
-    antisymmetric = np.array([(a, b) for a in range(d) for b in range(a + 1, d)], dtype=np.int64).reshape(-1, 2)
+    symmetric, antisymmetric = compiled.components(d)
     real, imag = compiled.pair_sums(
         np.ascontiguousarray(np.swapaxes(geo.velocity, 1, 2)),  # (k, n, a, m): a view of the engine's layout
         level_labels(geo.energies, settings.degeneracy_tol).astype(np.int64),

@@ -59,7 +59,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from qgtransport.bands import occupation as occ
-from qgtransport.bands.geometry import degenerate
+from qgtransport.bands.geometry import degenerate, level_labels
+from qgtransport.engine import compiled
 from qgtransport.engine.backend import array_module, to_host
 from qgtransport.engine.pairs import PairProducts, interband_propagator
 
@@ -208,6 +209,24 @@ def band_quantities(geo, names, settings, delta: float, xp, products: PairProduc
     return {name: out[name] for name in names}
 
 
+def compiled_band_quantities(geo, names, settings, delta: float) -> dict:
+    """The pair quantities among names (PAIR_BAND_QUANTITIES) of `band_quantities`, already packed (`pack`),
+    by the compiled loop `compiled.band_pair_quantities` (numpy, numba): no pair products or (k, n, m)
+    kernels in memory. Same values to rounding (tests/engine/test_compiled.py)."""
+    wanted = np.array([name in names for name in PAIR_BAND_QUANTITIES])
+    dc_limit = settings.rho1 == "dc_limit"
+    eta_squared = float(settings.eta) ** 2 if (wanted[3] or wanted[4]) and not dc_limit else 0.0
+    energies = np.ascontiguousarray(geo.energies, dtype=np.float64)
+    labels = level_labels(energies, settings.degeneracy_tol).astype(np.int64)
+    arrays = compiled.band_pair_quantities(
+        np.ascontiguousarray(np.swapaxes(geo.velocity, 1, 2)), labels, energies, float(delta), eta_squared,
+        dc_limit, *compiled.components(geo.velocity.shape[1]), wanted)
+    out = dict(zip(PAIR_BAND_QUANTITIES, arrays, strict=True))
+    if geo.position_curvature is not None:  # the full position matrix's band-diagonal term X_n
+        out["berry_curvature"] = out["berry_curvature"] + pack(np.asarray(geo.position_curvature), "antisymmetric")
+    return {name: out[name] for name in names if name in out}
+
+
 def real_band_sums(kernels: dict, products: PairProducts, xp) -> dict:
     """{name: (k, n, a, b)} = sum_m K_nm Re P^ab_nm for every kernel K (k, n, m) of `kernels`: the kernels
     stacked as rows (k, n, J, m), then one (J, m) @ (m, C) product per (k, n) for all of them."""
@@ -350,11 +369,18 @@ class BinnedSums:
         the interband sea / near-pair split at delta = h/8), made once for every group."""
         xp = array_module(self.backend)
         shared = {} if shared is None else shared
+        known = shared.setdefault("packed", {})
+        names = [name for name in self.names if name.startswith("interband") or name not in known]
+        if xp is np and compiled.enabled():  # the pair quantities by one compiled loop, packed
+            packed = compiled_band_quantities(geo, names, self.settings, near_pair_spread(self.grid))
+            rest = [name for name in names if name not in packed]
+            values = band_quantities(geo, rest, self.settings, 0.0, xp) if rest else {}
+            packed.update({name: pack(value, tensor_kind(name), xp) for name, value in values.items()})
+            known.update({name: value for name, value in packed.items() if not name.startswith("interband")})
+            return geo.energies, {name: packed[name] if name in packed else known[name] for name in self.names}
         if "products" not in shared:
             shared["products"] = PairProducts(geo.velocity, xp)
             shared["levels"] = pair_levels(geo.energies, self.settings, xp)
-        known = shared.setdefault("packed", {})
-        names = [name for name in self.names if name.startswith("interband") or name not in known]
         values = band_quantities(geo, names, self.settings, near_pair_spread(self.grid), xp, shared["products"],
                                  shared["levels"])
         packed = {name: pack(value, tensor_kind(name), xp) for name, value in values.items()}
