@@ -211,3 +211,14 @@ def test_band_quantities_of_the_binned_scan_compiled_and_numpy(rng, case):
             continue
         scale = max(np.abs(want).max(), 1e-300)
         assert np.allclose(got[name], want, rtol=0, atol=1e-12 * scale), (name, np.abs(got[name] - want).max() / scale)
+
+
+def test_level_labels_compiled_and_numpy(rng):
+    """Degenerate levels as chains of gaps below tol, bands in any order."""
+    from qgtransport.bands.geometry import level_labels
+
+    gaps = rng.choice([0.0, 5e-9, 1e-3, 0.3], size=(60, 7))
+    energies = np.concatenate([np.zeros((60, 1)), np.cumsum(gaps, axis=1)], axis=1)
+    energies = np.ascontiguousarray(rng.permuted(energies, axis=1))
+    for tol in (1e-8, 2e-3):
+        assert np.array_equal(compiled.level_labels(energies, tol), level_labels(energies, tol))

@@ -212,6 +212,23 @@ def band_pair_quantities(velocity, labels, energies, delta, eta_squared, dc_limi
 
 
 @jit
+def level_labels(energies, tol):
+    """(k, n) labels of the degenerate levels, as `geometry.level_labels`: the bands in ascending energy,
+    a new level wherever the gap to the previous band is >= tol."""
+    nk, n = energies.shape
+    out = np.empty((nk, n), dtype=np.int64)
+    for k in range(nk):
+        order = np.argsort(energies[k])
+        label = 0
+        out[k, order[0]] = 0
+        for i in range(1, n):
+            if energies[k, order[i]] - energies[k, order[i - 1]] >= tol:
+                label += 1
+            out[k, order[i]] = label
+    return out
+
+
+@jit
 def interband_kernel(x_n, x_m, expit_n, expit_m, expit_minus_n, expit_minus_m, inverse, G, inverse_T):
     """2 F_mn G_nm / T with F_mn = (f(x_m) - f(x_n))/(x_m - x_n) as `occupation.fermi_divided_difference`:
     from the logarithms for |x_m - x_n| < 1, else the difference of f taken where it does not cancel,

@@ -25,7 +25,6 @@ import numpy as np
 from scipy.special import expit
 
 from qgtransport.bands import occupation as occ
-from qgtransport.bands.geometry import level_labels
 from qgtransport.engine import compiled
 from qgtransport.engine.pairs import PairProducts, antisymmetric_tensor, interband_propagator, symmetric_tensor
 from qgtransport.engine.spectral import PAIR_BAND_QUANTITIES, TERMS, Term, band_quantities, factor_values, pair_levels
@@ -236,13 +235,13 @@ def compiled_kernel_sums(geo, keys, weights, x, T, settings) -> dict:
     band_weights = np.stack(columns, axis=1) if columns else np.zeros((x.shape[0], 0, x.shape[1]))
     interband = (INTERBAND_PAIRS.band_quantity, INTERBAND_PAIRS.weight) in keys["real"]
     xi = np.ascontiguousarray(x if interband else x[:, :, :0])
+    energies = np.ascontiguousarray(geo.energies, dtype=np.float64)
     dc_limit = settings.rho1 == "dc_limit"
     eta_squared = float(settings.eta) ** 2 if interband and not dc_limit else 0.0
     symmetric, antisymmetric = compiled.components(d)
     real, imag = compiled.pair_sums(
         np.ascontiguousarray(np.swapaxes(geo.velocity, 1, 2)),  # (k, n, a, m): a view of the engine's layout
-        level_labels(geo.energies, settings.degeneracy_tol).astype(np.int64),
-        np.ascontiguousarray(geo.energies, dtype=np.float64), band_weights,
+        compiled.level_labels(energies, float(settings.degeneracy_tol)), energies, band_weights,
         kinds.count(0) * p, (kinds.count(0) + kinds.count(1)) * p,
         xi, expit(xi), expit(-xi), 1.0 / T[:xi.shape[-1]], eta_squared, dc_limit, symmetric, antisymmetric)
     out, real_rows = {}, 0

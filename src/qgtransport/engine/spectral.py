@@ -59,7 +59,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qgtransport.bands import occupation as occ
-from qgtransport.bands.geometry import degenerate, level_labels
+from qgtransport.bands.geometry import degenerate
 from qgtransport.engine import compiled
 from qgtransport.engine.backend import array_module, to_host
 from qgtransport.engine.pairs import PairProducts, interband_propagator
@@ -217,7 +217,7 @@ def compiled_band_quantities(geo, names, settings, delta: float) -> dict:
     dc_limit = settings.rho1 == "dc_limit"
     eta_squared = float(settings.eta) ** 2 if (wanted[3] or wanted[4]) and not dc_limit else 0.0
     energies = np.ascontiguousarray(geo.energies, dtype=np.float64)
-    labels = level_labels(energies, settings.degeneracy_tol).astype(np.int64)
+    labels = compiled.level_labels(energies, float(settings.degeneracy_tol))
     arrays = compiled.band_pair_quantities(
         np.ascontiguousarray(np.swapaxes(geo.velocity, 1, 2)), labels, energies, float(delta), eta_squared,
         dc_limit, *compiled.components(geo.velocity.shape[1]), wanted)
