@@ -222,3 +222,26 @@ def test_level_labels_compiled_and_numpy(rng):
     energies = np.ascontiguousarray(rng.permuted(energies, axis=1))
     for tol in (1e-8, 2e-3):
         assert np.array_equal(compiled.level_labels(energies, tol), level_labels(energies, tol))
+
+
+def test_without_numba_the_numpy_forms_run(tmp_path):
+    """A process where numba cannot be imported: the engine takes the numpy forms and gives the same AHC."""
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, json; sys.modules['numba'] = None\n"
+        "from qgtransport import builtin_model, compute\n"
+        "from qgtransport.engine import compiled\n"
+        "assert not compiled.enabled()\n"
+        "ds = compute(builtin_model('haldane', M=0.2), ['anomalous_hall', 'entropy_production'], tau=2.0, mu=0.1,\n"
+        "             T=0.3, nk=12, units='natural', error_estimate=False, executor='serial')\n"
+        "print(json.dumps([float(ds.anomalous_hall.values.ravel()[1]), float(ds.entropy_production.values.max())]))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
+    without = json.loads(out.stdout.strip().splitlines()[-1])
+    ds = compute(builtin_model("haldane", M=0.2), ["anomalous_hall", "entropy_production"], tau=2.0, mu=0.1, T=0.3,
+                 nk=12, units="natural", error_estimate=False, executor="serial")
+    assert compiled.enabled()
+    assert without == pytest.approx([float(ds.anomalous_hall.values.ravel()[1]),
+                                     float(ds.entropy_production.values.max())], rel=1e-12)
