@@ -14,7 +14,8 @@ kernels (tests/engine/test_integrate.py::test_fast_engine_and_reference_give_the
 
   and the kernels w(x_n) K_nm of every (Q, weight, point), with the interband pair kernel F_mn G_nm,
   are stacked as the rows of one (J, k n m) matrix: one product with Re P (C, k n m) and one with
-  Im P give every sum (`kernel_sums`).
+  Im P give every sum (`numpy_kernel_sums`); with numba, the same sums by one compiled loop over the
+  pairs n <= m of each k-point, no (k, n, m) arrays (`compiled_kernel_sums`, `compiled.pair_sums`).
 """
 
 from __future__ import annotations
@@ -152,7 +153,7 @@ def band_resolved_sums(geo, quantities, mu, T, settings, max_elements: int = 2**
 
 def kernel_bases_names() -> tuple:
     """The band quantities that `kernel_sums` contracts directly."""
-    return ("berry_curvature", "level_products", "drude_metric")
+    return tuple(KERNEL_PARTS)
 
 
 def kernel_bases(e_nm, same) -> dict:
