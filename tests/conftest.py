@@ -23,6 +23,30 @@ def random_model(rng, norb=3, dim=2, nR=3, scale=1.0):
     )
 
 
+def binned_against_direct(model, quantities, tolerance=1e-6, slack=1e-12, unit_scale=(), bound_limit=None,
+                          **common):
+    """compute(model, quantities, **common) by the binned and the direct scan: every value within tolerance
+    of the largest direct value (1 for the quantities in unit_scale, which vanish identically), the
+    difference within the binning-error bound added to <name>_error (plus slack of that scale) and,
+    with bound_limit, that bound within bound_limit of the scale (nonzero then). Returns (direct, binned)."""
+    from qgtransport import compute
+
+    direct = compute(model, quantities, scan="direct", **common)
+    binned = compute(model, quantities, scan="binned", **common)
+    assert binned.attrs["scan"] == "binned"
+    for name in quantities:
+        a, b = direct[name].values, binned[name].values
+        scale = 1.0 if name in unit_scale else np.abs(a).max()
+        difference = np.abs(a - b)
+        assert np.all(difference <= tolerance * scale), (name, difference.max() / scale)
+        bound = binned[name + "_error"].values
+        assert np.all(difference <= bound + slack * scale), name
+        if bound_limit is not None:
+            assert scale > 0, name
+            assert np.all(bound <= bound_limit * scale), name  # and says the binned value is accurate
+    return direct, binned
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)

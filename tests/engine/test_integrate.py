@@ -5,7 +5,7 @@ from functools import partial
 
 import numpy as np
 import pytest
-from conftest import random_model
+from conftest import binned_against_direct, random_model
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -99,19 +99,9 @@ def test_fast_engine_and_reference_give_the_same_responses(rng, degenerate, rho1
 
 
 def compare_binned(model, nk, rho1, mu, T, tolerance=1e-6):
-    common = dict(mu=mu, T=T, tau=3.0, nk=nk, units="natural", rho1=rho1, error_estimate=False)
-    direct = compute(model, BINNED, scan="direct", **common)
-    binned = compute(model, BINNED, scan="binned", **common)
-    assert binned.attrs["scan"] == "binned"
-    for name in BINNED:
-        a, b = direct[name].values, binned[name].values
-        scale = np.abs(a).max()
-        if name == "equilibrium_entropy_current":  # zero identically (ERRATA E6): sum of +-|v| s terms of O(1)
-            scale = 1.0
-        estimate = binned[name + "_error"].values
-        assert np.all(np.abs(a - b) <= tolerance * scale), name
-        # the reported binning-error estimate bounds the true difference
-        assert np.all(np.abs(a - b) <= estimate + 1e-12 * scale), name
+    # the equilibrium entropy current is zero identically (ERRATA E6): a sum of +-|v| s terms of O(1)
+    binned_against_direct(model, BINNED, tolerance, unit_scale=("equilibrium_entropy_current",), mu=mu, T=T,
+                          tau=3.0, nk=nk, units="natural", rho1=rho1, error_estimate=False)
 
 
 @pytest.mark.parametrize("rho1", ["finite_eta", "dc_limit"])
