@@ -245,3 +245,16 @@ def test_without_numba_the_numpy_forms_run(tmp_path):
     assert compiled.enabled()
     assert without == pytest.approx([float(ds.anomalous_hall.values.ravel()[1]),
                                      float(ds.entropy_production.values.max())], rel=1e-12)
+
+
+def test_numba_is_imported_by_the_first_compiled_loop_not_by_qgtransport():
+    """`import qgtransport` (the CLI's start) leaves numba out; the first run that uses a loop brings it."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nimport qgtransport\nfrom qgtransport import builtin_model, compute\n"
+            "assert 'numba' not in sys.modules\n"
+            "compute(builtin_model('qwz', m=-1.0), ['anomalous_hall'], mu=0.1, T=0.1, nk=4, units='natural',\n"
+            "        error_estimate=False, executor='serial')\n"
+            "assert 'numba' in sys.modules\n")
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)

@@ -18,27 +18,36 @@
 On bcc Fe (18 bands, 32^3) they bring the linear DC set at one point from 2.55x to about 2.0x numpy's eigh
 alone, and the 303-point binned scan from 4.7 to 4.1 s (benchmarks/README.md, fourth pass). Without numba,
 or with QGTRANSPORT_COMPILED=0, the engine runs the numpy forms kept beside each, and the tests compare the
-two (tests/engine/test_compiled.py).
+two (tests/engine/test_compiled.py). numba is imported by the first call of a loop (`Deferred`), not with
+qgtransport.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 
 import numpy as np
 
-try:
-    import numba
-except ImportError:  # then the numpy forms
-    numba = None
-
 LOG2 = math.log(2.0)
+NUMBA: dict = {}  # "module": numba once imported (None where it cannot be), filled by `available`
+
+
+def available() -> bool:
+    """numba importable (imported on the first call, not with qgtransport: it costs 0.2 s and 64 MiB)."""
+    if "module" not in NUMBA:
+        try:
+            import numba
+        except ImportError:  # then the numpy forms
+            numba = None
+        NUMBA["module"] = numba
+    return NUMBA["module"] is not None
 
 
 def enabled() -> bool:
-    """True when numba is importable and QGTRANSPORT_COMPILED is not "0"."""
-    return numba is not None and os.environ.get("QGTRANSPORT_COMPILED", "1") != "0"
+    """True when QGTRANSPORT_COMPILED is not "0" and numba is importable."""
+    return os.environ.get("QGTRANSPORT_COMPILED", "1") != "0" and available()
 
 
 def components(d: int) -> tuple:
@@ -49,9 +58,47 @@ def components(d: int) -> tuple:
     return symmetric, antisymmetric
 
 
-def jit(function):
-    """numba.njit with the on-disk cache, or the plain function (never called then) without numba."""
-    return numba.njit(cache=True, nogil=True)(function) if numba is not None else function
+class Deferred:
+    """A loop of this module until its first call, which compiles every loop of the module (`load`): numba
+    is imported only by a run that uses them. Without numba the plain Python function runs."""
+
+    def __init__(self, function, fastmath: bool):
+        self.function, self.fastmath = function, fastmath
+        self.compiled = None
+        functools.update_wrapper(self, function)
+
+    def __call__(self, *args):
+        if self.compiled is None:
+            load()
+        return self.compiled(*args)
+
+
+def load() -> None:
+    """numba.njit (on-disk cache, nogil) of every `Deferred` loop, put in the module's namespace in its place
+    (where a test has not replaced it), so that the loops call each other compiled."""
+    numba = NUMBA["module"] if available() else None
+    for name, value in list(globals().items()):
+        if isinstance(value, Deferred):
+            options = dict(cache=True, nogil=True, fastmath=value.fastmath)
+            value.compiled = numba.njit(**options)(value.function) if numba is not None else value.function
+            globals()[name] = value.compiled
+    for value in DEFERRED:
+        if value.compiled is None:  # replaced in the namespace before loading (tests)
+            options = dict(cache=True, nogil=True, fastmath=value.fastmath)
+            value.compiled = numba.njit(**options)(value.function) if numba is not None else value.function
+
+
+DEFERRED: list = []
+
+
+def jit(function=None, fastmath: bool = False):
+    """Marks a loop for numba.njit, compiled on first use (`Deferred`); fastmath (reassociation) for the
+    reductions that vectorise only with it."""
+    if function is None:
+        return lambda f: jit(f, fastmath)
+    deferred = Deferred(function, fastmath)
+    DEFERRED.append(deferred)
+    return deferred
 
 
 @jit
@@ -87,7 +134,7 @@ def hermitian_rows(lower, n):
     return out
 
 
-@numba.njit(cache=True, nogil=True, fastmath=True) if numba is not None else (lambda f: f)
+@jit(fastmath=True)
 def packed_density(U, weights):
     """rho_p = U diag(w_p) U^+ (k, p, n^2) by its n^2 independent reals in the order of
     `backend.hermitian_packing`: Re rho_ii, then Re rho_ij and Im rho_ij for i < j row by row, with
@@ -243,7 +290,7 @@ def interband_kernel(x_n, x_m, expit_n, expit_m, expit_minus_n, expit_minus_m, i
     return 2.0 * F * G
 
 
-@numba.njit(cache=True, nogil=True, fastmath=True) if numba is not None else (lambda f: f)
+@jit(fastmath=True)
 def accumulate(out, kernels, products, rows, count):
     """out[j, c] += sum_q kernels[j, q] products[c, q] over j < rows, q < count (reassociated: vectorised)."""
     for j in range(rows):
