@@ -18,8 +18,8 @@
 On bcc Fe (18 bands, 32^3) they bring the linear DC set at one point from 2.55x to about 2.0x numpy's eigh
 alone, and the 303-point binned scan from 4.7 to 4.1 s (benchmarks/README.md, fourth pass). Without numba,
 or with QGTRANSPORT_COMPILED=0, the engine runs the numpy forms kept beside each, and the tests compare the
-two (tests/engine/test_compiled.py). numba is imported by the first call of a loop (`Deferred`), not with
-qgtransport.
+two (tests/engine/test_compiled.py). numba is imported when the engine first asks for it (`enabled`) and the
+loops are compiled at the first call of one (`Deferred`), not when qgtransport is imported.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ def enabled() -> bool:
     return os.environ.get("QGTRANSPORT_COMPILED", "1") != "0" and available()
 
 
+@functools.cache
 def components(d: int) -> tuple:
     """(symmetric (Cs, 2), antisymmetric (Ca, 2)): the (a, b) of the independent tensor components, a <= b and
     a < b row by row (the order of `spectral.pack`)."""
@@ -77,18 +78,26 @@ def load() -> None:
     """numba.njit (on-disk cache, nogil) of every `Deferred` loop, put in the module's namespace in its place
     (where a test has not replaced it), so that the loops call each other compiled."""
     numba = NUMBA["module"] if available() else None
+    for value in DEFERRED:
+        options = dict(cache=True, nogil=True, fastmath=value.fastmath)
+        value.compiled = numba.njit(**options)(value.function) if numba is not None else value.function
     for name, value in list(globals().items()):
         if isinstance(value, Deferred):
-            options = dict(cache=True, nogil=True, fastmath=value.fastmath)
-            value.compiled = numba.njit(**options)(value.function) if numba is not None else value.function
             globals()[name] = value.compiled
-    for value in DEFERRED:
-        if value.compiled is None:  # replaced in the namespace before loading (tests)
-            options = dict(cache=True, nogil=True, fastmath=value.fastmath)
-            value.compiled = numba.njit(**options)(value.function) if numba is not None else value.function
 
 
 DEFERRED: list = []
+
+
+def pair_inputs(geo, settings, interband: bool) -> tuple:
+    """What both pair loops read of a batch: (velocity (k, n, a, m), degenerate-level labels, energies,
+    eta^2, dc_limit) with G = 1/e_nm^2 (rho1 = "dc_limit") or 1/(e_nm^2 + eta^2) as
+    `pairs.interband_propagator` (eta asked of the settings only where the interband term is wanted)."""
+    energies = np.ascontiguousarray(geo.energies, dtype=np.float64)
+    dc_limit = settings.rho1 == "dc_limit"
+    eta_squared = float(settings.eta) ** 2 if interband and not dc_limit else 0.0
+    velocity = np.ascontiguousarray(np.swapaxes(geo.velocity, 1, 2))  # a view of the engine's own layout
+    return velocity, level_labels(energies, float(settings.degeneracy_tol)), energies, eta_squared, dc_limit
 
 
 def jit(function=None, fastmath: bool = False):

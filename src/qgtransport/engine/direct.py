@@ -236,15 +236,10 @@ def compiled_kernel_sums(geo, keys, weights, x, T, settings) -> dict:
     band_weights = np.stack(columns, axis=1) if columns else np.zeros((x.shape[0], 0, x.shape[1]))
     interband = (INTERBAND_PAIRS.band_quantity, INTERBAND_PAIRS.weight) in keys["real"]
     xi = np.ascontiguousarray(x if interband else x[:, :, :0])
-    energies = np.ascontiguousarray(geo.energies, dtype=np.float64)
-    dc_limit = settings.rho1 == "dc_limit"
-    eta_squared = float(settings.eta) ** 2 if interband and not dc_limit else 0.0
-    symmetric, antisymmetric = compiled.components(d)
+    velocity, labels, energies, eta_squared, dc_limit = compiled.pair_inputs(geo, settings, interband)
     real, imag = compiled.pair_sums(
-        np.ascontiguousarray(np.swapaxes(geo.velocity, 1, 2)),  # (k, n, a, m): a view of the engine's layout
-        compiled.level_labels(energies, float(settings.degeneracy_tol)), energies, band_weights,
-        kinds.count(0) * p, (kinds.count(0) + kinds.count(1)) * p,
-        xi, expit(xi), expit(-xi), 1.0 / T[:xi.shape[-1]], eta_squared, dc_limit, symmetric, antisymmetric)
+        velocity, labels, energies, band_weights, kinds.count(0) * p, (kinds.count(0) + kinds.count(1)) * p,
+        xi, expit(xi), expit(-xi), 1.0 / T[:xi.shape[-1]], eta_squared, dc_limit, *compiled.components(d))
     out, real_rows = {}, 0
     for i, key in enumerate(band_keys):
         if key[0] == "berry_curvature":

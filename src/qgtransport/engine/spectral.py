@@ -214,13 +214,9 @@ def compiled_band_quantities(geo, names, settings, delta: float) -> dict:
     by the compiled loop `compiled.band_pair_quantities` (numpy, numba): no pair products or (k, n, m)
     kernels in memory. Same values to rounding (tests/engine/test_compiled.py)."""
     wanted = np.array([name in names for name in PAIR_BAND_QUANTITIES])
-    dc_limit = settings.rho1 == "dc_limit"
-    eta_squared = float(settings.eta) ** 2 if (wanted[3] or wanted[4]) and not dc_limit else 0.0
-    energies = np.ascontiguousarray(geo.energies, dtype=np.float64)
-    labels = compiled.level_labels(energies, float(settings.degeneracy_tol))
-    arrays = compiled.band_pair_quantities(
-        np.ascontiguousarray(np.swapaxes(geo.velocity, 1, 2)), labels, energies, float(delta), eta_squared,
-        dc_limit, *compiled.components(geo.velocity.shape[1]), wanted)
+    velocity, labels, energies, eta_squared, dc_limit = compiled.pair_inputs(geo, settings, wanted[3] or wanted[4])
+    arrays = compiled.band_pair_quantities(velocity, labels, energies, float(delta), eta_squared, dc_limit,
+                                           *compiled.components(geo.velocity.shape[1]), wanted)
     out = dict(zip(PAIR_BAND_QUANTITIES, arrays, strict=True))
     if geo.position_curvature is not None:  # the full position matrix's band-diagonal term X_n
         out["berry_curvature"] = out["berry_curvature"] + pack(np.asarray(geo.position_curvature), "antisymmetric")
