@@ -2,6 +2,7 @@
 
     python benchmarks/bench_linear_dc.py                   # nk = 20, 3 repeats (about 1-2 minutes)
     python benchmarks/bench_linear_dc.py --nk 32 --repeat 5
+    python benchmarks/bench_linear_dc.py --nk 32 --rows eigh,full --rounds 8   # paired ratios over 8 rounds
     python benchmarks/bench_linear_dc.py --before /work/main/src   # adds the columns of another checkout
     python benchmarks/bench_linear_dc.py --profile         # cProfile of the full set at one point
     python benchmarks/bench_linear_dc.py --profile scan    # cProfile of the 303-point scan
@@ -18,7 +19,10 @@ one BLAS thread, executor="serial", error_estimate=False, tau = 10 fs):
 Every row runs in a fresh process (pinned to one core), times the minimum of --repeat calls after one
 warm-up call on a 4^3 grid (rows slower than 20 s are timed fewer times), and reports the process's
 peak resident memory (ru_maxrss, which includes the interpreter and numpy, about 60-80 MiB).
-Timings on a shared machine are noisy: compare minima of runs taken back to back.
+Timings on a shared machine are noisy (5-10% between runs minutes apart): --rounds N runs every row
+N times in turn (round 1: every row of every tree, then round 2, ...), and each ratio is taken within a
+round, against that round's floor, then reported as the median and range over the rounds; the table
+gives each row's median time.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -140,6 +145,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--rows", default="eigh,ahc,full,scan,scan_direct", help=f"subset of {','.join(ROWS)}")
     parser.add_argument("--before", type=Path, help="src folder of another checkout (e.g. main) for before columns")
+    parser.add_argument("--rounds", type=int, default=1, help="run the rows this many times in turn; ratios per round")
     parser.add_argument("--profile", nargs="?", const="full", choices=list(ROWS),
                         help="only the cProfile of one row (default: full)")
     args = parser.parse_args()
@@ -148,42 +154,51 @@ def main():
         return
     rows = args.rows.split(",")
     trees = [("after", ROOT / "src")] + ([("before", args.before)] if args.before else [])
-    results = {label: {} for label, _ in trees}
-    for case in rows:
-        for label, src in trees:
-            results[label][case] = child(case, args.nk, args.repeat, src)
+    rounds = [{label: {case: child(case, args.nk, args.repeat, src) for case in rows} for label, src in trees}
+              for _ in range(max(1, args.rounds))]
     load = os.getloadavg()[0]
-    print(f"\n## Linear DC set on bcc Fe, nk = {args.nk} ({args.nk**3} k-points), one core, one BLAS thread; "
-          f"load average {load:.2f} at the end\n")
+    print(f"\n## Linear DC set on bcc Fe, nk = {args.nk} ({args.nk**3} k-points), one core, one BLAS thread, "
+          f"{len(rounds)} round(s); load average {load:.2f} at the end\n")
     header = "| row | " + " | ".join(f"{label} (s) | {label} / floor | {label} peak (MiB)" for label, _ in trees)
     print(header + " |")
     print("|---" * (1 + 3 * len(trees)) + "|")
-    # the floor is numpy.linalg.eigh in every tree: the least of its timings serves all columns (noise only
-    # makes a timing longer)
-    floors = [results[label]["eigh"]["seconds"] for label, _ in trees if "eigh" in results[label]]
-    floor = min(floors) if floors else None
+    # the floor is numpy.linalg.eigh in every tree: the least of a round's timings serves all its columns
+    # (noise only makes a timing longer)
+    floors = [min(r[label]["eigh"]["seconds"] for label, _ in trees) for r in rounds] if "eigh" in rows else None
+
+    def seconds(label, case):
+        return [r[label][case]["seconds"] for r in rounds]
+
+    def ratios(label, case, other):
+        """The per-round ratios of a row to another row (a list of times) or to the floor."""
+        below = other if isinstance(other, list) else seconds(label, other)
+        return [a / b for a, b in zip(seconds(label, case), below, strict=True)]
+
+    def summary(values) -> str:
+        text = f"{statistics.median(values):.2f}"
+        if len(values) == 1:
+            return text
+        return f"{text} (median of {len(values)} rounds, {min(values):.2f}-{max(values):.2f})"
+
     for case in rows:
-        cells = [ROWS[case] + (f" [{results['after'][case]['scan']}]" if case.startswith("scan") else "")]
+        cells = [ROWS[case] + (f" [{rounds[0]['after'][case]['scan']}]" if case.startswith("scan") else "")]
         for label, _ in trees:
-            r = results[label][case]
-            ratio = f"{r['seconds'] / floor:.2f}" if floor else "-"
-            cells += [f"{r['seconds']:.3f}", ratio, f"{r['peak_mib']:.0f}"]
+            ratio = f"{statistics.median(ratios(label, case, floors)):.2f}" if floors else "-"
+            peak = max(r[label][case]["peak_mib"] for r in rounds)
+            cells += [f"{statistics.median(seconds(label, case)):.3f}", ratio, f"{peak:.0f}"]
         print("| " + " | ".join(cells) + " |")
     print()
     for label, _ in trees:
-        r = results[label]
-        if "full" in r and "ahc" in r:
-            print(f"{label}: full set / AHC only = {r['full']['seconds'] / r['ahc']['seconds']:.2f} (target <= 1.5)")
-        if "full" in r and floor:
-            print(f"{label}: full set / eigh floor = {r['full']['seconds'] / floor:.2f} (target <= 2.0)")
-        if "full" in r and "scan" in r:
-            ratio = r["scan"]["seconds"] / r["full"]["seconds"]
-            print(f"{label}: 303-point scan / 1 point = {ratio:.2f} (target <= 1.5)")
-        if "full" in r and "scan_wide" in r:
-            ratio = r["scan_wide"]["seconds"] / r["full"]["seconds"]
-            print(f"{label}: 303-point scan over 10-1000 K / 1 point = {ratio:.2f}")
-        if "scan" in r and "scan_direct" in r:
-            print(f"{label}: direct scan / default scan = {r['scan_direct']['seconds'] / r['scan']['seconds']:.2f}")
+        if "full" in rows and "ahc" in rows:
+            print(f"{label}: full set / AHC only = {summary(ratios(label, 'full', 'ahc'))} (target <= 1.5)")
+        if "full" in rows and floors:
+            print(f"{label}: full set / eigh floor = {summary(ratios(label, 'full', floors))} (target <= 2.0)")
+        if "full" in rows and "scan" in rows:
+            print(f"{label}: 303-point scan / 1 point = {summary(ratios(label, 'scan', 'full'))} (target <= 1.5)")
+        if "full" in rows and "scan_wide" in rows:
+            print(f"{label}: 303-point scan over 10-1000 K / 1 point = {summary(ratios(label, 'scan_wide', 'full'))}")
+        if "scan" in rows and "scan_direct" in rows:
+            print(f"{label}: direct scan / default scan = {summary(ratios(label, 'scan_direct', 'scan'))}")
 
 
 if __name__ == "__main__":

@@ -10,9 +10,19 @@ from conftest import random_model
 
 from qgtransport import builtin_model, compute
 from qgtransport.bands import occupation as occ
-from qgtransport.engine import compiled
+from qgtransport.engine import compiled, direct
 
 pytest.importorskip("numba")
+
+
+def compiled_weight_values(weight, x, T):
+    """`direct.weight_values` from `compiled.occupation_weights` (T > 0; checked against it to 4 ulp in
+    test_occupation_weights_equal_the_occupation_functions): the numpy route of `both_routes` weighs the bands
+    as the compiled route does, so that the pair sums are compared alone, also where a quantity vanishes by a
+    sum rule and is rounding (the equilibrium entropy current of a symmetric model, 1e-17)."""
+    P = x.shape[-1]
+    table = compiled.occupation_weights(np.ascontiguousarray(x).reshape(-1, 1, P), 1.0 / np.broadcast_to(T, (P,)))
+    return table[compiled.OCCUPATION_WEIGHTS.index(weight)].reshape(x.shape)
 
 
 def both_routes(monkeypatch, model, **options):
@@ -29,6 +39,7 @@ def both_routes(monkeypatch, model, **options):
     fast = compute(model, **common, **options)
     assert calls, "the compiled route was not taken"
     monkeypatch.setenv("QGTRANSPORT_COMPILED", "0")
+    monkeypatch.setattr(direct, "weight_values", compiled_weight_values)  # the same weights, bit for bit
     calls.clear()
     slow = compute(model, **common, **options)
     assert not calls
@@ -117,27 +128,52 @@ def test_can_be_switched_off(monkeypatch):
     assert compiled.enabled()
 
 
-def test_frame_sums_from_the_lower_triangles(monkeypatch, rng):
-    """H = W(k) and the frame derivatives D d_a H D^+ from the lower-triangle product and
-    `compiled.hermitian_rows` against the full product, on bcc Fe (orbital positions) and a random model."""
+def test_frame_sums_from_the_lower_triangles(rng):
+    """H = W(k) and the frame derivatives D d_a H D^+ from the lower-triangle products and
+    `compiled.hermitian_rows` (`FastBands.lower_rows`) against the full product (`frame_sums`), on bcc Fe
+    (orbital positions) and a random model."""
     from qgtransport.engine.backend import FastBands
     from qgtransport.models.wannier90 import read_hr
 
     fe = read_hr(Path(__file__).resolve().parents[1] / "data" / "wannier90" / "fe" / "Fe_hr.dat")
     for model in (fe, random_model(rng, norb=5, dim=3, nR=6)):
-        k = rng.normal(size=(7, 3))
-        _, _, H, F = FastBands(model).frame_sums(k)
-        monkeypatch.setenv("QGTRANSPORT_COMPILED", "0")
-        _, _, H_full, F_full = FastBands(model).frame_sums(k)
-        monkeypatch.delenv("QGTRANSPORT_COMPILED")
-        scale = np.abs(F_full).max()
+        bands = FastBands(model)
+        _, C, H_full, F_full = bands.frame_sums(rng.normal(size=(7, 3)))
+        H, F = bands.lower_rows(C, hamiltonian=True), bands.lower_rows(C, hamiltonian=False)
+        assert H.shape == H_full.shape and F.shape == F_full.shape
         assert np.abs(H - H_full).max() <= 1e-13 * np.abs(H_full).max()
-        assert np.abs(F - F_full).max() <= 1e-13 * scale
+        assert np.abs(F - F_full).max() <= 1e-13 * np.abs(F_full).max()
+
+
+@pytest.mark.parametrize("curvature", ["none", "trace", "diagonal"])
+def test_batches_of_one_eigh_equal_batches_of_their_own(monkeypatch, curvature):
+    """`FastBands.first_order_geometries`: one eigh for 50 k-points of bcc Fe, then batches of 7 (numba), against
+    each batch by one product and its own eigh (numpy route): the same energies, |v^a_nm| (the phases of the
+    eigenvectors are LAPACK's), band diagonal and band sums of d2H; eigenvectors=False leaves them out."""
+    from qgtransport.engine.backend import FastBands
+    from qgtransport.models.wannier90 import read_hr
+
+    fe = read_hr(Path(__file__).resolve().parents[1] / "data" / "wannier90" / "fe" / "Fe_hr.dat")
+    k = fe.to_cartesian(np.random.default_rng(5).random((50, 3)))
+    w = np.random.default_rng(6).random((50, fe.norb, 2))
+    fast = list(FastBands(fe).first_order_geometries(k, 7, True, curvature, eigenvectors=False))
+    monkeypatch.setenv("QGTRANSPORT_COMPILED", "0")
+    slow = list(FastBands(fe).first_order_geometries(k, 7, True, curvature))
+    assert [len(g.energies) for g in fast] == [7] * 7 + [1] == [len(g.energies) for g in slow]
+    for start, a, b in zip(range(0, 50, 7), fast, slow, strict=True):
+        assert a.eigenvectors is None and b.eigenvectors.shape == (len(b.energies), fe.norb, fe.norb)
+        np.testing.assert_allclose(a.energies, b.energies, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(np.abs(a.velocity), np.abs(b.velocity), rtol=0, atol=1e-10)
+        if curvature == "diagonal":
+            np.testing.assert_allclose(a.curvature_diagonal, b.curvature_diagonal, rtol=0, atol=1e-10)
+        if curvature == "trace":
+            part = w[start:start + len(a.energies)]
+            np.testing.assert_allclose(a.curvature_trace(part), b.curvature_trace(part), rtol=1e-12, atol=1e-10)
 
 
 def test_packed_density_is_u_diag_w_u_dagger(rng):
-    """rho_p = U diag(w_p) U^+ packed as `backend.hermitian_packing` reads it, for random unitary U."""
-    from qgtransport.engine.backend import hermitian_packing
+    """rho_p = U diag(w_p) U^+ packed as `tables.hermitian_packing` reads it, for random unitary U."""
+    from qgtransport.engine.tables import hermitian_packing
 
     n, p = 6, 3
     U = np.linalg.qr(rng.normal(size=(4, n, n)) + 1j * rng.normal(size=(4, n, n)))[0]
@@ -258,3 +294,23 @@ def test_numba_is_imported_by_the_first_compiled_loop_not_by_qgtransport():
             "        error_estimate=False, executor='serial')\n"
             "assert 'numba' in sys.modules\n")
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+
+
+def test_occupation_weights_equal_the_occupation_functions():
+    """`compiled.occupation_weights` (one exp and one log1p per element) against `direct.weight_values` (the
+    occupation functions, themselves checked against mpmath in tests/bands) from x = -700 to 700, both tails
+    included: f and 1 - f, s, df/de, ds/de and Xiao's weight agree to 4 ulp of each value (Xiao's form for
+    x < 0 cancels to 1e-15 |x| absolute in both, summed in the same order); beyond |x| = 700, where exp(-|x|)
+    is subnormal, both give values below 1e-300 (of the occupied side: f and 1 - f within 1e-300 of 1)."""
+    from qgtransport.engine.direct import weight_values
+
+    y = np.concatenate([[0.0, 1e-300, 1e-12, 0.3, 1.0, 20.0, 36.0, 40.0, 300.0, 700.0], np.geomspace(1e-8, 700, 500)])
+    x = np.concatenate([y, -y]).reshape(-1, 2, 2)  # (k, n, p)
+    T = np.array([0.025, 3.0])
+    table = compiled.occupation_weights(x, 1.0 / T)
+    far = np.array([723.4, 745.5, 800.0, -723.4, -745.5, -800.0]).reshape(-1, 2, 1)
+    far_table = compiled.occupation_weights(far, np.array([1.0]))
+    for row, weight in enumerate(compiled.OCCUPATION_WEIGHTS):
+        np.testing.assert_allclose(table[row], weight_values(weight, x, T), rtol=4 * np.finfo(float).eps, atol=1e-300)
+        expected = weight_values(weight, far, np.array([1.0]))
+        assert np.all(np.abs(far_table[row] - expected) < 1e-300), weight

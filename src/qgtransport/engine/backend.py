@@ -28,7 +28,7 @@ the device until its histograms are made.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache, partial
+from functools import partial
 from typing import Literal
 
 import numpy as np
@@ -36,6 +36,7 @@ import numpy as np
 from qgtransport.bands.geometry import BandGeometry, position_matrix_terms
 from qgtransport.engine import compiled
 from qgtransport.engine.pairs import symmetric_tensor
+from qgtransport.engine.tables import bloch_tables, folded_second_derivatives, hermitian_packing, to_host
 
 BACKENDS = ("numpy", "cupy")
 BackendName = Literal["numpy", "cupy"]
@@ -89,13 +90,6 @@ def gpu_available() -> bool:
     except (ImportError, RuntimeError):
         return False
     return True
-
-
-def to_host(array):
-    """A numpy array from a numpy or CuPy array (None stays None)."""
-    if array is None or isinstance(array, np.ndarray):
-        return array
-    return array.get()
 
 
 class FastBands:
@@ -189,34 +183,46 @@ class FastBands:
         return t["M1"]
 
     def lower_derivative_table(self):
-        """`first_derivative_table` of the lower triangles only (the d + 1 matrices are Hermitian): columns
-        (component, i >= j) as real pairs, (2h + 1, 2 (d + 1) n (n + 1)/2), for `compiled.hermitian_rows`."""
+        """`first_derivative_table` of the lower triangles only (the d + 1 matrices are Hermitian), split in two
+        contiguous tables of columns (component, i >= j) as real pairs: (d_1 W .. d_d W, (2h + 1, 2 d n (n + 1)/2);
+        W, (2h + 1, n (n + 1))), for `lower_rows` and `compiled.hermitian_rows`."""
         t = self.tables()
         if "M1_lower" not in t:
             d, n = self.model.dim, self.model.norb
             full = to_host(self.first_derivative_table()).view(np.complex128).reshape(-1, n, d + 1, n)
             i, j = np.tril_indices(n)  # row by row, as hermitian_rows reads them
-            lower = np.ascontiguousarray(np.moveaxis(full[:, i, :, j], 0, -1))  # (2h + 1, d + 1, T)
-            t["M1_lower"] = lower.reshape(lower.shape[0], -1).view(np.float64)
+            lower = np.moveaxis(full[:, i, :, j], 0, -1)  # (2h + 1, d + 1, T)
+            t["M1_lower"] = tuple(np.ascontiguousarray(part).reshape(part.shape[0], -1).view(np.float64)
+                                  for part in (lower[:, :d], lower[:, d]))
         return t["M1_lower"]
 
     def frame_sums(self, k_cart):
         """k, the Bloch-sum coefficients C = [cos(k.R), sin(k.R), 1] (nk, 2h + 1), H_W = W(k) (nk, n, n) and
-        the frame derivatives D d_a H D^+ as rows (nk, n, d n) (views of one product C @ `first_derivative_table`;
-        with numpy and numba, C @ `lower_derivative_table`, half the work, and the upper triangles by conjugation)."""
+        the frame derivatives D d_a H D^+ as rows (nk, n, d n) (views of one product C @ `first_derivative_table`)."""
+        xp = self.xp
+        k, C = self.coefficients(k_cart)
+        nk, d, n = k.shape[0], self.model.dim, self.model.norb
+        out = (C @ self.first_derivative_table()).view(xp.complex128).reshape(nk, n, d + 1, n)
+        return k, C, out[:, :, d], out[:, :, :d].reshape(nk, n, d * n)
+
+    def coefficients(self, k_cart):
+        """k on the backend (nk, d) and the Bloch-sum coefficients C = [cos(k.R), sin(k.R), 1] (nk, 2h + 1)."""
         xp, t = self.xp, self.tables()
         k = xp.asarray(np.atleast_2d(to_host(k_cart)), dtype=xp.float64)
-        nk, d, n = k.shape[0], self.model.dim, self.model.norb
         h = t["R_half"].shape[0]
-        C = xp.empty((nk, 2 * h + 1), dtype=xp.float64)
+        C = xp.empty((k.shape[0], 2 * h + 1), dtype=xp.float64)
         kR = k @ t["R_half"].T
         C[:, :h], C[:, h:2 * h], C[:, 2 * h] = xp.cos(kR), xp.sin(kR), 1.0
-        if xp is np and compiled.enabled():
-            lower = (C @ self.lower_derivative_table()).view(np.complex128).reshape(nk, d + 1, -1)
-            out = compiled.hermitian_rows(lower, n)
-        else:
-            out = (C @ self.first_derivative_table()).view(xp.complex128).reshape(nk, n, d + 1, n)
-        return k, C, out[:, :, d], out[:, :, :d].reshape(nk, n, d * n)
+        return k, C
+
+    def lower_rows(self, C, hamiltonian: bool):
+        """Hermitian matrices from the lower triangles of `lower_derivative_table` (numpy, compiled): H_W = W(k)
+        (nk, n, n) (hamiltonian=True), else the frame derivatives D d_a H D^+ as rows (nk, n, d n), by the product
+        of C with that table's columns of W or of d_1 W .. d_d W (`compiled.hermitian_rows`)."""
+        nk, d, n = C.shape[0], self.model.dim, self.model.norb
+        table = self.lower_derivative_table()[1 if hamiltonian else 0]
+        lower = (C @ table).view(np.complex128).reshape(nk, 1 if hamiltonian else d, -1)
+        return compiled.hermitian_rows(lower, n).reshape(nk, n, -1)
 
     def bloch_sums(self, k_cart, order: int = 1):
         """W(k) = sum_R exp(ik.R) H(R) and its derivatives (no orbital phases), (nk, ncomp, n, n):
@@ -356,12 +362,9 @@ class FastBands:
         spares the orbital phases on every matrix: U^+ d_a H U = U_W^+ (d_a W + i Delta_a o W) U_W.
         """
         xp = self.xp
-        if order == 1:
-            return self.first_order_geometry(k_cart, host)
-        if curvature == "trace" and xp is np:
-            return self.first_order_geometry(k_cart, host, "trace")
-        if curvature in ("diagonal", "trace") and self.packed_second_derivative_table() is not None:
-            return self.first_order_geometry(k_cart, host, "diagonal")
+        mode = self.first_order_mode(order, curvature)
+        if mode is not None:
+            return next(self.first_order_geometries(k_cart, None, host, mode))
         k, W, pairs = self.bloch_sums(k_cart, order)
         energies, U = batched_eigh(W[:, 0], xp)
         diagonal = order >= 2 and curvature in ("diagonal", "trace")
@@ -422,15 +425,66 @@ class FastBands:
         values = (C @ packed_table).reshape(nk, -1, n * n) @ rho  # (k, P, n)
         return symmetric_tensor(xp.swapaxes(values, 1, 2), d, xp)
 
-    def first_order_geometry(self, k_cart, host: bool, curvature: str = "none") -> BandGeometry:
-        """`geometry` without the full d2H: H and the frame derivatives by one product (`frame_sums`), one eigh,
-        and the rotation v^a = U_W^+ F_a U_W of all d components by two products per k-point, (n, n) @ (n, d n)
-        and then (d n, n) @ (n, n) on the same rows; of d2H nothing (curvature="none"), its weighted band sums
-        by traces ("trace", numpy) or its band diagonal from the packed tables ("diagonal",
-        `packed_curvature_diagonal`)."""
+    def first_order_mode(self, order: int, curvature: str) -> str | None:
+        """The curvature argument of `first_order_geometries` that serves (order, curvature) without the full
+        d2H ("none", "trace", "diagonal"), or None where the full rotation of d2H is needed."""
+        if order == 1:
+            return "none"
+        if curvature == "trace" and self.xp is np:
+            return "trace"
+        if curvature in ("diagonal", "trace") and self.packed_second_derivative_table() is not None:
+            return "diagonal"
+        return None
+
+    def geometries(self, k_cart, sub: int, order: int = 1, host: bool = True, curvature: str = "full",
+                   eigenvectors: bool = True):
+        """The band geometries (`geometry`) of consecutive batches of `sub` k-points of k_cart; on the first-order
+        routes, one eigh for all of k_cart (`first_order_geometries`), and eigenvectors None where the caller
+        says it reads none (eigenvectors=False)."""
+        k_cart = np.atleast_2d(to_host(k_cart))
+        mode = self.first_order_mode(order, curvature)
+        if mode is not None:
+            yield from self.first_order_geometries(k_cart, sub, host, mode, eigenvectors)
+            return
+        for start in range(0, len(k_cart), sub):
+            yield self.geometry(k_cart[start:start + sub], order, host, curvature)
+
+    def first_order_geometries(self, k_cart, sub: int | None, host: bool, curvature: str = "none",
+                               eigenvectors: bool = True):
+        """`geometry` without the full d2H, for consecutive batches of `sub` k-points (all when None): H, one eigh,
+        and per batch the frame derivatives F_a = D d_a H D^+ and the rotation (`band_basis`).
+
+        With numpy and numba, H of all of k_cart comes first (`lower_rows`: the W columns of the Bloch-sum table)
+        and one eigh diagonalises it; each batch's F_a are made just before its rotation, while they are in
+        cache. The eigh runs as long as numpy's eigh alone over large batches does, where interleaved with the
+        matrix products of every small batch it was 5-10% slower (benchmarks/README.md, fifth pass). Otherwise
+        H and F_a of a batch come from one product (`frame_sums`) and each batch has its own eigh. With
+        eigenvectors=False the geometries carry none (U = D^+ U_W is not formed; positions="full" forms it)."""
         xp = self.xp
-        k, C, H, F = self.frame_sums(k_cart)
-        energies, U = batched_eigh(H, xp)
+        k_cart = np.atleast_2d(to_host(k_cart))
+        sub = sub or len(k_cart)
+        if xp is np and compiled.enabled():
+            k, C = self.coefficients(k_cart)
+            H = self.lower_rows(C, hamiltonian=True)
+            energies, U = batched_eigh(H, xp)
+            for start in range(0, len(k), sub):
+                s = slice(start, start + sub)
+                F = self.lower_rows(C[s], hamiltonian=False)
+                yield self.band_basis(k[s], C[s], H[s], F, energies[s], U[s], host, curvature, eigenvectors)
+            return
+        for start in range(0, len(k_cart), sub):
+            k, C, H, F = self.frame_sums(k_cart[start:start + sub])
+            energies, U = batched_eigh(H, xp)
+            yield self.band_basis(k, C, H, F, energies, U, host, curvature, eigenvectors)
+
+    def band_basis(self, k, C, H, F, energies, U, host: bool, curvature: str,
+                   eigenvectors: bool = True) -> BandGeometry:
+        """The band geometry of a batch from its eigenvectors U of H = W (the frame of `frame_sums`): the rotation
+        v^a = U^+ F_a U of all d components by two products per k-point, (n, n) @ (n, d n) and then
+        (d n, n) @ (n, n) on the same rows; of d2H nothing (curvature="none"), its weighted band sums by traces
+        ("trace", numpy) or its band diagonal from the packed tables ("diagonal", `packed_curvature_diagonal`);
+        the eigenvectors U = D^+ U_W of H, or None (eigenvectors=False, positions="diagonal")."""
+        xp = self.xp
         nk, n = U.shape[0], U.shape[-1]
         d = F.shape[-1] // n
         rows = (xp.conj(xp.swapaxes(U, -1, -2)) @ F).reshape(nk, d * n, n)  # (U^+ F_a)_i,j as rows (i, a)
@@ -439,9 +493,12 @@ class FastBands:
         diagonal = None
         if curvature == "diagonal":
             diagonal = self.packed_curvature_diagonal(C, U, self.packed_second_derivative_table())
-        gauge = self.gauge(k)
-        if gauge is not None:
-            U = gauge.conj()[:, :, None] * U
+        if eigenvectors or self.positions == "full":
+            gauge = self.gauge(k)
+            if gauge is not None:
+                U = gauge.conj()[:, :, None] * U
+        else:
+            U = None
         position_curvature = None
         if self.positions == "full":  # as in geometry.band_geometry (numpy only)
             if curvature != "none":
@@ -485,67 +542,6 @@ def batched_eigh(H, xp):
     return xp.stack([p[0] for p in pairs]), xp.stack([p[1] for p in pairs])
 
 
-def bloch_tables(model, xp) -> dict:
-    """The folded hoppings of `FastBands`: Cartesian R of one of each pair (h, d), the real view
-    M (2h + 1, 2 n^2) of [A_R; B_R; H(0)], orbital positions and their differences."""
-    R, inverse = np.unique(np.asarray(model.R), axis=0, return_inverse=True)
-    n, d = model.norb, model.dim
-    H = np.zeros((len(R), n, n), dtype=complex)
-    np.add.at(H, inverse.ravel(), model.H_R)  # duplicate R vectors add, as in the plain Bloch sum
-    index = {tuple(r): i for i, r in enumerate(R)}
-    half, partner = [], []
-    for i, r in enumerate(R):
-        nonzero = r[np.nonzero(r)[0]]
-        if len(nonzero) and nonzero[0] > 0:
-            half.append(i)
-            partner.append(index[tuple(-r)])
-    zero = index.get((0,) * d)
-    H0 = H[zero] if zero is not None else np.zeros((n, n), dtype=complex)
-    A = H[half] + H[partner]
-    B = 1j * (H[half] - H[partner])
-    M = np.ascontiguousarray(np.concatenate([A, B, H0[None]]).reshape(2 * len(half) + 1, n * n))
-    tau = model.positions @ model.lattice
-    has_tau = bool(np.any(tau != 0))
-    return {
-        "R_half": xp.asarray((R[half] @ model.lattice).reshape(len(half), d)),
-        "M": xp.asarray(M.view(np.float64)),
-        "tau": xp.asarray(tau) if has_tau else None,
-        "i_delta": xp.asarray(1j * np.moveaxis(tau[None, :, :] - tau[:, None, :], -1, 0)) if has_tau else None,
-    }
-
-
-def folded_second_derivatives(t: dict, d: int, n: int) -> np.ndarray:
-    """D d_a d_b H D^+ = sum over the rows [cos(k.R), sin(k.R), 1] of (2h + 1, P, n, n) complex matrices, P the
-    pairs a <= b: cos rows -R_a R_b A + R_a i Delta_b o B + R_b i Delta_a o B + i Delta_a o i Delta_b o A, sin rows
-    -R_a R_b B - R_a i Delta_b o A - R_b i Delta_a o A + i Delta_a o i Delta_b o B, and i Delta_a o i Delta_b o H(0)
-    (A, B, H(0) of `bloch_tables`; Delta = 0 without orbital positions)."""
-    h = t["R_half"].shape[0]
-    M = to_host(t["M"]).view(np.complex128).reshape(2 * h + 1, n, n)
-    A, B, H0 = M[:h], M[h:2 * h], M[2 * h]
-    R = to_host(t["R_half"])[:, :, None, None]
-    i_delta = to_host(t["i_delta"]) if t["tau"] is not None else np.zeros((d, n, n), dtype=np.complex128)
-    blocks = []
-    for a, b in [(i, j) for i in range(d) for j in range(i, d)]:
-        Da, Db, RR = i_delta[a], i_delta[b], R[:, a] * R[:, b]
-        cos_rows = -RR * A + R[:, a] * Db * B + R[:, b] * Da * B + Da * Db * A
-        sin_rows = -RR * B - R[:, a] * Db * A - R[:, b] * Da * A + Da * Db * B
-        blocks.append(np.concatenate([cos_rows, sin_rows, (Da * Db * H0)[None]]))
-    return np.ascontiguousarray(np.stack(blocks, axis=1))
-
-
-@cache
-def hermitian_packing(n: int) -> tuple:
-    """(index, weight): the n^2 independent real numbers of a Hermitian n x n matrix as flat indices into
-    its real view (n, 2n) (diagonal real parts, then the real and the imaginary parts above the diagonal)
-    and their weights 1, 2, 2 in Re Tr(A B) = sum index-wise weight A B."""
-    i, j = np.triu_indices(n, 1)
-    diagonal = 2 * (np.arange(n) * (n + 1))
-    upper = 2 * (i * n + j)
-    index = np.concatenate([diagonal, upper, upper + 1])
-    weight = np.concatenate([np.ones(n), np.full(2 * len(upper), 2.0)])
-    return index, weight
-
-
 def default_batch(model, direct: bool = False) -> int:
     """k-points per geometry batch: temporaries of about 2^17 (k, a, n, n) elements stay in cache
     (batches of 2000 k-points were measured 1.5x slower than 128 on the 18-band Fe model); twice that
@@ -553,6 +549,15 @@ def default_batch(model, direct: bool = False) -> int:
     measured 3% faster than 134 on Fe, and 5% slower for the binned scan)."""
     elements = 1 << 18 if direct and compiled.enabled() else 1 << 17
     return int(np.clip(elements // (model.dim * model.norb**2), 16, 4096))
+
+
+EIGH_ELEMENTS = 1 << 20  # complex elements of the H(k) that one eigh call diagonalises (`eigh_batch`)
+
+
+def eigh_batch(model, batch: int) -> int:
+    """k-points diagonalised by one eigh (`FastBands.first_order_geometries`): whole batches, about EIGH_ELEMENTS
+    complex elements of H (3232 k-points on 18 bands, a 16 MiB stack), at most 4096 k-points."""
+    return batch * max(1, min(EIGH_ELEMENTS // model.norb**2, 4096) // batch)
 
 
 class GridChunks:
@@ -567,15 +572,19 @@ class GridChunks:
         self.order = order
         self.bands = FastBands(model, backend, positions)
         self.batch = batch or default_batch(model)
+        self.eigenvectors = getattr(base, "eigenvectors", True)  # whether base reads geo.eigenvectors
 
     def geometry(self, k_reduced) -> BandGeometry:
         """The band geometry of a batch; d2H in full, as its band diagonal only or as weighted band sums
         (`EngineGeometry`) as the base says is enough (base.curvature: "full", "diagonal", "trace")."""
         curvature = getattr(self.base, "curvature", "full")
-        return self.bands.geometry(self.model.to_cartesian(k_reduced), self.order, host=self.base.host,
-                                   curvature=curvature)
+        return next(self.bands.geometries(self.model.to_cartesian(k_reduced), len(k_reduced), self.order,
+                                          self.base.host, curvature, self.eigenvectors))
 
     def __call__(self, k_reduced) -> dict:
-        parts = [self.base.prepare(self.geometry(k_reduced[start:start + self.batch]))
-                 for start in range(0, len(k_reduced), self.batch)]
+        curvature = getattr(self.base, "curvature", "full")
+        size = eigh_batch(self.model, self.batch)
+        parts = [self.base.prepare(geo) for start in range(0, len(k_reduced), size)
+                 for geo in self.bands.geometries(self.model.to_cartesian(k_reduced[start:start + size]), self.batch,
+                                                  self.order, self.base.host, curvature, self.eigenvectors)]
         return self.base.finish(parts)

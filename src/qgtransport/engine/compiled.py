@@ -11,7 +11,8 @@
   F_mn = (f_m - f_n)/(x_m - x_n) (`occupation.fermi_divided_difference`) and the propagator G_nm
   (`pairs.interband_propagator`);
 - `band_pair_quantities`: the binned scan's band quantities Q_n = sum_m K_nm P^ab_nm (`spectral.band_quantities`);
-- `hermitian_rows`: H and dH from their lower triangles (`backend.FastBands.frame_sums`, half the Bloch-sum product);
+- `hermitian_rows`: H and dH from their lower triangles (`backend.FastBands.lower_rows`, half the Bloch-sum product);
+- `occupation_weights`: f, 1 - f, s, df/de, ds/de and Xiao's weight in one pass (`direct.band_resolved_sums`);
 - `packed_density`, `band_densities`: sum_n w_n u_n u_n^+ and u_n u_n^+ by their n^2 independent reals (the
   d2H traces and band diagonal, `backend.FastBands.curvature_trace`, `packed_curvature_diagonal`).
 
@@ -125,6 +126,42 @@ def log_sinh_over_y(y):
     return y + math.log(-math.expm1(-2.0 * y)) - LOG2 - math.log(y)
 
 
+OCCUPATION_WEIGHTS = ("f", "1-f", "s", "df", "ds", "xiao")  # the rows of `occupation_weights`
+
+
+@jit
+def occupation_weights(x, inverse_T):
+    """(6, k, n, p): the weights of `direct.weight_values` in the order of OCCUPATION_WEIGHTS at finite x (k, n, p)
+    (T_p > 0) from one exp and one log1p per element, with u = f(|x|) = e/(1 + e), e = exp(-|x|):
+
+        f = u (x >= 0) or 1/(1 + e) (x < 0),   1 - f the other,   s = ln(1 + e) + |x| u,
+        df/de = (u - 1) u / T,   ds/de = x df/de,   xiao = x f + [max(0, -x) + ln(1 + e)]  (= x f + ln(1 + e^-x)),
+
+    the forms of `occupation.fermi`, `entropy`, `fermi_derivative` and `nernst_weight` (each tail to its
+    relative accuracy), equal to them to a few ulp where |x| <= 700 (tests/engine/test_compiled.py); beyond,
+    where e is subnormal, both are below 1e-300."""
+    nk, nb, P = x.shape
+    out = np.empty((6, nk, nb, P))
+    for k in range(nk):
+        for n in range(nb):
+            for p in range(P):
+                y = x[k, n, p]
+                a = abs(y)
+                e = math.exp(-a)
+                upper = e / (1.0 + e)
+                lower = 1.0 / (1.0 + e)
+                softplus = math.log1p(e)
+                f = upper if y >= 0.0 else lower
+                df = (upper - 1.0) * upper * inverse_T[p]
+                out[0, k, n, p] = f
+                out[1, k, n, p] = lower if y >= 0.0 else upper
+                out[2, k, n, p] = softplus + a * upper
+                out[3, k, n, p] = df
+                out[4, k, n, p] = y * df
+                out[5, k, n, p] = y * f + (max(0.0, -y) + softplus)  # x f + softplus(-x), summed as numpy does
+    return out
+
+
 @jit
 def hermitian_rows(lower, n):
     """(k, n, C, n) complex Hermitian matrices X_c (rows i, component c, columns j) from their lower
@@ -143,35 +180,45 @@ def hermitian_rows(lower, n):
     return out
 
 
+NEGLIGIBLE = 1e-17  # a weight below this times the k-point's largest leaves rho at rounding (`packed_density`)
+
+
 @jit(fastmath=True)
 def packed_density(U, weights):
     """rho_p = U diag(w_p) U^+ (k, p, n^2) by its n^2 independent reals in the order of
-    `backend.hermitian_packing`: Re rho_ii, then Re rho_ij and Im rho_ij for i < j row by row, with
-    rho_ij = sum_m w_m U_im conj(U_jm). U (k, n, n) eigenvectors as columns, weights (k, n, p)."""
+    `tables.hermitian_packing`: Re rho_ii, then Re rho_ij and Im rho_ij for i < j row by row, with
+    rho_ij = sum_m w_m U_im conj(U_jm). U (k, n, n) eigenvectors as columns, weights (k, n, p).
+
+    The sum runs over the bands with |w_m| > NEGLIGIBLE max_m |w_m| (at 300 K, f of the bands more than 1 eV
+    above mu is below 1e-17): what it leaves out is below the rounding of the sum, n eps max_m |w_m|."""
     nk, n, P = weights.shape[0], weights.shape[1], weights.shape[2]
     upper = n * (n - 1) // 2
     out = np.empty((nk, P, n * n))
     ur, ui = np.empty((n, n)), np.empty((n, n))
     wr, wi = np.empty((n, n)), np.empty((n, n))
     for k in range(nk):
-        for i in range(n):
-            for m in range(n):
-                ur[i, m] = U[k, i, m].real
-                ui[i, m] = U[k, i, m].imag
         for p in range(P):
-            for i in range(n):
-                for m in range(n):
-                    wr[i, m] = weights[k, m, p] * ur[i, m]
-                    wi[i, m] = weights[k, m, p] * ui[i, m]
+            largest = 0.0
+            for m in range(n):
+                largest = max(largest, abs(weights[k, m, p]))
+            count = 0  # the bands kept, as columns 0 .. count - 1
+            for m in range(n):
+                w = weights[k, m, p]
+                if abs(w) > NEGLIGIBLE * largest:
+                    for i in range(n):
+                        z = U[k, i, m]
+                        ur[i, count], ui[i, count] = z.real, z.imag
+                        wr[i, count], wi[i, count] = w * z.real, w * z.imag
+                    count += 1
             t = 0
             for i in range(n):
                 diagonal = 0.0
-                for m in range(n):
+                for m in range(count):
                     diagonal += wr[i, m] * ur[i, m] + wi[i, m] * ui[i, m]
                 out[k, p, i] = diagonal
                 for j in range(i + 1, n):
                     real, imag = 0.0, 0.0
-                    for m in range(n):
+                    for m in range(count):
                         real += wr[i, m] * ur[j, m] + wi[i, m] * ui[j, m]
                         imag += wi[i, m] * ur[j, m] - wr[i, m] * ui[j, m]
                     out[k, p, n + t] = real
@@ -182,7 +229,7 @@ def packed_density(U, weights):
 
 @jit
 def band_densities(U):
-    """rho_n = u_n u_n^+ of every band (k, n^2, n), rows in the order of `backend.hermitian_packing`:
+    """rho_n = u_n u_n^+ of every band (k, n^2, n), rows in the order of `tables.hermitian_packing`:
     |U_in|^2, then Re and Im of U_in conj(U_jn) for i < j row by row (U (k, n, n): eigenvectors as columns)."""
     nk, n = U.shape[0], U.shape[1]
     upper = n * (n - 1) // 2

@@ -54,7 +54,9 @@ WEIGHTS = ("f", "s", "df", "ds", "xiao")
 
 def weight_values(weight: str, x: np.ndarray, T: np.ndarray) -> np.ndarray:
     """w(x) for w in f, s, df/de = -f(1 - f)/T, ds/de = x df/de (x = (e - mu)/T), and
-    xiao = x f + ln(1 + exp(-x)) (Xiao, Yao, Fang, Niu, PRL 97, 026603 (2006), Eq. 8)."""
+    xiao = x f + ln(1 + exp(-x)) (Xiao, Yao, Fang, Niu, PRL 97, 026603 (2006), Eq. 8); also 1 - f."""
+    if weight == "1-f":
+        return expit(x)
     if weight == "xiao":
         return occ.nernst_weight(x)
     if weight == "f":
@@ -113,6 +115,9 @@ def band_resolved_sums(geo, quantities, mu, T, settings, max_elements: int = 2**
     few = len(mu) <= KERNEL_MAX_POINTS
     x_points = occ.reduced_energy_at(geo.energies[..., None], mu, T) if few else None  # (k, n, p)
     weight_at = cache(lambda weight: weight_values(weight, x_points, T))  # each weight once per batch
+    if few and compiled.enabled() and np.all(T > 0):  # all of them by one compiled pass
+        table = compiled.occupation_weights(x_points, 1.0 / T)
+        weight_at = partial(occupation_row, table)
     if few:  # few points: one contraction of P with every kernel, no Q_n
         contracted = kernel_sums(geo, pairs, x_points, T, settings, products, levels, interband, weight_at)
         names = [name for name in names if name not in kernel_bases_names()]
@@ -151,6 +156,11 @@ def band_resolved_sums(geo, quantities, mu, T, settings, max_elements: int = 2**
     return out
 
 
+def occupation_row(table, weight: str) -> np.ndarray:
+    """The weight's (k, n, p) of a `compiled.occupation_weights` table."""
+    return table[compiled.OCCUPATION_WEIGHTS.index(weight)]
+
+
 def kernel_bases_names() -> tuple:
     """The band quantities that `kernel_sums` contracts directly."""
     return tuple(KERNEL_PARTS)
@@ -184,7 +194,7 @@ def kernel_sums(geo, pairs, x, T, settings, products, levels, interband: bool, w
         keys["real"].append((INTERBAND_PAIRS.band_quantity, INTERBAND_PAIRS.weight))
     weights = {weight: weight_at(weight) for _, weight in keys["real"] + keys["imag"] if weight in WEIGHTS}
     if compiled.enabled() and np.all(T > 0):
-        out = compiled_kernel_sums(geo, keys, weights, x, T, settings)
+        out = compiled_kernel_sums(geo, keys, weights, x, T, settings, weight_at)
     else:
         out = numpy_kernel_sums(keys, weights, x, T, settings, products(), levels())
     if geo.position_curvature is not None:
@@ -225,8 +235,9 @@ def numpy_kernel_sums(keys, weights, x, T, settings, products: PairProducts, lev
     return out
 
 
-def compiled_kernel_sums(geo, keys, weights, x, T, settings) -> dict:
-    """`numpy_kernel_sums` by the compiled loop `compiled.pair_sums` (same keys, same sums to rounding)."""
+def compiled_kernel_sums(geo, keys, weights, x, T, settings, weight_at) -> dict:
+    """`numpy_kernel_sums` by the compiled loop `compiled.pair_sums` (same keys, same sums to rounding; the
+    interband kernel reads f and 1 - f at x from weight_at)."""
     d = geo.velocity.shape[1]
     p = len(T)
     kind_of = {"level_products": 0, "drude_metric": 1, "berry_curvature": 2}  # the row order of pair_sums
@@ -236,10 +247,11 @@ def compiled_kernel_sums(geo, keys, weights, x, T, settings) -> dict:
     band_weights = np.stack(columns, axis=1) if columns else np.zeros((x.shape[0], 0, x.shape[1]))
     interband = (INTERBAND_PAIRS.band_quantity, INTERBAND_PAIRS.weight) in keys["real"]
     xi = np.ascontiguousarray(x if interband else x[:, :, :0])
+    f, f_bar = (weight_at("f"), weight_at("1-f")) if interband else (xi, xi)
     velocity, labels, energies, eta_squared, dc_limit = compiled.pair_inputs(geo, settings, interband)
     real, imag = compiled.pair_sums(
         velocity, labels, energies, band_weights, kinds.count(0) * p, (kinds.count(0) + kinds.count(1)) * p,
-        xi, expit(xi), expit(-xi), 1.0 / T[:xi.shape[-1]], eta_squared, dc_limit, *compiled.components(d))
+        xi, f_bar, f, 1.0 / T[:xi.shape[-1]], eta_squared, dc_limit, *compiled.components(d))
     out, real_rows = {}, 0
     for i, key in enumerate(band_keys):
         if key[0] == "berry_curvature":

@@ -84,6 +84,7 @@ class GroupedScan:
     the same batch of band geometry; finish() prefixes their sums with "group<g>:"."""
 
     host = False
+    eigenvectors = False
 
     def __init__(self, bases: list):
         self.bases = bases

@@ -40,6 +40,7 @@ class DirectSums:
     arrays (the responses are numpy code), added over the batches of a chunk."""
 
     host = True
+    eigenvectors = False  # the responses read energies, velocities and d2H only
 
     def __init__(self, function, curvature: str = "full"):
         self.function = function

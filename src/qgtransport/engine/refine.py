@@ -48,12 +48,13 @@ already converged. <name>_refinement = I_refined(nk) - I_uniform(nk) shows that 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from qgtransport.bands import occupation as occ
 from qgtransport.bands.geometry import BandGeometry
-from qgtransport.engine.backend import GridChunks, to_host
+from qgtransport.engine.backend import EngineGeometry, GridChunks, to_host
 
 LOG_BINS = np.linspace(-40.0, 40.0, 8001)  # histogram edges of log10 h for the quantile
 
@@ -125,9 +126,18 @@ def hot_spot_indicator(geo: BandGeometry, mu: np.ndarray, T: np.ndarray, tol: fl
 
 
 def subset(geo: BandGeometry, index) -> BandGeometry:
-    return BandGeometry(geo.energies[index], geo.eigenvectors[index], geo.velocity[index],
-                        None if geo.curvature is None else geo.curvature[index],
-                        None if geo.position_curvature is None else geo.position_curvature[index])
+    """The geometry of the k-points `index` of a batch; an `EngineGeometry` keeps its band diagonal of d2H and
+    its weighted band sums (curvature_trace, a partial of the batch's arrays, taken at the same k-points)."""
+    def pick(array):
+        return None if array is None else array[index]
+
+    parts = (geo.energies, geo.eigenvectors, geo.velocity, geo.curvature, geo.position_curvature)
+    if not isinstance(geo, EngineGeometry):
+        return BandGeometry(*(pick(part) for part in parts))
+    trace = geo.curvature_trace
+    if trace is not None:
+        trace = partial(trace.func, *(pick(argument) for argument in trace.args))
+    return EngineGeometry(*(pick(part) for part in parts), pick(geo.curvature_diagonal), trace)
 
 
 def sub_grid(points: np.ndarray, spacing: np.ndarray, m: int) -> np.ndarray:

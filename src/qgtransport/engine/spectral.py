@@ -350,6 +350,7 @@ class BinnedSums:
 
     host = False
     curvature = "diagonal"  # v^ab_n alone (band_quantities)
+    eigenvectors = False
 
     def __init__(self, request, grid: EnergyGrid, backend: str = "numpy"):
         self.settings = request.settings

@@ -230,6 +230,7 @@ class BinnedACSums:
 
     host = False
     curvature = "diagonal"
+    eigenvectors = False
     order = 1
 
     def __init__(self, request, grid: EnergyGrid, backend: str = "numpy"):
@@ -270,6 +271,7 @@ class BinnedScan:
 
     host = False
     curvature = "diagonal"
+    eigenvectors = False
 
     def __init__(self, request, grid: EnergyGrid, backend: str = "numpy"):
         dc, ac = split(request.quantities)
