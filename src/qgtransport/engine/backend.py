@@ -572,19 +572,18 @@ class GridChunks:
         self.order = order
         self.bands = FastBands(model, backend, positions)
         self.batch = batch or default_batch(model)
+        self.curvature = getattr(base, "curvature", "full")  # how much of d2H base reads
         self.eigenvectors = getattr(base, "eigenvectors", True)  # whether base reads geo.eigenvectors
 
     def geometry(self, k_reduced) -> BandGeometry:
         """The band geometry of a batch; d2H in full, as its band diagonal only or as weighted band sums
         (`EngineGeometry`) as the base says is enough (base.curvature: "full", "diagonal", "trace")."""
-        curvature = getattr(self.base, "curvature", "full")
         return next(self.bands.geometries(self.model.to_cartesian(k_reduced), len(k_reduced), self.order,
-                                          self.base.host, curvature, self.eigenvectors))
+                                          self.base.host, self.curvature, self.eigenvectors))
 
     def __call__(self, k_reduced) -> dict:
-        curvature = getattr(self.base, "curvature", "full")
         size = eigh_batch(self.model, self.batch)
         parts = [self.base.prepare(geo) for start in range(0, len(k_reduced), size)
                  for geo in self.bands.geometries(self.model.to_cartesian(k_reduced[start:start + size]), self.batch,
-                                                  self.order, self.base.host, curvature, self.eigenvectors)]
+                                                  self.order, self.base.host, self.curvature, self.eigenvectors)]
         return self.base.finish(parts)

@@ -114,10 +114,10 @@ def band_resolved_sums(geo, quantities, mu, T, settings, max_elements: int = 2**
     contracted = {}
     few = len(mu) <= KERNEL_MAX_POINTS
     x_points = occ.reduced_energy_at(geo.energies[..., None], mu, T) if few else None  # (k, n, p)
-    weight_at = cache(lambda weight: weight_values(weight, x_points, T))  # each weight once per batch
-    if few and compiled.enabled() and np.all(T > 0):  # all of them by one compiled pass
-        table = compiled.occupation_weights(x_points, 1.0 / T)
-        weight_at = partial(occupation_row, table)
+    if few and compiled.enabled() and np.all(T > 0):  # every weight by one compiled pass
+        weight_at = partial(occupation_row, compiled.occupation_weights(x_points, 1.0 / T))
+    else:
+        weight_at = cache(lambda weight: weight_values(weight, x_points, T))  # each weight once per batch
     if few:  # few points: one contraction of P with every kernel, no Q_n
         contracted = kernel_sums(geo, pairs, x_points, T, settings, products, levels, interband, weight_at)
         names = [name for name in names if name not in kernel_bases_names()]
